@@ -1,0 +1,199 @@
+"""Fitting the effective rates to measured trajectories (paper App. B, Eq. 49).
+
+:func:`fit_rates` finds ``eta_h``, ``eta_y`` (1/epoch) that minimise Eq. 49,
+
+.. math::
+    \\mathcal L_{fit} = \\sum_t (h_2 - h_2^{th})^2 + (y_2 - y_2^{th})^2 + (w - w^{th})^2,
+
+where the theory curves solve Eq. 7 from the measured state at the first epoch. :func:`fit_mean_rate`
+finds ``eta_ybar`` from a loss curve (Eq. 9). Both search in log-parameters: a coarse grid, then
+Nelder-Mead from the best grid points (scipy). A fit that does not converge raises :class:`FitError`
+(or, with ``raise_on_failure=False``, returns a result whose ``success`` is False and whose rates are
+``None``): a failed fit is never returned as a number.
+
+This module knows nothing about networks; the measured arrays may come from any source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+from . import theory as _th
+from . import validate as _v
+
+__all__ = ["FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate", "max_relative_deviation"]
+
+#: search box for log10 of every rate (1/epoch); a fit that ends on its edge is reported as failed
+LOG10_BOUNDS = (-9.0, 3.0)
+
+
+class FitError(RuntimeError):
+    """The fit did not converge; the message says why."""
+
+
+def max_relative_deviation(measured, predicted) -> float:
+    """``max_t |measured − predicted| / max_t |measured|``: the per-curve deviation used by every figure check."""
+    measured, predicted = _v.finite("measured", measured), _v.finite("predicted", predicted)
+    if measured.shape != predicted.shape:
+        raise ValueError(f"measured and predicted must have the same shape, got {measured.shape} and {predicted.shape}")
+    scale = np.max(np.abs(measured))
+    if scale == 0:
+        raise ValueError("measured is identically zero: a relative deviation is undefined")
+    return float(np.max(np.abs(measured - predicted)) / scale)
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """Result of :func:`fit_rates`. ``eta_h``, ``eta_y`` are ``None`` when ``success`` is False."""
+
+    success: bool
+    eta_h: float | None
+    eta_y: float | None
+    cost: float                      # Eq. 49 at the optimum (sum over epochs, squared units of h2/y2)
+    max_rel_dev: dict = field(default_factory=dict)   # per curve: max|net − theory| / max|net|
+    theory: _th.Trajectory | None = None
+    message: str = ""
+    n_solves: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        """``eta_h/eta_y = τ_y/τ_h``, the only combination the fixed point (Eq. 10-11) depends on."""
+        return None if not self.success else self.eta_h / self.eta_y
+
+
+@dataclass(frozen=True)
+class MeanRateFit:
+    """Result of :func:`fit_mean_rate`. ``eta_ybar`` is ``None`` when ``success`` is False."""
+
+    success: bool
+    eta_ybar: float | None
+    cost: float
+    max_rel_dev: float | None = None
+    theory: np.ndarray | None = None
+    message: str = ""
+
+
+def _check_curves(t, curves: dict):
+    t = _v.time_grid("t", t)
+    arrays = tuple(_v.finite(n, c) for n, c in curves.items())
+    _v.same_length(tuple(curves), arrays, t.size, "t")
+    if t.size < 3:
+        raise ValueError(f"t must hold at least 3 epochs to fit rates, got {t.size}")
+    return t, arrays
+
+
+def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rtol: float = 1e-6,
+              raise_on_failure: bool = True) -> RateFit:
+    """Fit ``eta_h``, ``eta_y`` of Eq. 7 to measured ``h2``, ``y2``, ``w`` at epochs ``t`` (Eq. 49).
+
+    1. Rich-limit guess of the ratio ``eta_h/eta_y ≈ h2(T)²/(dx2 dy2)`` (Eq. 13; ratio 1 if ``dy2 = 0``).
+    2. Grid over the overall scale ``s`` (``n_grid`` points, ``10^-7 … 10^1``) with the guessed ratio, and
+       over the ratio × ``10^{-2…2}`` at the best scale.
+    3. Nelder-Mead in ``(log10 eta_h, log10 eta_y)`` from the ``n_starts`` best grid points; the best
+       converged optimum wins. The theory is then solved once more at ``rtol=1e-8`` for the reported
+       cost and deviations.
+    """
+    t, (h2, y2, w) = _check_curves(t, {"h2": h2, "y2": y2, "w": w})
+    _v.positive("h2", h2)
+    _v.nonnegative("y2", y2)
+    dx2, dy2 = float(_v.positive("dx2", dx2)), float(_v.nonnegative("dy2", dy2))
+    for name, n in (("n_grid", n_grid), ("n_starts", n_starts)):
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    _th._check_initial(h2[0], y2[0], w[0], dy2)
+    z0 = (h2[0], y2[0], w[0])
+    n_solves = 0
+    lo, hi = LOG10_BOUNDS
+
+    def cost(logp, tol=rtol):
+        nonlocal n_solves
+        if not np.all((logp >= lo) & (logp <= hi)):
+            return np.inf
+        n_solves += 1
+        try:
+            tr = _th.solve(t, *z0, 10.0 ** logp[0], 10.0 ** logp[1], dx2, dy2, rtol=tol)
+        except _th.SolveError:
+            return np.inf
+        return float(np.sum((h2 - tr.h2) ** 2 + (y2 - tr.y2) ** 2 + (w - tr.w) ** 2))
+
+    ratio = h2[-1] ** 2 / (dx2 * dy2) if dy2 > 0 else 1.0
+    lr = np.log10(ratio)
+    candidates = [np.array([s + lr, s]) for s in np.linspace(-7.0, 1.0, n_grid)]
+    scores = [cost(p) for p in candidates]
+    best = candidates[int(np.argmin(scores))]
+    for d in np.linspace(-2.0, 2.0, 9):
+        p = best + np.array([d, 0.0])
+        candidates.append(p)
+        scores.append(cost(p))
+    order = np.argsort(scores)
+    if not np.isfinite(scores[order[0]]):
+        return _fail_rates("every grid point failed to integrate", n_solves, raise_on_failure)
+
+    results = []
+    for i in order[:n_starts]:
+        if not np.isfinite(scores[i]):
+            continue
+        res = minimize(cost, candidates[i], method="Nelder-Mead",
+                       options={"xatol": 1e-5, "fatol": 1e-12 * max(scores[i], 1e-300), "maxiter": 600,
+                                "initial_simplex": candidates[i] + np.array([[0, 0], [0.3, 0], [0, 0.3]])})
+        results.append(res)
+    converged = [r for r in results if r.success and np.isfinite(r.fun)]
+    if not converged:
+        msgs = "; ".join(r.message for r in results)
+        return _fail_rates(f"Nelder-Mead did not converge ({msgs})", n_solves, raise_on_failure)
+    res = min(converged, key=lambda r: r.fun)
+    if np.any(np.isclose(res.x, lo, atol=0.05)) or np.any(np.isclose(res.x, hi, atol=0.05)):
+        return _fail_rates(f"the optimum lies on the search boundary 10^{LOG10_BOUNDS} (log10 rates {res.x})",
+                           n_solves, raise_on_failure)
+    eh, ey = (float(10.0 ** v) for v in res.x)
+    try:
+        tr = _th.solve(t, *z0, eh, ey, dx2, dy2, rtol=1e-8)
+    except _th.SolveError as exc:
+        return _fail_rates(f"the optimum does not integrate at rtol 1e-8: {exc}", n_solves, raise_on_failure)
+    final_cost = float(np.sum((h2 - tr.h2) ** 2 + (y2 - tr.y2) ** 2 + (w - tr.w) ** 2))
+    dev = {name: max_relative_deviation(m, p) for name, m, p in
+           (("h2", h2, tr.h2), ("y2", y2, tr.y2), ("w", w, tr.w)) if np.any(m != 0)}
+    return RateFit(True, eh, ey, final_cost, dev, tr, "converged", n_solves + 1)
+
+
+def _fail_rates(msg, n_solves, raise_on_failure):
+    if raise_on_failure:
+        raise FitError(f"fit_rates failed: {msg}")
+    return RateFit(False, None, None, float("nan"), {}, None, msg, n_solves)
+
+
+def fit_mean_rate(t, loss, y2, w, dy2, m0, *, raise_on_failure: bool = True) -> MeanRateFit:
+    """Fit ``eta_ybar`` of Eq. 9 to a measured loss curve, given the difference part (``y2``, ``w``).
+
+    ``y2``, ``w`` are usually the theory curves of a :class:`RateFit` (the paper fits ``τ_ȳ`` after
+    ``τ_h``, ``τ_y``); ``m0 = ||ŷ̄(0) − ȳ||²``. Minimises ``Σ_t (L(t) − L_th(t))²`` over
+    ``log10 eta_ybar``: a grid over ``10^-7 … 10^2`` then Nelder-Mead from the best point.
+    """
+    t, (loss, y2, w) = _check_curves(t, {"loss": loss, "y2": y2, "w": w})
+    dy2, m0 = float(_v.nonnegative("dy2", dy2)), float(_v.nonnegative("m0", m0))
+    if m0 == 0:
+        msg = "m0 = 0: the loss does not depend on eta_ybar, which is then undetermined"
+        if raise_on_failure:
+            raise FitError(f"fit_mean_rate failed: {msg}")
+        return MeanRateFit(False, None, float("nan"), message=msg)
+    diff_part = 0.25 * w + 0.125 * (dy2 - y2)
+
+    def cost(logp):
+        p = float(np.atleast_1d(logp)[0])
+        if not LOG10_BOUNDS[0] <= p <= LOG10_BOUNDS[1]:
+            return np.inf
+        return float(np.sum((loss - 0.5 * m0 * np.exp(-2.0 * 10.0**p * t) - diff_part) ** 2))
+
+    grid = np.linspace(-7.0, 2.0, 37)
+    start = grid[int(np.argmin([cost(g) for g in grid]))]
+    res = minimize(cost, np.array([start]), method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-16})
+    if not res.success or np.isclose(res.x[0], LOG10_BOUNDS, atol=0.05).any():
+        msg = f"no converged optimum inside 10^{LOG10_BOUNDS} ({res.message})"
+        if raise_on_failure:
+            raise FitError(f"fit_mean_rate failed: {msg}")
+        return MeanRateFit(False, None, float("nan"), message=msg)
+    em = float(10.0 ** res.x[0])
+    curve = 0.5 * m0 * np.exp(-2.0 * em * t) + diff_part
+    return MeanRateFit(True, em, float(res.fun), max_relative_deviation(loss, curve), curve, "converged")

@@ -1,0 +1,300 @@
+"""The effective two-point theory, numerically (paper Sec. 2, Eq. 7, 9, 10-11; App. A.3-A.5).
+
+State ``z = (h2, y2, w)`` with
+
+* ``h2 = ||Δh||²``  the squared representational distance of the two points,
+* ``y2 = ||Δŷ||²``  the squared distance of the two predictions,
+* ``w = Δŷ·(Δŷ − Δy)`` the alignment,
+
+and constants ``dx2 = ||Δx||²``, ``dy2 = ||Δy||²``. Time ``t`` is in epochs (one full-batch step each) and
+the effective rates ``eta_h``, ``eta_y`` (encoder, decoder) and ``eta_ybar`` (output mean) are in 1/epoch.
+
+Normalisation: Eq. 7 is used exactly as the paper prints it (the authors' code normalisation). Relative to
+Eq. 6 read literally with the ½-MSE loss, ``eta_h = 1/(2 τ_h)``, ``eta_y = 1/(2 τ_y)`` and
+``eta_ybar = 1/τ_ȳ``; :mod:`reptheory.symbolic` derives this. Fitted rates absorb the SGD learning rate, so
+they are never predicted from it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from . import validate as _v
+
+__all__ = [
+    "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "loss", "a_coefficient",
+    "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit", "identical_output",
+]
+
+
+class SolveError(RuntimeError):
+    """The ODE integration of Eq. 7 failed (step size collapse or ``h2`` reaching 0)."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Right-hand side of Eq. 7 and its Jacobian (unchecked inner versions used by the integrator)
+
+def _rhs(z, eta_h, eta_y, dx2, dy2):
+    h, y, w = z[0], z[1], z[2]
+    dh = -eta_h * dx2 * w
+    dy = -w * (eta_y * h + eta_h * dx2 * y / h)
+    dw = -0.5 * eta_y * (3.0 * w - y + dy2) * h - 0.5 * eta_h * dx2 * (y + w) * w / h
+    return np.array([dh, dy, dw])
+
+
+def _jac(z, eta_h, eta_y, dx2, dy2):
+    h, y, w = z[0], z[1], z[2]
+    ex = eta_h * dx2
+    return np.array([
+        [0.0, 0.0, -ex],
+        [-w * (eta_y - ex * y / h**2), -w * ex / h, -(eta_y * h + ex * y / h)],
+        [-0.5 * eta_y * (3.0 * w - y + dy2) + 0.5 * ex * (y + w) * w / h**2,
+         0.5 * eta_y * h - 0.5 * ex * w / h,
+         -1.5 * eta_y * h - 0.5 * ex * (y + 2.0 * w) / h],
+    ])
+
+
+def _check_rates(eta_h, eta_y, dx2, dy2):
+    return (_v.positive("eta_h", eta_h), _v.positive("eta_y", eta_y),
+            _v.positive("dx2", dx2), _v.nonnegative("dy2", dy2))
+
+
+def rhs(t, z, eta_h, eta_y, dx2, dy2):
+    """Eq. 7: ``d/dt (h2, y2, w)``.
+
+    .. math::
+        \\dot h_2 = -\\eta_h\\,dx_2\\,w,\\quad
+        \\dot y_2 = -w\\,(\\eta_y h_2 + \\eta_h dx_2\\, y_2/h_2),\\quad
+        \\dot w = -\\tfrac12\\eta_y(3w - y_2 + dy_2)\\,h_2 - \\tfrac12\\eta_h dx_2 (y_2 + w)\\,w/h_2
+
+    ``z`` has shape ``(3,)`` or ``(3, n)`` (a batch of states); the rates broadcast against ``z[0]``.
+    ``t`` is unused (the system is autonomous) and kept for the ``solve_ivp`` signature.
+    """
+    z = _v.finite("z", z)
+    if z.shape[:1] != (3,):
+        raise ValueError(f"z must have shape (3,) or (3, n) holding (h2, y2, w), got shape {z.shape}")
+    _v.positive("h2 (z[0])", z[0])
+    _v.nonnegative("y2 (z[1])", z[1])
+    return _rhs(z, *_check_rates(eta_h, eta_y, dx2, dy2))
+
+
+def jacobian(z, eta_h, eta_y, dx2, dy2):
+    """The 3×3 Jacobian ``∂(ḣ2, ẏ2, ẇ)/∂(h2, y2, w)`` of Eq. 7 at a single state ``z``."""
+    z = _v.finite("z", z)
+    if z.shape != (3,):
+        raise ValueError(f"z must have shape (3,) holding (h2, y2, w), got shape {z.shape}")
+    _v.positive("h2 (z[0])", z[0])
+    return _jac(z, *(float(p) for p in _check_rates(eta_h, eta_y, dx2, dy2)))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Solving
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A solution of Eq. 7 sampled at times ``t`` (epochs). Arrays have shape ``(T,)`` or ``(n, T)``."""
+
+    t: np.ndarray
+    h2: np.ndarray
+    y2: np.ndarray
+    w: np.ndarray
+
+    def __getitem__(self, i) -> "Trajectory":
+        """Trial ``i`` of a batch."""
+        return Trajectory(self.t, self.h2[i], self.y2[i], self.w[i])
+
+    def __len__(self) -> int:
+        return 1 if self.h2.ndim == 1 else self.h2.shape[0]
+
+
+def _check_initial(h2_0, y2_0, w_0, dy2):
+    h2_0 = _v.positive("h2_0", h2_0)
+    y2_0 = _v.nonnegative("y2_0", y2_0)
+    w_0 = _v.finite("w_0", w_0)
+    # w = y2 - Δy·Δŷ and |Δy·Δŷ| <= sqrt(dy2*y2) (Cauchy-Schwarz): a state outside cannot come from vectors.
+    reach = np.sqrt(dy2 * y2_0)
+    slack = 1e-6 * (y2_0 + dy2) + 1e-300
+    if np.any(np.abs(w_0 - y2_0) > reach + slack):
+        raise ValueError("w_0 must lie in [y2_0 - sqrt(dy2*y2_0), y2_0 + sqrt(dy2*y2_0)] "
+                         "(w = y2 - Δy·Δŷ and Cauchy-Schwarz), got a value outside")
+    return h2_0, y2_0, w_0
+
+
+def _rhs_scaled(z, eta_h, eta_y, dx2, dy2):
+    """Eq. 7 in ``(u, r, q) = (ln h2, y2/h2, w/h2)``, where the ``1/h2`` singularity is gone:
+    ``u̇ = −eta_h dx2 q``, ``ṙ = −eta_y q e^u`` (Eq. 23), ``q̇ = −½eta_y(e^u(3q − r) + dy2) + ½eta_h dx2 q(q − r)``."""
+    u, r, q = z
+    e = np.exp(u)
+    ex = eta_h * dx2
+    return np.array([-ex * q, -eta_y * q * e, -0.5 * eta_y * (e * (3.0 * q - r) + dy2) + 0.5 * ex * q * (q - r)])
+
+
+def _jac_scaled(z, eta_h, eta_y, dx2, dy2):
+    u, r, q = z
+    e = np.exp(u)
+    ex = eta_h * dx2
+    return np.array([
+        [0.0, 0.0, -ex],
+        [-eta_y * q * e, 0.0, -eta_y * e],
+        [-0.5 * eta_y * e * (3.0 * q - r), 0.5 * eta_y * e - 0.5 * ex * q, -1.5 * eta_y * e + 0.5 * ex * (2.0 * q - r)],
+    ])
+
+
+def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
+    if t.size == 1:
+        return z0[:, None].copy()
+    args = (eta_h, eta_y, dx2, dy2)
+    h0, y0, w0 = z0
+    s0 = np.array([np.log(h0), y0 / h0, w0 / h0])
+    if atol is None:
+        # u = ln h2 is accurate to relative tolerance in h2; r and q share a scale set by the initial ratios
+        # and the rich fixed point (r -> dy2/h_inf, of order sqrt(a dy2)).
+        a = eta_y / (eta_h * dx2)
+        scale = max(np.sqrt(a * dy2), abs(s0[1]), abs(s0[2]), abs(s0[1] - a * h0))
+        atol = 1e-3 * rtol * np.array([1.0, scale, scale])
+    sol = solve_ivp(lambda _t, z: _rhs_scaled(z, *args), (t[0], t[-1]), s0, method="Radau", t_eval=t,
+                    jac=lambda _t, z: _jac_scaled(z, *args), rtol=rtol, atol=atol)
+    if sol.status != 0 or sol.y.shape[1] != t.size:
+        raise SolveError(f"Eq. 7 integration failed: {sol.message}")
+    if not np.all(np.isfinite(sol.y)):
+        raise SolveError("Eq. 7 integration produced non-finite values")
+    h = np.exp(sol.y[0])
+    out = np.array([h, sol.y[1] * h, sol.y[2] * h])
+    out[:, 0] = z0          # exactly the initial state at t[0] (no exp/log round trip)
+    return out
+
+
+def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None) -> Trajectory:
+    """Integrate Eq. 7 from ``(h2_0, y2_0, w_0)`` at ``t[0]`` and sample it at the epochs ``t``.
+
+    Eq. 7 is singular where ``h2`` is small (the ``y2/h2`` and ``w/h2`` terms): exactly the rich regime's
+    plateau, where ``h2``, ``y2``, ``w`` are tiny and their relative accuracy sets the transition time. It
+    is therefore integrated in ``(ln h2, y2/h2, w/h2)`` (see ``_rhs_scaled``), which has no singularity, keeps
+    ``h2 > 0`` by construction and measures ``h2`` to relative accuracy, with the implicit Radau IIA method
+    (scipy) and the analytic Jacobian for the stiffness that remains at large ``h2``. ``atol`` (if given)
+    applies to those variables. Raises :class:`SolveError` if the integration fails; never returns a partial
+    trajectory.
+    """
+    t = _v.time_grid("t", t)
+    eta_h, eta_y, dx2, dy2 = (float(p) for p in _check_rates(eta_h, eta_y, dx2, dy2))
+    z0 = np.array([float(v) for v in _check_initial(h2_0, y2_0, w_0, dy2)])
+    _v.positive("rtol", rtol)
+    y = _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol)
+    return Trajectory(t, y[0], y[1], y[2])
+
+
+def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, n_jobs=1) -> Trajectory:
+    """:func:`solve` for a batch: initial states and rates broadcast to a common shape ``(n,)``.
+
+    Each member is integrated with its own adaptive steps (a stiff member does not slow the others).
+    ``n_jobs`` > 1 runs members in parallel processes through joblib. Returns arrays of shape ``(n, T)``.
+    """
+    t = _v.time_grid("t", t)
+    rates = _check_rates(eta_h, eta_y, dx2, dy2)
+    h2_0, y2_0, w_0 = (_v.finite(n, v) for n, v in (("h2_0", h2_0), ("y2_0", y2_0), ("w_0", w_0)))
+    try:
+        cols = np.broadcast_arrays(h2_0, y2_0, w_0, *rates)
+    except ValueError as exc:
+        raise ValueError("h2_0, y2_0, w_0, eta_h, eta_y, dx2 and dy2 must broadcast to one shape (n,): "
+                         f"{exc}") from None
+    cols = [np.atleast_1d(c).astype(float).ravel() for c in cols]
+    h, y, w, eh, ey, x2, d2 = cols
+    _check_initial(h, y, w, d2)
+    _v.positive("rtol", rtol)
+    jobs = [(t, np.array([h[i], y[i], w[i]]), eh[i], ey[i], x2[i], d2[i], rtol, atol) for i in range(h.size)]
+    if n_jobs == 1:
+        out = [_solve_one(*j) for j in jobs]
+    else:
+        from joblib import Parallel, delayed
+        out = Parallel(n_jobs=n_jobs)(delayed(_solve_one)(*j) for j in jobs)
+    y_all = np.stack(out)
+    return Trajectory(t, y_all[:, 0], y_all[:, 1], y_all[:, 2])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Closed forms
+
+def loss(t, y2, w, dy2, eta_ybar, m0):
+    """Eq. 9: the training loss ``½ e^{-2 eta_ybar t} m0 + ¼ w + ⅛ (dy2 − y2)``.
+
+    ``m0 = ||ŷ̄(0) − ȳ||²`` is the squared error of the mean prediction at ``t = 0``; ``y2``, ``w`` are the
+    trajectory (shape of ``t``). Units: the same as the ½-MSE training criterion.
+    """
+    t = _v.time_grid("t", t)
+    y2, w = _v.finite("y2", y2), _v.finite("w", w)
+    if y2.shape[-1:] != t.shape or w.shape != y2.shape:
+        raise ValueError(f"y2 and w must have the shape of t ({t.shape}) in the last axis, "
+                         f"got {y2.shape} and {w.shape}")
+    dy2 = _v.nonnegative("dy2", dy2)
+    eta_ybar = _v.positive("eta_ybar", eta_ybar)
+    m0 = _v.nonnegative("m0", m0)
+    return 0.5 * np.exp(-2.0 * eta_ybar * t) * m0 + 0.25 * w + 0.125 * (dy2 - y2)
+
+
+def a_coefficient(eta_h, eta_y, dx2):
+    """``a = τ_h/(τ_y ||Δx||²) = eta_y/(eta_h dx2)`` (Eq. 24)."""
+    eta_h, eta_y, dx2 = _v.positive("eta_h", eta_h), _v.positive("eta_y", eta_y), _v.positive("dx2", dx2)
+    return eta_y / (eta_h * dx2)
+
+
+def conserved(h2, y2, eta_h, eta_y, dx2):
+    """Eq. 24: the conserved quantity ``C = y2/h2 − a h2`` (constant along every solution of Eq. 7)."""
+    h2, y2 = _v.positive("h2", h2), _v.nonnegative("y2", y2)
+    return y2 / h2 - a_coefficient(eta_h, eta_y, dx2) * h2
+
+
+def a_high(h2_0, y2_0, eta_h, eta_y, dx2):
+    """Eq. 11: ``A_high = h2_0 − (eta_h/eta_y) dx2 y2_0/h2_0`` (the lazy, initial-condition term)."""
+    h2_0, y2_0 = _v.positive("h2_0", h2_0), _v.nonnegative("y2_0", y2_0)
+    return h2_0 - y2_0 / (a_coefficient(eta_h, eta_y, dx2) * h2_0)
+
+
+def a_low(eta_h, eta_y, dx2, dy2):
+    """Eq. 11: ``A_low = sqrt(eta_h/eta_y) ||Δx|| ||Δy||`` (the rich, data-only term)."""
+    dy2 = _v.nonnegative("dy2", dy2)
+    return np.sqrt(dy2 / a_coefficient(eta_h, eta_y, dx2))
+
+
+def h_inf(h2_0, y2_0, eta_h, eta_y, dx2, dy2):
+    """Eq. 10: the stable fixed point ``||Δh(∞)||² = ½A_high + sqrt(¼A_high² + A_low²)``.
+
+    Written as ``A_low² / (sqrt(¼A_high² + A_low²) − ½A_high)`` when ``A_high < 0`` so that it stays
+    accurate when the two terms nearly cancel (the lazy regime with ``A_high ≪ 0``).
+    """
+    ah = a_high(h2_0, y2_0, eta_h, eta_y, dx2)
+    al2 = a_low(eta_h, eta_y, dx2, dy2) ** 2
+    root = np.sqrt(0.25 * ah**2 + al2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alt = al2 / (root - 0.5 * ah)
+    return np.where(ah >= 0, 0.5 * ah + root, alt)
+
+
+def rich_limit(eta_h, eta_y, dx2, dy2):
+    """Eq. 13: ``|A_high| ≪ A_low`` ⇒ ``h_inf → A_low``: the final distance depends only on the data."""
+    return a_low(eta_h, eta_y, dx2, dy2)
+
+
+def lazy_limit(h2_0, y2_0, eta_h, eta_y, dx2):
+    """Eq. 12: ``|A_high| ≫ A_low`` ⇒ ``h_inf → A_high`` when ``A_high > 0`` (else ``h_inf → 0``)."""
+    return np.maximum(a_high(h2_0, y2_0, eta_h, eta_y, dx2), 0.0)
+
+
+def identical_output(t, h2_0, y2_0, eta_h, eta_y, dx2):
+    """Eq. 39-40: the closed-form solution for identical targets (``Δy = 0``, so ``w = y2``).
+
+    ``h2(t) = C h2_0 e^{-k t} / (C + a h2_0 (1 − e^{-k t}))`` with ``k = eta_h dx2 C`` and ``C``, ``a`` of
+    Eq. 24; ``y2(t) = w(t) = a h2² + C h2``. Returns a :class:`Trajectory`. Evaluated through
+    ``(1 − e^{-kt})/k`` (``expm1``) so that ``C → 0`` gives ``h2_0/(1 + eta_y h2_0 t)`` without cancellation.
+    """
+    t = _v.time_grid("t", t)
+    h2_0, y2_0 = float(_v.positive("h2_0", h2_0)), float(_v.nonnegative("y2_0", y2_0))
+    a = float(a_coefficient(eta_h, eta_y, dx2))
+    c = y2_0 / h2_0 - a * h2_0
+    k = float(eta_h) * float(dx2) * c
+    # phi = (1 - e^{-kt})/k, -> t as k -> 0
+    phi = np.where(abs(k) > 1e-300, -np.expm1(-k * t) / (k if k != 0 else 1.0), t)
+    h = h2_0 * np.exp(-k * t) / (1.0 + float(eta_y) * h2_0 * phi)
+    y = a * h**2 + c * h
+    return Trajectory(t, h, y, y.copy())

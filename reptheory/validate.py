@@ -1,0 +1,65 @@
+"""Argument checks shared by the public functions.
+
+Every check raises ``ValueError`` (or ``TypeError``) whose message names the argument and the allowed
+range, so that bad input never surfaces as a traceback from deep inside numpy, scipy or torch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {value!r}") from exc
+    return arr
+
+
+def finite(name: str, value) -> np.ndarray:
+    """``value`` as a float array; every entry must be finite."""
+    arr = _as_array(name, value)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def positive(name: str, value) -> np.ndarray:
+    """``value`` as a float array; every entry must lie in (0, inf)."""
+    arr = finite(name, value)
+    if not np.all(arr > 0):
+        raise ValueError(f"{name} must be > 0 (allowed range: (0, inf)), got {_show(value)}")
+    return arr
+
+
+def nonnegative(name: str, value) -> np.ndarray:
+    """``value`` as a float array; every entry must lie in [0, inf)."""
+    arr = finite(name, value)
+    if not np.all(arr >= 0):
+        raise ValueError(f"{name} must be >= 0 (allowed range: [0, inf)), got {_show(value)}")
+    return arr
+
+
+def time_grid(name: str, value) -> np.ndarray:
+    """A 1-D, finite, non-negative, strictly increasing array of times (epochs)."""
+    arr = finite(name, value)
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must be a 1-D array of times with at least one entry, got shape {arr.shape}")
+    if arr[0] < 0 or np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name} must be non-negative and strictly increasing")
+    return arr
+
+
+def same_length(names: tuple[str, ...], arrays: tuple[np.ndarray, ...], n: int, against: str) -> None:
+    """Each array must be 1-D with ``n`` entries, the length of ``against``."""
+    for name, arr in zip(names, arrays):
+        if arr.ndim != 1 or arr.shape[0] != n:
+            raise ValueError(f"{name} must be 1-D with the same length as {against} ({n}), got shape {arr.shape}")
+
+
+def _show(value) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return repr(float(arr))
+    bad = arr.ravel()
+    return f"an array with min {bad.min():.3g}"

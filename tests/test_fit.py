@@ -1,0 +1,65 @@
+"""The fit recovers known rates and reports failure as failure."""
+import numpy as np
+import pytest
+
+from reptheory import fit, theory as th
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    t = np.arange(3000.0)
+    tr = th.solve(t, 1e-3, 1e-5, 1e-5 - 0.9 * np.sqrt(0.5e-5), 7.4e-4, 4.5e-2, 1.0, 0.5)
+    return t, tr
+
+
+def test_fit_recovers_known_rates(synthetic):
+    t, tr = synthetic
+    r = fit.fit_rates(t, tr.h2, tr.y2, tr.w, 1.0, 0.5)
+    assert r.success
+    np.testing.assert_allclose([r.eta_h, r.eta_y], [7.4e-4, 4.5e-2], rtol=1e-4)
+    assert r.cost < 1e-8 and max(r.max_rel_dev.values()) < 1e-4
+
+
+def test_fit_with_noise_stays_close(synthetic):
+    t, tr = synthetic
+    rng = np.random.default_rng(0)
+    # 1 % multiplicative noise on the squared distances (they stay >= 0), additive noise on w
+    h2 = tr.h2 * (1 + 0.01 * rng.standard_normal(t.size))
+    y2 = tr.y2 * (1 + 0.01 * rng.standard_normal(t.size))
+    w = tr.w + 0.002 * np.max(np.abs(tr.w)) * rng.standard_normal(t.size)
+    h2[0], y2[0], w[0] = tr.h2[0], tr.y2[0], tr.w[0]
+    noisy = (h2, y2, w)
+    r = fit.fit_rates(t, *noisy, 1.0, 0.5)
+    np.testing.assert_allclose([r.eta_h, r.eta_y], [7.4e-4, 4.5e-2], rtol=0.05)
+
+
+def test_mean_rate_recovered(synthetic):
+    t, tr = synthetic
+    L = th.loss(t, tr.y2, tr.w, 0.5, 3e-3, 0.2)
+    r = fit.fit_mean_rate(t, L, tr.y2, tr.w, 0.5, 0.2)
+    assert r.success and r.eta_ybar == pytest.approx(3e-3, rel=1e-5)
+    assert r.max_rel_dev < 1e-6
+
+
+def test_unfittable_data_is_reported_failed():
+    # constant curves: no finite rates reproduce a frozen state with nonzero w, the optimum runs to the
+    # boundary of the search box
+    t = np.arange(200.0)
+    h2, y2, w = np.full(200, 0.1), np.full(200, 0.2), np.full(200, 0.2)
+    r = fit.fit_rates(t, h2, y2, w, 1.0, 0.5, raise_on_failure=False)
+    assert not r.success and r.eta_h is None and r.eta_y is None and r.ratio is None
+    assert r.message
+    with pytest.raises(fit.FitError):
+        fit.fit_rates(t, h2, y2, w, 1.0, 0.5)
+
+
+def test_mean_rate_undetermined_is_reported_failed():
+    t = np.arange(10.0)
+    with pytest.raises(fit.FitError, match="m0 = 0"):
+        fit.fit_mean_rate(t, np.zeros(10), np.zeros(10), np.zeros(10), 0.5, 0.0)
+
+
+def test_max_relative_deviation():
+    assert fit.max_relative_deviation([0.0, 2.0, -4.0], [0.0, 2.0, -3.0]) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="identically zero"):
+        fit.max_relative_deviation([0.0, 0.0], [0.0, 1.0])
