@@ -33,3 +33,35 @@ def table(rows: list[dict], sig: int = 4) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def show_step(step, lhs=None, math: bool = True) -> None:
+    """Display a :class:`reptheory.symbolic.Step` in a notebook: the derived form as math (one line per
+    component, ``lhs`` naming them; skipped with ``math=False``, for steps whose expanded matrix
+    expressions are too long to read) and a printed line saying whether derived − stated simplifies to 0."""
+    from IPython.display import Math, display
+
+    from .symbolic import latex
+
+    if not math:
+        _verdict(step)
+        return
+    derived = step.derived
+    parts = list(derived) if isinstance(derived, (tuple, list)) or hasattr(derived, "tolist") else [derived]
+    if lhs is None:
+        lines = [latex(p) for p in parts]
+    else:
+        lhs = [lhs] if isinstance(lhs, str) else list(lhs)
+        if len(lhs) != len(parts):
+            raise ValueError(f"lhs must name each of the {len(parts)} derived components, got {len(lhs)}")
+        lines = [f"{l} &= {latex(p)}" for l, p in zip(lhs, parts)]
+    display(Math(r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"))
+    _verdict(step)
+
+
+def _verdict(step) -> None:
+    if step.stated is None:
+        print(f"{step.name}: derived")
+    else:
+        verdict = "simplifies to 0: matches the paper" if step.holds else "does NOT simplify to 0"
+        print(f"{step.name}: derived − stated {verdict}")

@@ -504,3 +504,20 @@ def all_steps() -> list[Step]:
                          stability_at_h_plus(), saddle_at_zero(), *identical_outputs().values(),
                          lazy_rescaling(), change_of_variables()]
     return steps
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Printing in the paper's notation
+
+LATEX_NAMES = {
+    h2: r"\|\Delta h\|^2", y2: r"\|\Delta\hat y\|^2", dx2: r"\|\Delta x\|^2", dy2: r"\|\Delta y\|^2",
+    eta_h: r"\eta_h", eta_y: r"\eta_y", eta_ybar: r"\eta_{\bar y}", m0: r"m_0",
+    k_h: r"k_h", k_y: r"k_y", k_ybar: r"k_{\bar y}",
+}
+
+
+def latex(expr) -> str:
+    """LaTeX of a derived expression in the paper's notation (``h2`` → ``‖Δh‖²`` …)."""
+    if isinstance(expr, (tuple, list)):
+        return r",\quad ".join(latex(e) for e in expr)
+    return sp.latex(expr, symbol_names=LATEX_NAMES)

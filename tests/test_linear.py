@@ -3,15 +3,10 @@ import numpy as np
 import pytest
 
 from reptheory import linear as L
-from reptheory import theory as th
 
 
 def _compare(state, eta_h, eta_y, t):
-    mt = L.solve_flow(t, state, eta_h, eta_y)
-    h, y, w = L.scalars(state)
-    tr = th.solve(t, h, y, w, eta_h, eta_y, state.dx @ state.dx, state.dy @ state.dy, rtol=1e-12)
-    dev = {n: np.max(np.abs(getattr(mt.scalars, n) - getattr(tr, n))) / np.max(np.abs(getattr(mt.scalars, n)))
-           for n in ("h2", "y2", "w")}
+    mt, _, dev = L.compare_with_theory(t, state, eta_h, eta_y)
     return mt, dev
 
 
