@@ -109,6 +109,7 @@ class RandomRegime:
     C: np.ndarray              # Eq. 24 for every sampled initial state
     flow_final: np.ndarray     # ||Δh||² at the end of the full matrix flow, for the first n_flow samples
     flow_predicted: np.ndarray  # Eq. 10 for those same samples
+    flow_residual: np.ndarray  # ||E||² at the end of each flow (convergence check)
 
     @property
     def cv(self) -> float:
@@ -136,6 +137,7 @@ def random_regime(rng: np.random.Generator, scale: float, n: int, n_flow: int, d
     h_inf = _th.h_inf(sc[:, 0], sc[:, 1], eta_h, eta_y, dx2, dy2)
     C = _th.conserved(sc[:, 0], sc[:, 1], eta_h, eta_y, dx2)
     t = np.array([0.0, float(_v.positive("t_end", t_end))])
-    final = np.array([_lin.solve_flow(t, s, eta_h, eta_y, rtol=1e-9, atol=1e-12).scalars.h2[-1]
-                      for s in states[:n_flow]])
-    return RandomRegime(float(scale), h_inf, C, final, h_inf[:n_flow])
+    ends = [_lin.solve_flow(t, s, eta_h, eta_y, rtol=1e-9, atol=1e-12).final for s in states[:n_flow]]
+    final = np.array([_lin.scalars(e)[0] for e in ends])
+    residual = np.array([float(np.sum((e.dyhat - e.dy) ** 2)) for e in ends])
+    return RandomRegime(float(scale), h_inf, C, final, h_inf[:n_flow], residual)

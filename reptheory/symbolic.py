@@ -311,6 +311,29 @@ def manifold_invariance(m: LinearisedModel | None = None) -> Step:
     return Step("Eq. 19 invariant", orth, sp.zeros(n_h - 1, 1))
 
 
+@lru_cache(maxsize=None)
+def signed_variables() -> Step:
+    """Eq. 7 in signed variables: ``h2 = α²``, ``y2 = r α²``, ``w = r α² − α ρ``.
+
+    On the manifold ``Δh = α u`` with a signed ``α``, ``r = ||D_y u||²`` and ``ρ = Δy·D_y u``; the chain
+    rule turns Eq. 7 into ``α̇ = ḣ2/(2α)``, ``ṙ = d(y2/h2)/dt``, ``ρ̇ = d((y2 − w)/α)/dt``, which sympy
+    simplifies to a polynomial system: no ``1/h2`` singularity, and ``α`` may pass through 0 (the two
+    representations cross). This is the form :func:`reptheory.theory.solve` integrates.
+    """
+    al = sp.Symbol("alpha", real=True)
+    r, rho = sp.symbols("r rho", real=True)
+    f = rhs_expr()
+    back = {h2: al**2, y2: r * al**2, w: r * al**2 - al * rho}
+    dh, dy_, dw = (sp.simplify(f[i].subs(back, simultaneous=True)) for i in range(3))
+    d_al = sp.simplify(dh / (2 * al))
+    d_r = sp.simplify((dy_ * al**2 - r * al**2 * dh) / al**4)          # d(y2/h2)/dt
+    p_dot = dy_ - dw                                                      # d(y2 − w)/dt
+    d_rho = sp.simplify((p_dot * al - al * rho * d_al) / al**2)          # d(p/α)/dt with p = αρ
+    stated = (-eta_h * dx2 * (r * al - rho) / 2, -eta_y * al * (r * al - rho), eta_y * al * (dy2 - al * rho) / 2)
+    return Step("Eq. 7, signed variables", (sp.expand(d_al), sp.expand(d_r), sp.expand(d_rho)),
+                tuple(sp.expand(e) for e in stated), {"symbols": (al, r, rho)})
+
+
 # ----------------------------------------------------------------------------------------------------------
 # 6. Loss
 
@@ -499,7 +522,7 @@ def change_of_variables() -> Step:
 def all_steps() -> list[Step]:
     """Every derivation step in order, for the book's summary table and the tests."""
     steps: list[Step] = [loss_decomposition(), *gradients().values(), *scalar_derivatives().values(),
-                         *restriction_identities().values(), manifold_invariance(), effective_system(),
+                         *restriction_identities().values(), manifold_invariance(), effective_system(), signed_variables(),
                          *loss_expression().values(), conservation(), reduced_system(), fixed_points(),
                          stability_at_h_plus(), saddle_at_zero(), *identical_outputs().values(),
                          lazy_rescaling(), change_of_variables()]

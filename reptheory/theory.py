@@ -122,23 +122,22 @@ def _check_initial(h2_0, y2_0, w_0, dy2):
     return h2_0, y2_0, w_0
 
 
-def _rhs_scaled(z, eta_h, eta_y, dx2, dy2):
-    """Eq. 7 in ``(u, r, q) = (ln h2, y2/h2, w/h2)``, where the ``1/h2`` singularity is gone:
-    ``u̇ = −eta_h dx2 q``, ``ṙ = −eta_y q e^u`` (Eq. 23), ``q̇ = −½eta_y(e^u(3q − r) + dy2) + ½eta_h dx2 q(q − r)``."""
-    u, r, q = z
-    e = np.exp(u)
-    ex = eta_h * dx2
-    return np.array([-ex * q, -eta_y * q * e, -0.5 * eta_y * (e * (3.0 * q - r) + dy2) + 0.5 * ex * q * (q - r)])
+def _rhs_signed(z, eta_h, eta_y, dx2, dy2):
+    """Eq. 7 in the signed variables ``(α, r, ρ)`` with ``h2 = α²``, ``y2 = r α²``, ``w = r α² − α ρ``
+    (derived in :func:`reptheory.symbolic.signed_variables`): ``α̇ = −½eta_h dx2 (rα − ρ)``,
+    ``ṙ = −eta_y α (rα − ρ)``, ``ρ̇ = ½eta_y α (dy2 − αρ)``. Polynomial: no singularity at ``h2 = 0``."""
+    al, r, rho = z
+    e = r * al - rho
+    return np.array([-0.5 * eta_h * dx2 * e, -eta_y * al * e, 0.5 * eta_y * al * (dy2 - al * rho)])
 
 
-def _jac_scaled(z, eta_h, eta_y, dx2, dy2):
-    u, r, q = z
-    e = np.exp(u)
-    ex = eta_h * dx2
+def _jac_signed(z, eta_h, eta_y, dx2, dy2):
+    al, r, rho = z
+    ex = 0.5 * eta_h * dx2
     return np.array([
-        [0.0, 0.0, -ex],
-        [-eta_y * q * e, 0.0, -eta_y * e],
-        [-0.5 * eta_y * e * (3.0 * q - r), 0.5 * eta_y * e - 0.5 * ex * q, -1.5 * eta_y * e + 0.5 * ex * (2.0 * q - r)],
+        [-ex * r, -ex * al, ex],
+        [-eta_y * (2.0 * r * al - rho), -eta_y * al**2, eta_y * al],
+        [0.5 * eta_y * (dy2 - 2.0 * al * rho), 0.0, -0.5 * eta_y * al**2],
     ])
 
 
@@ -147,22 +146,26 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
         return z0[:, None].copy()
     args = (eta_h, eta_y, dx2, dy2)
     h0, y0, w0 = z0
-    s0 = np.array([np.log(h0), y0 / h0, w0 / h0])
+    al0 = np.sqrt(h0)
+    s0 = np.array([al0, y0 / h0, (y0 - w0) / al0])
     if atol is None:
-        # u = ln h2 is accurate to relative tolerance in h2; r and q share a scale set by the initial ratios
-        # and the rich fixed point (r -> dy2/h_inf, of order sqrt(a dy2)).
-        a = eta_y / (eta_h * dx2)
-        scale = max(np.sqrt(a * dy2), abs(s0[1]), abs(s0[2]), abs(s0[1] - a * h0))
-        atol = 1e-3 * rtol * np.array([1.0, scale, scale])
-    sol = solve_ivp(lambda _t, z: _rhs_scaled(z, *args), (t[0], t[-1]), s0, method="Radau", t_eval=t,
-                    jac=lambda _t, z: _jac_scaled(z, *args), rtol=rtol, atol=atol)
+        # relative accuracy in α (so in h2 = α²) where it is small, as on the rich regime's plateau; r and ρ
+        # on the larger of their initial and final (fixed-point) magnitudes
+        # (h_inf is 0 for identical targets with C > 0: the distance then decays to 0 like an exponential)
+        hinf = max(float(h_inf(h0, y0, *args)), 1e-12 * h0)
+        scale = np.array([min(al0, np.sqrt(hinf)), max(s0[1], dy2 / hinf),
+                          max(abs(s0[2]), dy2 / np.sqrt(hinf), np.sqrt(dy2 * s0[1]))])
+        atol = 1e-3 * rtol * np.maximum(scale, 1e-300)
+    sol = solve_ivp(lambda _t, z: _rhs_signed(z, *args), (t[0], t[-1]), s0, method="Radau", t_eval=t,
+                    jac=lambda _t, z: _jac_signed(z, *args), rtol=rtol, atol=atol)
     if sol.status != 0 or sol.y.shape[1] != t.size:
         raise SolveError(f"Eq. 7 integration failed: {sol.message}")
     if not np.all(np.isfinite(sol.y)):
         raise SolveError("Eq. 7 integration produced non-finite values")
-    h = np.exp(sol.y[0])
-    out = np.array([h, sol.y[1] * h, sol.y[2] * h])
-    out[:, 0] = z0          # exactly the initial state at t[0] (no exp/log round trip)
+    al, r, rho = sol.y
+    h = al**2
+    out = np.array([h, r * h, r * h - al * rho])
+    out[:, 0] = z0          # exactly the initial state at t[0] (no round trip through the variables)
     return out
 
 
@@ -170,12 +173,14 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None) -
     """Integrate Eq. 7 from ``(h2_0, y2_0, w_0)`` at ``t[0]`` and sample it at the epochs ``t``.
 
     Eq. 7 is singular where ``h2`` is small (the ``y2/h2`` and ``w/h2`` terms): exactly the rich regime's
-    plateau, where ``h2``, ``y2``, ``w`` are tiny and their relative accuracy sets the transition time. It
-    is therefore integrated in ``(ln h2, y2/h2, w/h2)`` (see ``_rhs_scaled``), which has no singularity, keeps
-    ``h2 > 0`` by construction and measures ``h2`` to relative accuracy, with the implicit Radau IIA method
-    (scipy) and the analytic Jacobian for the stiffness that remains at large ``h2``. ``atol`` (if given)
-    applies to those variables. Raises :class:`SolveError` if the integration fails; never returns a partial
-    trajectory.
+    plateau, where ``h2``, ``y2``, ``w`` are tiny and their relative accuracy sets the transition time, and
+    where a trajectory whose prediction difference points against the target difference drives the two
+    representations through each other (``h2`` touches 0 in finite time; ``Δh`` changes sign). It is
+    therefore integrated in the signed variables ``(α, r, ρ)`` of ``_rhs_signed`` (``Δh = α u`` on the
+    no-rotation manifold), in which the system is polynomial, so both cases are regular, with the implicit
+    Radau IIA method (scipy) and the analytic Jacobian for the stiffness at large ``h2``. ``atol`` (if
+    given) applies to ``(α, r, ρ)``. Raises :class:`SolveError` if the integration fails; never returns a
+    partial trajectory.
     """
     t = _v.time_grid("t", t)
     eta_h, eta_y, dx2, dy2 = (float(p) for p in _check_rates(eta_h, eta_y, dx2, dy2))

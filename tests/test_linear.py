@@ -54,3 +54,15 @@ def test_shapes_are_checked():
         L.MatrixState(np.ones((3, 2)), np.ones((2, 4)), np.ones(2), np.ones(2))
     with pytest.raises(ValueError, match="n_h must be >= 2"):
         L.manifold_state(np.random.default_rng(0), np.ones(2), np.ones(2), 1)
+
+
+def test_representations_crossing_follow_the_matrix_flow():
+    # Δŷ against Δy: the flow drives Δh through 0 in finite time; h2 = ||Δh||² touches 0 and Eq. 7 (solved in
+    # signed variables) must follow the matrix flow through the crossing
+    rng = np.random.default_rng(5)
+    dx, dy = rng.standard_normal(2), rng.standard_normal(1)
+    s = L.manifold_state(rng, dx, dy, 5, 0.5)
+    s = L.MatrixState(s.D_h, -3.0 * s.D_y, s.dx, s.dy)      # still on the manifold, prediction anti-aligned
+    mt, dev = _compare(s, 0.05, 0.2, np.linspace(0, 300, 3001))
+    assert mt.scalars.h2.min() < 1e-3 * mt.scalars.h2[0]     # the crossing happened
+    assert max(dev.values()) < 1e-6, dev

@@ -60,3 +60,16 @@ def test_lambdified_loss_equals_numeric_loss():
     t = np.linspace(0, 50, 11)
     y2, w = np.linspace(0.1, 0.5, 11), np.linspace(0.05, 0.0, 11)
     np.testing.assert_allclose(f(t, y2, w, 0.5, 0.03, 0.2), th.loss(t, y2, w, 0.5, 0.03, 0.2), rtol=1e-13)
+
+
+def test_signed_system_lambdified_equals_solver_rhs():
+    st = S.signed_variables()
+    f = sp.lambdify((*st.extra["symbols"], S.eta_h, S.eta_y, S.dx2, S.dy2), list(st.derived), "numpy")
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        z = rng.normal(size=3)
+        p = 10 ** rng.uniform(-3, 0, 4)
+        np.testing.assert_allclose(f(*z, *p), th._rhs_signed(z, *p), rtol=1e-12, atol=1e-300)
+        J = sp.lambdify((*st.extra["symbols"], S.eta_h, S.eta_y, S.dx2, S.dy2),
+                        sp.Matrix(st.derived).jacobian(sp.Matrix(st.extra["symbols"])).tolist(), "numpy")
+        np.testing.assert_allclose(np.array(J(*z, *p), dtype=float), th._jac_signed(z, *p), rtol=1e-12, atol=1e-15)
