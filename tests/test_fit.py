@@ -63,3 +63,13 @@ def test_max_relative_deviation():
     assert fit.max_relative_deviation([0.0, 2.0, -4.0], [0.0, 2.0, -3.0]) == pytest.approx(0.25)
     with pytest.raises(ValueError, match="identically zero"):
         fit.max_relative_deviation([0.0, 0.0], [0.0, 1.0])
+
+
+def test_boundary_optimum_is_flagged_not_hidden():
+    # a frozen encoder (h2 constant) with a moving output: the best eta_h is 0, on the search boundary
+    t = np.arange(400.0)
+    tr = th.solve(t, 0.3, 0.01, 0.01 - 0.9 * np.sqrt(0.5 * 0.01), 1e-12, 2e-2, 1.0, 0.5)
+    r = fit.fit_rates(t, np.full(t.size, 0.3), tr.y2, tr.w, 1.0, 0.5, raise_on_failure=False)
+    assert not r.success and "boundary" in r.message
+    r = fit.fit_rates(t, np.full(t.size, 0.3), tr.y2, tr.w, 1.0, 0.5, allow_boundary=True)
+    assert r.success and r.at_boundary == ("eta_h",) and r.eta_h < 1e-8

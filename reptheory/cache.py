@@ -1,0 +1,63 @@
+"""A small content-addressed cache for experiment results on disk.
+
+An entry's key is the SHA-256 of a JSON description (the setting, the seed, what is computed) together
+with a hash of the package's source code, so that a change to any module recomputes. Entries are ``.npz``
+files written atomically (temporary file, then ``os.replace``); an entry that cannot be read is
+recomputed. The location is ``$REPTHEORY_CACHE`` or ``~/.cache/reptheory``; it is never committed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import tempfile
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["cache_dir", "code_version", "cached"]
+
+
+def cache_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("REPTHEORY_CACHE", pathlib.Path.home() / ".cache" / "reptheory"))
+
+
+@lru_cache(maxsize=None)
+def code_version() -> str:
+    """Hash of every module of the package (any edit invalidates every entry)."""
+    h = hashlib.sha256()
+    for p in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _key(kind: str, description: dict) -> str:
+    text = json.dumps({"kind": kind, "code": code_version(), **description}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
+    """Return the arrays ``compute()`` produced for ``description``, from disk when present.
+
+    ``compute`` returns a dict of numpy arrays or scalars; the same dict (as arrays) comes back."""
+    path = cache_dir() / kind / f"{_key(kind, description)}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return {k: f[k] for k in f.files}
+        except Exception:          # truncated or corrupt entry: recompute below
+            path.unlink(missing_ok=True)
+    result = {k: np.asarray(v) for k, v in compute().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **result)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return result
