@@ -19,7 +19,7 @@ from . import measure as _measure
 from . import theory as _th
 from . import train as _train
 
-__all__ = ["TwoPointResult", "two_point", "run_many"]
+__all__ = ["TwoPointResult", "two_point", "run_many", "summary"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,21 @@ def run_many(names, profile: str | None = None, progress: bool = False) -> dict[
     """:func:`two_point` for several settings, with an optional tqdm progress bar."""
     from tqdm.auto import tqdm
     return {n: two_point(n, profile=profile) for n in tqdm(list(names), disable=not progress, desc="two-point runs")}
+
+
+def summary(result: TwoPointResult) -> dict:
+    """One row of a figure's results table: deviations, rates, final distance against Eq. 10."""
+    row = {"setting": result.setting.name, "diverged": result.diverged}
+    if result.fit is None:
+        row.update({"dev h2": np.nan, "dev y2": np.nan, "dev w": np.nan, "dev loss": np.nan,
+                    "eta_h": np.nan, "eta_y": np.nan, "final h2": float(result.measured.traj.h2[-1]),
+                    "h_inf (Eq. 10)": np.nan, "note": result.fit_message})
+        return row
+    d = result.fit.max_rel_dev
+    row.update({"dev h2": d["h2"], "dev y2": d["y2"], "dev w": d["w"],
+                "dev loss": np.nan if result.mean_fit is None else result.mean_fit.max_rel_dev,
+                "eta_h": result.fit.eta_h, "eta_y": result.fit.eta_y,
+                "final h2": float(result.measured.traj.h2[-1]), "h_inf (Eq. 10)": result.h_inf,
+                "note": "eta_h at the search boundary (frozen encoder)" if "eta_h" in result.fit.at_boundary
+                else ("rate at the search boundary" if result.fit.at_boundary else "")})
+    return row

@@ -27,3 +27,66 @@ def curves(ax, traj, kind: str = "theory", names=("h2", "y2", "w"), label: str |
         lab = LABELS[n] if label is None else f"{LABELS[n]} {label}"
         ax.plot(traj.t, getattr(traj, n), color=COLORS[n], label=lab, **st)
     ax.set_xlabel("epoch")
+
+
+def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
+    """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`."""
+    curves(ax, result.measured.traj, "network", names=names, label="")
+    if result.fit is not None:
+        curves(ax, result.fit.theory, "theory", names=names, label="")
+    else:
+        ax.text(0.5, 0.5, f"no theory: {result.fit_message}", transform=ax.transAxes, ha="center", fontsize=7, wrap=True)
+    ax.set_title(title or result.setting.name, fontsize=9)
+
+
+def loss_panel(ax, result, title: str | None = None) -> None:
+    """Network training loss (solid) and Eq. 9 with the fitted rates (dashed), log scale."""
+    m = result.measured
+    ax.semilogy(m.traj.t, m.loss, color=COLORS["loss"], **MEASURED)
+    if result.loss_theory is not None:
+        ax.semilogy(m.traj.t, result.loss_theory, color="k", **THEORY)
+    ax.set_title(title or result.setting.name, fontsize=9)
+    ax.set_xlabel("epoch")
+
+
+def schematic(ax) -> dict:
+    """Fig. 1: the two-point interaction drawn from the quantities' definitions.
+
+    Inputs ``x_1, x_2`` go through the encoder to ``h_1, h_2`` and through the decoder to predictions
+    ``ŷ_1, ŷ_2`` beside the targets ``y_1, y_2``; ``w = Δŷ·(Δŷ − Δy)`` is drawn as the angle between
+    ``Δŷ`` and ``Δŷ − Δy``. Returns the drawn vectors (2-D coordinates) for checks."""
+    import numpy as np
+
+    pts = {"x1": np.array([0.0, 0.2]), "x2": np.array([0.0, 1.0]),
+           "h1": np.array([2.0, 0.35]), "h2": np.array([2.0, 0.85]),
+           "yhat1": np.array([4.0, 0.4]), "yhat2": np.array([4.2, 0.8]),
+           "y1": np.array([4.6, 0.1]), "y2": np.array([4.7, 1.15])}
+    colors = {"x": "0.3", "h": COLORS["h2"], "yhat": COLORS["y2"], "y": "k"}
+    names = {"x1": r"$x_1$", "x2": r"$x_2$", "h1": r"$h_1$", "h2": r"$h_2$", "yhat1": r"$\hat y_1$",
+             "yhat2": r"$\hat y_2$", "y1": r"$y_1$", "y2": r"$y_2$"}
+    for k, p in pts.items():
+        ax.plot(*p, "o", color=colors[k.rstrip("12")], ms=9, mfc="w" if k.startswith("y") and not k.startswith("yhat") else None)
+        ax.annotate(names[k], p, xytext=(8, 2), textcoords="offset points", fontsize=12)
+    for a, b, lab in (("x1", "h1", "encoder $h_\\phi$"), ("x2", "h2", None), ("h1", "yhat1", "decoder $\\hat y_\\psi$"),
+                      ("h2", "yhat2", None)):
+        ax.annotate("", pts[b], pts[a], arrowprops=dict(arrowstyle="->", color="0.7", lw=1.2))
+        if lab:
+            mid = 0.5 * (pts[a] + pts[b])
+            ax.text(mid[0], mid[1] - 0.17, lab, ha="center", fontsize=9, color="0.4")
+    for a, b, lab, c in (("x1", "x2", r"$\|\Delta x\|$", colors["x"]), ("h1", "h2", r"$\|\Delta h\|$", colors["h"]),
+                         ("yhat1", "yhat2", r"$\Delta\hat y$", colors["yhat"]), ("y1", "y2", r"$\Delta y$", colors["y"])):
+        ax.annotate("", pts[b], pts[a], arrowprops=dict(arrowstyle="->", color=c, lw=2))
+        mid = 0.5 * (pts[a] + pts[b])
+        ax.text(mid[0] - 0.12, mid[1], lab, ha="right", va="center", color=c, fontsize=11)
+    dyhat, dy = pts["yhat2"] - pts["yhat1"], pts["y2"] - pts["y1"]
+    err = dyhat - dy
+    o = np.array([5.7, 0.75])
+    ax.annotate("", o + dyhat, o, arrowprops=dict(arrowstyle="->", color=colors["yhat"], lw=2))
+    ax.annotate("", o + err, o, arrowprops=dict(arrowstyle="->", color=COLORS["w"], lw=2))
+    ax.text(*(o + dyhat + [0.05, 0.0]), r"$\Delta\hat y$", color=colors["yhat"], fontsize=11)
+    ax.text(*(o + err + [0.05, -0.05]), r"$\Delta\hat y-\Delta y$", color=COLORS["w"], fontsize=11)
+    ax.text(o[0] - 0.5, 1.3, r"$w=\Delta\hat y\cdot(\Delta\hat y-\Delta y)$", fontsize=11)
+    ax.set_xlim(-0.4, 7.0)
+    ax.set_ylim(-0.1, 1.4)
+    ax.axis("off")
+    return {"dx": pts["x2"] - pts["x1"], "dh": pts["h2"] - pts["h1"], "dyhat": dyhat, "dy": dy}
