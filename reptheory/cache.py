@@ -24,11 +24,16 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("REPTHEORY_CACHE", pathlib.Path.home() / ".cache" / "reptheory"))
 
 
+#: the modules whose code decides a cached result (plotting, display and benchmarks do not)
+RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "theory", "train",
+                  "validate")
+
+
 @lru_cache(maxsize=None)
 def code_version() -> str:
-    """Hash of every module of the package (any edit invalidates every entry)."""
+    """Hash of the modules in :data:`RESULT_MODULES` (an edit to any of them invalidates every entry)."""
     h = hashlib.sha256()
-    for p in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+    for p in sorted(pathlib.Path(__file__).parent / f"{m}.py" for m in RESULT_MODULES):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]

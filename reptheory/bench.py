@@ -1,0 +1,133 @@
+"""Benchmark: training steps of the Default 20x500 two-point net, three ways, in one run.
+
+(a) plain: nn.Sequential + torch.optim.SGD, the middle layer read by a forward hook;
+(b) authors' style: a model returning every hidden activation, each step all of them copied to numpy into a
+    Python list (the tracking pattern of the paper's public code);
+(c) reptheory's trainer (:func:`reptheory.train.train`: fused numba kernel, every layer's pairwise distances
+    recorded each step), for 1 trial and for 16 trials (seeds) spread over 2 worker processes.
+
+Prints trial-steps per second and the ratios (c)/(a), (c)/(b); the targets are (c) >= 2x (a) and >= 4x (b)
+per trial-step. Run it with ``python benchmarks/train_step.py [steps]`` (default 300; one torch thread each).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import torch
+from joblib import Parallel, delayed
+from torch import nn
+
+from . import configs, data, train
+
+__all__ = ["main"]
+
+
+def _setting():
+    return configs.get("default", "paper")
+
+
+def _init(layers, gain):
+    torch.manual_seed(0)
+    for m in layers:
+        nn.init.xavier_normal_(m.weight, gain=gain)
+        nn.init.zeros_(m.bias)
+
+
+def _data():
+    return (torch.from_numpy(a) for a in data.two_points())
+
+
+def plain(steps: int) -> float:
+    """(a): trial-steps per second of the obvious nn.Sequential loop."""
+    S = _setting()
+    X, Y = _data()
+    dims = [1] + [S.width] * S.hidden_layers + [1]
+    lins = [nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:])]
+    _init(lins, S.gain)
+    mods = []
+    for i, layer in enumerate(lins):
+        mods.append(layer)
+        if i < len(lins) - 1:
+            mods.append(nn.LeakyReLU())
+    model = nn.Sequential(*mods)
+    rec = []
+    model[2 * S.layer + 1].register_forward_hook(lambda m, i, o: rec.append(o.detach().clone()))
+    opt = torch.optim.SGD(model.parameters(), lr=S.lr)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        loss = 0.5 * torch.mean((model(X) - Y) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return steps / (time.perf_counter() - t0)
+
+
+class _ListMLP(nn.ModuleList):
+    def forward(self, x):
+        acts, a = [], x
+        for n, layer in enumerate(self):
+            a = layer(a)
+            if n != len(self) - 1:
+                a = torch.nn.functional.leaky_relu(a)
+            acts.append(a)
+        return acts.pop(), acts
+
+
+def authors_style(steps: int) -> float:
+    """(b): trial-steps per second with a tracking pass that copies every activation each epoch."""
+    S = _setting()
+    X, Y = _data()
+    dims = [1] + [S.width] * S.hidden_layers + [1]
+    model = _ListMLP([nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:])])
+    _init(model, S.gain)
+    opt = torch.optim.SGD(model.parameters(), lr=S.lr)
+    history = []
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.eval()
+        with torch.no_grad():                      # tracking pass at the start of the epoch
+            _, acts = model(X)
+            history.append([a.numpy().copy() for a in acts])
+        model.train()
+        out, _ = model(X)
+        loss = 0.5 * torch.mean((out - Y) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return steps / (time.perf_counter() - t0)
+
+
+def _one(seed: int, steps: int) -> float:
+    X, Y = data.two_points()
+    return train.train(dataclasses.replace(_setting(), epochs=steps), X, Y, seed).seconds
+
+
+def reptheory_trials(steps: int, trials: int, n_jobs: int) -> float:
+    """(c): trial-steps per second of :func:`reptheory.train.train` over ``trials`` seeds."""
+    _one(0, 2)                                     # compile or load the kernel outside the timing
+    t0 = time.perf_counter()
+    if n_jobs == 1:
+        for s in range(trials):
+            _one(s, steps)
+    else:
+        Parallel(n_jobs=n_jobs)(delayed(_one)(s, steps) for s in range(trials))
+    return trials * steps / (time.perf_counter() - t0)
+
+
+def main(steps: int = 300) -> None:
+    """Run (a), (b), (c) in this order in one process and print the ratios."""
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    torch.set_num_threads(1)
+    a = plain(steps)
+    b = authors_style(steps)
+    c1 = reptheory_trials(steps, 1, 1)
+    c16 = reptheory_trials(steps, 16, 2)
+    print(f"Default 20x500 two-point net, {steps} steps, float32, 1 torch thread per process")
+    print(f"(a) plain nn.Sequential loop          {a:8.1f} trial-steps/s")
+    print(f"(b) authors' style (all activations)  {b:8.1f} trial-steps/s")
+    print(f"(c) reptheory, 1 trial                {c1:8.1f} trial-steps/s   {c1 / a:5.2f}x (a)   {c1 / b:5.2f}x (b)")
+    print(f"(c) reptheory, 16 trials, 2 processes {c16:8.1f} trial-steps/s   {c16 / a:5.2f}x (a)   {c16 / b:5.2f}x (b)")
+    ok = c1 >= 2 * a and c1 >= 4 * b
+    print("targets (c) >= 2x (a) and >= 4x (b) per trial-step, 1 trial:", "met" if ok else "NOT met")
