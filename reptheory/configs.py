@@ -40,6 +40,7 @@ class Setting:
     hidden_layers: int = 20
     layer: int = 10
     optimizer: str = "sgd"
+    batch_size: int | None = None          # None: full batch (one step per epoch)
     dataset: str = "two_points"
     dx2: float = 1.0
     dy2: float = 0.5
@@ -64,6 +65,8 @@ class Setting:
             v = getattr(self, fld)
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
                 bad(fld, f"an integer >= {lo}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            bad("batch_size", "None (full batch) or an integer >= 1")
         if not isinstance(self.layer, int) or not 0 <= self.layer < self.n_tracked:
             bad("layer", f"an integer in [0, {self.n_tracked - 1}]")
         if self.arch == "cnn" and self.width <= 10 * (self.hidden_layers + 1):
@@ -153,7 +156,8 @@ def override(setting: Setting, **changes) -> Setting:
     return new
 
 
-_SHOWN = ("arch", "nonlinearity", "gain", "lr", "epochs", "width", "hidden_layers", "layer", "optimizer", "seeds")
+_SHOWN = ("arch", "nonlinearity", "gain", "lr", "epochs", "width", "hidden_layers", "layer", "optimizer", "batch_size",
+          "seeds")
 
 
 def settings_table(settings, profile: str | None = None) -> str:

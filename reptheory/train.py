@@ -1,8 +1,9 @@
 """Training the point-dataset networks and recording what the theory needs (paper Sec. 3, App. B).
 
-Full-batch training on the ½-MSE loss ``½ mean((ŷ − y)²)`` (mean over points and output dimensions), as
-in the authors' code. Each epoch is one step; *before* each update (and once more after the last) the
-record holds the loss, the outputs and, for every hidden layer, the matrix of squared distances between the
+Training on the ½-MSE loss ``½ mean((ŷ − y)²)`` (mean over points and output dimensions), as in the
+authors' code: full batch (one step per epoch) unless the setting has a ``batch_size``, then shuffled
+minibatches (a fixed-seed permutation per epoch). At the start of each epoch (and once more after the last)
+the record holds the loss, the outputs and, for every hidden layer, the matrix of squared distances between the
 points' representations. This module knows nothing of the theory; :mod:`reptheory.measure` turns a record
 into the theory's variables.
 
@@ -27,7 +28,7 @@ from numba import njit
 from . import models as _models
 from .configs import Setting
 
-__all__ = ["Run", "train", "engine_for", "DIVERGENCE_FACTOR"]
+__all__ = ["Run", "train", "train_many", "engine_for", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 1e6
 # reassociation and contraction only: NaN and inf must stay detectable (divergence)
@@ -59,8 +60,9 @@ class Run:
 
 
 def engine_for(setting: Setting) -> str:
-    """``"numba"`` for the dense MLP trained with SGD, else ``"torch"``."""
-    return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" else "torch"
+    """``"numba"`` for the dense MLP trained with full-batch SGD, else ``"torch"``."""
+    full = setting.batch_size is None
+    return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full else "torch"
 
 
 def train(setting: Setting, X, Y, seed: int, engine: str | None = None) -> Run:
@@ -74,7 +76,8 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None) -> Run:
     if engine not in ("numba", "torch"):
         raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
     if engine == "numba" and engine_for(setting) != "numba":
-        raise ValueError(f"the numba engine covers arch 'mlp' with optimizer 'sgd', not {setting.arch}/{setting.optimizer}")
+        raise ValueError("the numba engine covers arch 'mlp' with full-batch optimizer 'sgd', not "
+                         f"{setting.arch}/{setting.optimizer}/batch_size={setting.batch_size}")
     torch.set_num_threads(1)
     model = _models.build(setting, X.shape[1], Y.shape[1], seed)
     t0 = time.perf_counter()
@@ -109,6 +112,8 @@ def _train_torch(model, s: Setting, X, Y):
         for l, h in enumerate(hidden):
             d2_rec[e, l] = _pairwise_d2(h.detach())
 
+    if s.batch_size is not None and s.batch_size < X.shape[0]:
+        return _train_torch_minibatch(model, s, Xt, Yt, opt, record, loss_rec, out_rec, d2_rec)
     loss0 = None
     for e in range(s.epochs + 1):
         if stochastic or e == s.epochs:
@@ -132,6 +137,42 @@ def _train_torch(model, s: Setting, X, Y):
     if not np.isfinite(loss_rec[-1]):
         return loss_rec[:-1], out_rec[:-1], d2_rec[:-1], True
     return loss_rec, out_rec, d2_rec, False
+
+
+def _train_torch_minibatch(model, s: Setting, Xt, Yt, opt, record, loss_rec, out_rec, d2_rec):
+    """Minibatch epochs: record on the whole dataset in eval mode, then one step per shuffled batch."""
+    gen = torch.Generator().manual_seed(s.seeds[0] if s.seeds else 0)
+    n = Xt.shape[0]
+    for e in range(s.epochs + 1):
+        model.eval()
+        with torch.no_grad():
+            record(e, *model(Xt))
+        if not np.isfinite(loss_rec[e]) or loss_rec[e] > DIVERGENCE_FACTOR * max(loss_rec[0], 1e-30):
+            return loss_rec[:e], out_rec[:e], d2_rec[:e], True
+        if e == s.epochs:
+            break
+        model.train()
+        for idx in torch.randperm(n, generator=gen).split(s.batch_size):
+            out, _ = model(Xt[idx])
+            loss = 0.5 * torch.mean((out - Yt[idx]) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return loss_rec, out_rec, d2_rec, False
+
+
+def train_many(setting: Setting, X, Y, seeds, n_jobs: int = 2) -> list[Run]:
+    """:func:`train` for several seeds in ``n_jobs`` worker processes (one torch thread each).
+
+    Independent trials of the 500-unit nets do not share work, so processes, not batched tensors, are the
+    way to use more cores (batched kernels only add memory traffic at this width)."""
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(x, int) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+    if n_jobs == 1 or len(seeds) == 1:
+        return [train(setting, X, Y, sd) for sd in seeds]
+    from joblib import Parallel, delayed
+    return Parallel(n_jobs=n_jobs)(delayed(train)(setting, X, Y, sd) for sd in seeds)
 
 
 # ----------------------------------------------------------------------------------------------------------

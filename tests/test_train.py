@@ -141,3 +141,25 @@ def test_cache_recomputes_a_corrupt_entry(tmp_path, monkeypatch):
     c = cache.cached("t", {"k": 1}, compute)
     assert len(calls) == 2 and np.array_equal(c["x"], a["x"])
     assert not list((tmp_path / "t").glob("*.tmp"))
+
+
+def test_minibatch_training_uses_torch_and_records_epochs():
+    X, Y = data.xor()
+    s = small(batch_size=2, epochs=40, lr=0.05)
+    assert train.engine_for(s) == "torch"
+    r = train.train(s, X, Y, seed=0)
+    assert r.loss.shape == (41,) and not r.diverged
+    assert r.loss[-1] < r.loss[0]
+    r2 = train.train(s, X, Y, seed=0)
+    np.testing.assert_array_equal(r.loss, r2.loss)          # the batch order is seeded
+    with pytest.raises(ValueError, match="batch_size"):
+        configs.Setting(name="x", batch_size=0)
+
+
+def test_train_many_in_processes_equals_serial():
+    s = small(epochs=20)
+    par = train.train_many(s, X2, Y2, seeds=[0, 1], n_jobs=2)
+    ser = [train.train(s, X2, Y2, sd) for sd in (0, 1)]
+    for a, b in zip(par, ser):
+        np.testing.assert_array_equal(a.loss, b.loss)
+    assert not np.array_equal(par[0].loss, par[1].loss)
