@@ -6,7 +6,13 @@ Modules, each with one job:
 * :mod:`reptheory.theory` – Eq. 7 numerically: right-hand side, stiff solver, loss (Eq. 9), fixed point (Eq. 10-11).
 * :mod:`reptheory.fit` – effective rates fitted to measured trajectories (Eq. 49).
 * :mod:`reptheory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.
-* :mod:`reptheory.display` – rounded printing for checked notebook output.
+* :mod:`reptheory.regimes` – rich, lazy and random regimes (Sec. 4.1, App. A.3-A.6).
+* :mod:`reptheory.configs` – Tables 1 and 2 as frozen settings, profiles, settings tables.
+* :mod:`reptheory.data`, :mod:`reptheory.models` – the point datasets and the Table 1 architectures.
+* :mod:`reptheory.train` – training with a fused numba kernel or PyTorch, recording every epoch.
+* :mod:`reptheory.measure` – the theory's variables measured on a run.
+* :mod:`reptheory.experiments`, :mod:`reptheory.cache` – cached train → measure → fit entry points.
+* :mod:`reptheory.display`, :mod:`reptheory.plots`, :mod:`reptheory.bench` – printing, plot style, benchmark.
 """
 from .display import fmt, table
 from .fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
