@@ -163,3 +163,10 @@ def test_train_many_in_processes_equals_serial():
     for a, b in zip(par, ser):
         np.testing.assert_array_equal(a.loss, b.loss)
     assert not np.array_equal(par[0].loss, par[1].loss)
+
+
+def test_paper_tables_are_complete():
+    assert set(configs.FIG2_ROWS + configs.FIG3_ROWS) <= set(configs.TABLE1)
+    assert len(configs.TABLE1) == 16 and len(configs.TABLE2) == 8        # Table 1 (15 rows) + Adam; Table 2
+    assert configs.PAPER["default"].lr == 0.005 and configs.PAPER["xor_2layers"].epochs == 40000
+    assert all(s.batch_size == 64 for n, s in configs.TABLE2.items() if n.startswith(("blobs", "mnist")))
