@@ -112,13 +112,13 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     n_solves = 0
     lo, hi = LOG10_BOUNDS
 
-    def cost(logp, tol=rtol):
+    def cost(logp):
         nonlocal n_solves
         if not np.all((logp >= lo) & (logp <= hi)):
             return np.inf
         n_solves += 1
         try:
-            tr = _th.solve(t, *z0, 10.0 ** logp[0], 10.0 ** logp[1], dx2, dy2, rtol=tol)
+            tr = _th.solve(t, *z0, 10.0 ** logp[0], 10.0 ** logp[1], dx2, dy2, rtol=rtol)
         except _th.SolveError:
             return np.inf
         return float(np.sum((h2 - tr.h2) ** 2 + (y2 - tr.y2) ** 2 + (w - tr.w) ** 2))
