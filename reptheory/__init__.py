@@ -8,9 +8,10 @@ Modules, each with one job:
 * :mod:`reptheory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.
 * :mod:`reptheory.regimes` – rich, lazy and random regimes (Sec. 4.1, App. A.3-A.6).
 * :mod:`reptheory.configs` – Tables 1 and 2 as frozen settings, profiles, settings tables.
-* :mod:`reptheory.data`, :mod:`reptheory.models` – the point datasets and the Table 1 architectures.
-* :mod:`reptheory.train` – training with a fused numba kernel or PyTorch, recording every epoch.
+* :mod:`reptheory.data`, :mod:`reptheory.models` – the point and blob datasets and the Table 1 architectures.
+* :mod:`reptheory.train` – training with a fused numba kernel, PyTorch, or many trials at once (torch.func).
 * :mod:`reptheory.measure` – the theory's variables measured on a run.
+* :mod:`reptheory.structure` – distance matrices, Eq. 10 pair by pair, collapse and merge measures, MDS (Sec. 4).
 * :mod:`reptheory.experiments`, :mod:`reptheory.cache` – cached train → measure → fit entry points.
 * :mod:`reptheory.display`, :mod:`reptheory.plots`, :mod:`reptheory.bench` – printing, plot style, benchmark.
 """

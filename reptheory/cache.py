@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["cache_dir", "code_version", "cached"]
+__all__ = ["cache_dir", "code_version", "cached", "exists"]
 
 
 def cache_dir() -> pathlib.Path:
@@ -25,8 +25,8 @@ def cache_dir() -> pathlib.Path:
 
 
 #: the modules whose code decides a cached result (plotting, display and benchmarks do not)
-RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "theory", "train",
-                  "validate")
+RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "structure", "theory",
+                  "train", "validate")
 
 
 @lru_cache(maxsize=None)
@@ -42,6 +42,11 @@ def code_version() -> str:
 def _key(kind: str, description: dict) -> str:
     text = json.dumps({"kind": kind, "code": code_version(), **description}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def exists(kind: str, description: dict) -> bool:
+    """Whether an entry for ``description`` is on disk (it may still turn out unreadable)."""
+    return (cache_dir() / kind / f"{_key(kind, description)}.npz").exists()
 
 
 def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:

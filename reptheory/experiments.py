@@ -1,8 +1,11 @@
-"""Cached entry points for the two-point experiments (paper Sec. 3): train, measure, fit.
+"""Cached entry points for the experiments: train, measure, fit.
 
 A figure asks for a setting (by name and profile, or a :class:`~reptheory.configs.Setting`) and gets the
 trained run, the measured curves and the fitted theory; a figure that needs another figure's runs calls
-the same function and gets them from :mod:`reptheory.cache`.
+the same function and gets them from :mod:`reptheory.cache`. Sec. 3: :func:`two_point`. Sec. 4:
+:func:`mean_rates` and :func:`final_distance` (Fig. 5), :func:`xor` (Fig. 6), :func:`blobs` (Figs. 8, 12).
+Independent runs go to worker processes through joblib (``n_jobs``), each result cached on its own, so an
+interrupted sweep resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ from . import configs as _configs
 from . import data as _data
 from . import fit as _fit
 from . import measure as _measure
+from . import structure as _structure
 from . import theory as _th
 from . import train as _train
 
-__all__ = ["TwoPointResult", "two_point", "run_many", "summary"]
+__all__ = ["TwoPointResult", "two_point", "run_many", "summary", "RateEstimate", "mean_rates", "GridPoint",
+           "FinalDistanceResult", "final_distance", "XorResult", "xor", "BlobsResult", "blobs"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,45 @@ class TwoPointResult:
         return None if self.mean_fit is None else self.mean_fit.theory
 
 
+def _desc(setting: _configs.Setting) -> dict:
+    """A setting as a cache description: every field that decides a run (the seed is passed on its own)."""
+    d = dataclasses.asdict(setting)
+    del d["note"], d["seeds"], d["name"]
+    return d
+
+
+def _setting(setting, profile) -> _configs.Setting:
+    if isinstance(setting, _configs.Setting):
+        return setting
+    if not isinstance(setting, str):
+        raise TypeError(f"setting must be a name or a reptheory.configs.Setting, got {setting!r}")
+    return _configs.get(setting, profile)
+
+
+def _parallel(fn, jobs: list, n_jobs: int, progress: bool, desc: str) -> list:
+    """``[fn(*job) for job in jobs]`` in ``n_jobs`` worker processes (joblib), with a tqdm bar."""
+    from tqdm.auto import tqdm
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+    bar = tqdm(total=len(jobs), disable=not progress, desc=desc)
+    if n_jobs == 1 or len(jobs) <= 1:
+        out = []
+        for job in jobs:
+            out.append(fn(*job))
+            bar.update()
+    else:
+        from joblib import Parallel, delayed
+        out = []
+        for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs):
+            out.append(r)
+            bar.update()
+    bar.close()
+    return out
+
+
 def _run(setting: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.two_points(setting.dx2, setting.dy2)
-    desc = {"setting": dataclasses.asdict(setting) | {"note": ""}, "seed": seed, "engine": _train.engine_for(setting)}
+    desc = {"setting": _desc(setting), "seed": seed, "engine": _train.engine_for(setting)}
 
     def compute():
         r = _train.train(setting, X, Y, seed)
@@ -64,14 +105,14 @@ def two_point(setting, seed: int | None = None, profile: str | None = None, laye
 
     ``setting`` is a name (looked up in ``profile``) or a :class:`Setting`; ``seed`` defaults to the
     setting's first seed; ``layer`` defaults to its tracked layer."""
-    s = _configs.get(setting, profile) if isinstance(setting, str) else setting
+    s = _setting(setting, profile)
     seed = s.seeds[0] if seed is None else seed
     run = _run(s, seed)
     m = _measure.two_point_variables(run, layer)
     if run.diverged:
         return TwoPointResult(s, seed, run, m, None, None, None, "diverged")
     t = m.traj.t
-    desc = {"setting": dataclasses.asdict(s) | {"note": ""}, "seed": seed, "layer": m.layer}
+    desc = {"setting": _desc(s), "seed": seed, "layer": m.layer}
 
     def compute():
         f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, raise_on_failure=False,
@@ -122,3 +163,343 @@ def summary(result: TwoPointResult) -> dict:
                 "note": "eta_h at the search boundary (frozen encoder)" if "eta_h" in result.fit.at_boundary
                 else ("rate at the search boundary" if result.fit.at_boundary else "")})
     return row
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 5: averaged rates and the final-distance grid (Sec. 4.3, App. B.2)
+
+@dataclass(frozen=True)
+class RateEstimate:
+    """Rates averaged (arithmetic mean, as the paper) over the usable fits of ``setting``'s seeds.
+
+    A fit is discarded (and listed in ``discarded`` as ``(seed, reason)``) if its run diverged, its final loss
+    is above ``configs.FIG5_FIT_MAX_LOSS``, the fit failed, or a rate sits on the search boundary."""
+
+    setting: _configs.Setting
+    eta_h: float
+    eta_y: float
+    used: tuple          # ((seed, eta_h, eta_y), ...)
+    discarded: tuple     # ((seed, reason), ...)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """Relative standard deviation of the used fits' ``eta_h`` and ``eta_y`` (0 for one fit)."""
+        a = np.array([u[1:] for u in self.used])
+        if len(a) < 2:
+            return (np.nan, np.nan) if len(a) == 0 else (0.0, 0.0)
+        return tuple(float(x) for x in a.std(axis=0) / a.mean(axis=0))
+
+
+def _two_point_job(setting: _configs.Setting, seed: int) -> None:
+    two_point(setting, seed)
+
+
+def _estimate(s: _configs.Setting) -> RateEstimate:
+    used, discarded = [], []
+    for seed in s.seeds:
+        r = two_point(s, seed)
+        if r.diverged:
+            discarded.append((seed, "diverged"))
+        elif r.run.loss[-1] > _configs.FIG5_FIT_MAX_LOSS:
+            discarded.append((seed, f"final loss {r.run.loss[-1]:.2g} > {_configs.FIG5_FIT_MAX_LOSS:g}"))
+        elif r.fit is None:
+            discarded.append((seed, f"fit failed: {r.fit_message}"))
+        elif r.fit.at_boundary:
+            discarded.append((seed, f"{', '.join(r.fit.at_boundary)} at the search boundary"))
+        else:
+            used.append((seed, r.fit.eta_h, r.fit.eta_y))
+    if not used:            # no rates: predictions are NaN and the figure reports why
+        return RateEstimate(s, np.nan, np.nan, (), tuple(discarded))
+    eh, ey = np.mean([u[1] for u in used]), np.mean([u[2] for u in used])
+    return RateEstimate(s, float(eh), float(ey), tuple(used), tuple(discarded))
+
+
+def mean_rates(setting, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> RateEstimate:
+    """Fit Eq. 7 (Eq. 49) to the two-point run of every seed of ``setting`` (for example
+    ``"fig5_fit/default"``) and average the rates; runs and fits come from the cache when present."""
+    s = _setting(setting, profile)
+    _parallel(_two_point_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
+    return _estimate(s)
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One grid run of Fig. 5: ``dx = ||Δx||``, ``dy = ||Δy||``; squared distances at the tracked layer."""
+
+    dx: float
+    dy: float
+    seed: int
+    h2_0: float                 # initial ||Δh||²
+    y2_0: float                 # initial ||Δŷ||²
+    h2_final: float             # ||Δh||² at the last record
+    loss_final: float
+    epochs: int                 # updates made (the run stops once the loss is below stop_loss)
+    diverged: bool
+    seconds: float
+    predicted: float = np.nan   # Eq. 10 with the architecture's mean rates and this run's h2_0, y2_0
+
+    @property
+    def converged(self) -> bool:
+        return not self.diverged and self.loss_final <= _configs.FIG5_MAX_LOSS
+
+
+def _grid_points(s: _configs.Setting):
+    """The 25 (dx, dy, seed) of ``s``'s grid, ``||Δx||`` major."""
+    pts = [(dx, dy) for dx in _configs.FIG5_DX for dy in _configs.FIG5_DY]
+    if len(s.seeds) < len(pts):
+        raise ValueError(f"{s.name}: the grid needs {len(pts)} seeds, the setting has {len(s.seeds)}")
+    return [(dx, dy, seed) for (dx, dy), seed in zip(pts, s.seeds)]
+
+
+def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
+    """Train (or load) the grid runs ``points``; the torch architectures train together (train_batch)."""
+    engine = "numba" if _train.engine_for(s) == "numba" else "torch-batch"
+    descs = [{"setting": _desc(s), "dx": dx, "dy": dy, "seed": seed, "engine": engine} for dx, dy, seed in points]
+
+    def summarise(run: _train.Run) -> dict:
+        m = _measure.two_point_variables(run)
+        n = run.loss.size
+        return {"h2_0": m.traj.h2[0], "y2_0": m.traj.y2[0], "h2_final": m.traj.h2[-1], "loss_final": run.loss[-1],
+                "epochs": n - 1 if not run.diverged else n, "diverged": run.diverged, "seconds": run.seconds}
+
+    def single(dx, dy, seed):
+        point = dataclasses.replace(s, dx2=dx**2, dy2=dy**2)
+        return summarise(_train.train(point, *_data.two_points(dx**2, dy**2), seed))
+
+    if engine == "numba":
+        return [_cache.cached("fig5_grid_run", d, lambda p=p: single(*p)) for d, p in zip(descs, points)]
+    missing = [k for k, d in enumerate(descs) if not _cache.exists("fig5_grid_run", d)]
+    if missing:
+        runs = _train.train_batch(s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in missing],
+                                  [points[k][2] for k in missing])
+        for k, run in zip(missing, runs):
+            _cache.cached("fig5_grid_run", descs[k], lambda run=run: summarise(run))
+    return [_cache.cached("fig5_grid_run", d, _missing) for d in descs]
+
+
+def _missing() -> dict:
+    raise RuntimeError("a cache entry written in this call could not be read back")
+
+
+@dataclass(frozen=True)
+class FinalDistanceResult:
+    """Fig. 5 for one architecture: its mean rates and its grid runs with predictions."""
+
+    name: str
+    rates: RateEstimate
+    grid_setting: _configs.Setting
+    points: tuple
+
+    def stats(self) -> dict:
+        """Pearson r and the median |relative error| over the converged ``dy > 0`` points, the sum ratio,
+        the ``dy = 0`` points relative to the largest ``dy = 1`` value, and the counts."""
+        ok = [p for p in self.points if p.converged]
+        pos = [p for p in ok if p.dy > 0]
+        meas = np.array([p.h2_final for p in pos])
+        pred = np.array([p.predicted for p in pos])
+        top = max([p.h2_final for p in ok if p.dy == max(_configs.FIG5_DY)], default=np.nan)
+        zero = [p for p in ok if p.dy == 0]
+        return {
+            "setting": self.name,
+            "pearson r": float(np.corrcoef(pred, meas)[0, 1]) if len(pos) > 2 else np.nan,
+            "median |rel err|": float(np.median(np.abs(pred - meas) / meas)) if pos else np.nan,
+            "sum pred / sum meas": float(pred.sum() / meas.sum()) if pos else np.nan,
+            "dy=0 max meas / top": float(max(p.h2_final for p in zero) / top) if zero else np.nan,
+            "dy=0 max pred / top": float(max(p.predicted for p in zero) / top) if zero else np.nan,
+            "unconverged": sum(not p.converged for p in self.points),
+            "diverged": sum(p.diverged for p in self.points),
+            "fits used": len(self.rates.used),
+            "fits discarded": len(self.rates.discarded),
+        }
+
+    def scaling(self) -> dict:
+        """Least-squares exponents of ``h2_final ≈ c ||Δx||^a ||Δy||^b`` over the converged ``dy > 0``
+        points (the rich limit of Eq. 10, ``A_low``, has ``a = b = 1``), with the fit's rms log-residual."""
+        pos = [p for p in self.points if p.converged and p.dy > 0]
+        if len(pos) < 4:
+            return {"a (dx)": np.nan, "b (dy)": np.nan, "rms log residual": np.nan}
+        A = np.array([[1.0, np.log(p.dx), np.log(p.dy)] for p in pos])
+        z = np.log([p.h2_final for p in pos])
+        coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+        return {"a (dx)": float(coef[1]), "b (dy)": float(coef[2]),
+                "rms log residual": float(np.sqrt(np.mean((A @ coef - z) ** 2)))}
+
+
+def final_distance(names, profile: str | None = None, n_jobs: int = 2, progress: bool = False,
+                   ) -> dict[str, FinalDistanceResult]:
+    """Fig. 5 for every row in ``names`` (``"default"``, ``"skip"``, …, or ``"default_w100"``): the fits of
+    ``fig5_fit/<row>``, the grid of ``fig5_grid/<row>``, and Eq. 10's prediction for each grid run from the
+    row's mean rates and the run's own initial ``h2``, ``y2``. All runs go to ``n_jobs`` processes at once."""
+    names = [names] if isinstance(names, str) else list(names)
+    fits = {n: _configs.get(f"fig5_fit/{n}", profile) for n in names}
+    grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
+    jobs, fn = [], []
+    for n in names:
+        jobs += [("fit", fits[n], seed) for seed in fits[n].seeds]
+        pts = _grid_points(grids[n])
+        if _train.engine_for(grids[n]) == "numba":
+            jobs += [("grid", grids[n], [p]) for p in pts]
+        else:           # two batches, one per worker
+            half = (len(pts) + 1) // 2
+            jobs += [("grid", grids[n], pts[:half]), ("grid", grids[n], pts[half:])]
+    # longest first: torch batches, then the widest nets
+    jobs.sort(key=lambda j: -(j[1].width * j[1].hidden_layers * (50 if j[0] == "grid" and len(j[2]) > 1 else 1)))
+    _parallel(_fig5_job, jobs, n_jobs, progress, "Fig. 5 runs")
+    out = {}
+    for n in names:
+        rates = _estimate(fits[n])
+        pts = []
+        for (dx, dy, seed), a in zip(_grid_points(grids[n]), _grid_chunk(grids[n], _grid_points(grids[n]))):
+            pred = (float(_th.h_inf(float(a["h2_0"]), float(a["y2_0"]), rates.eta_h, rates.eta_y, dx**2, dy**2))
+                    if rates.used else np.nan)
+            pts.append(GridPoint(dx, dy, seed, float(a["h2_0"]), float(a["y2_0"]), float(a["h2_final"]),
+                                 float(a["loss_final"]), int(a["epochs"]), bool(a["diverged"]), float(a["seconds"]),
+                                 pred))
+        out[n] = FinalDistanceResult(n, rates, grids[n], tuple(pts))
+    return out
+
+
+def _fig5_job(kind, s, arg):
+    if kind == "fit":
+        two_point(s, arg)
+    else:
+        _grid_chunk(s, arg)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 6: XOR (Sec. 4.4)
+
+@dataclass(frozen=True)
+class XorResult:
+    """One XOR run: hidden distance matrices (Euclidean) at the tracked layer before and after training,
+    and the theory's matrix from ``rates`` and the run's own initial distances (Eq. 10-11 per pair)."""
+
+    setting: _configs.Setting
+    seed: int
+    run: _train.Run
+    D0: np.ndarray
+    D_end: np.ndarray
+    D_theory: np.ndarray
+    rates: RateEstimate
+
+    @property
+    def ratios(self) -> dict:
+        """Same-output distance over the mean different-output distance, at the end, per same-output pair."""
+        return _structure.pair_ratios(self.D_end, self.run.Y)
+
+    @property
+    def ratios_0(self) -> dict:
+        return _structure.pair_ratios(self.D0, self.run.Y)
+
+    @property
+    def theory_ratios(self) -> dict:
+        return _structure.pair_ratios(self.D_theory, self.run.Y)
+
+    @property
+    def change(self) -> tuple[float, float]:
+        """Relative change of the trained matrix against the initial one: (Frobenius, largest entry)."""
+        return _structure.relative_change(self.D_end, self.D0)
+
+
+def _xor_job(s: _configs.Setting, seed: int) -> None:
+    _xor_run(s, seed)
+
+
+def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
+    X, Y = _data.xor()
+    desc = {"setting": _desc(s), "seed": seed, "engine": _train.engine_for(s)}
+
+    def compute():
+        r = _train.train(s, X, Y, seed)
+        return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2[:, s.layer], "diverged": r.diverged,
+                "seconds": r.seconds}
+
+    a = _cache.cached("xor_run", desc, compute)
+    return _train.Run(s, seed, _train.engine_for(s), X, Y, a["loss"], a["outputs"], a["dist2"][:, None],
+                      bool(a["diverged"]), float(a["seconds"]))
+
+
+def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int = 2,
+        progress: bool = False) -> list[XorResult]:
+    """Train (or load) the XOR runs of ``setting`` (one per seed) and the theory's final distance matrix
+    from ``rates`` (for the paper: :func:`mean_rates` of ``"fig5_fit/default"``). The recorded layer of
+    the returned runs is the setting's tracked layer only (``run.dist2[:, 0]``)."""
+    s = _setting(setting, profile)
+    if s.dataset != "xor":
+        raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'xor'")
+    _parallel(_xor_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}")
+    out = []
+    X, Y = _data.xor()
+    dx2 = np.sum((X[:, None] - X[None]) ** 2, axis=-1).astype(float)
+    dy2 = np.sum((Y[:, None] - Y[None]) ** 2, axis=-1).astype(float)
+    for seed in s.seeds:
+        run = _xor_run(s, seed)
+        d2 = run.dist2[:, 0]
+        o = run.outputs[0]
+        y2_0 = np.sum((o[:, None] - o[None]) ** 2, axis=-1)
+        th = _structure.predicted_distances(d2[0], y2_0, dx2, dy2, rates.eta_h, rates.eta_y)
+        out.append(XorResult(s, seed, run, np.sqrt(d2[0]), np.sqrt(d2[-1]), th, rates))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Figs. 7, 8, 12: blobs (Sec. 4.5, App. C.2)
+
+@dataclass(frozen=True)
+class BlobsResult:
+    """One blob run: the loss every epoch and the tracked layer's activations before and after training."""
+
+    setting: _configs.Setting
+    seed: int
+    data: _data.Blobs
+    loss: np.ndarray
+    H0: np.ndarray
+    H_end: np.ndarray
+    diverged: bool
+    seconds: float
+
+    def measures(self, which: str = "end") -> dict:
+        """Within-context ratio and η² per context, merge ratio, participation ratio per context."""
+        H = self.H_end if which == "end" else self.H0
+        d = self.data
+        ratio = _structure.within_context_ratio(H, d.context, d.relevant)
+        eta2 = _structure.eta_squared(H, d.context, d.relevant)
+        pr = {c: _structure.participation_ratio(H[d.context == c]) for c in (0, 1)}
+        return {"ratio": ratio, "eta2": eta2, "merge": _structure.merge_ratio(H, d.context, d.relevant), "pr": pr}
+
+
+def _blobs_run(s: _configs.Setting, seed: int) -> dict:
+    b = _data.blobs()
+    desc = {"setting": _desc(s), "seed": seed}
+
+    def compute():
+        r = _train.train(s, b.X, b.Y, seed, record="ends")
+        return {"loss": r.loss, "H0": r.hidden[0, s.layer], "H_end": r.hidden[1, s.layer], "diverged": r.diverged,
+                "seconds": r.seconds}
+
+    return _cache.cached("blobs_run", desc, compute)
+
+
+def _blobs_job(s: _configs.Setting, seed: int) -> None:
+    _blobs_run(s, seed)
+
+
+def blobs(settings, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> dict:
+    """Train (or load) every seed of each blob setting (names or Settings) in ``n_jobs`` processes;
+    returns ``{name: [BlobsResult per seed]}``."""
+    ss = [_setting(x, profile) for x in ([settings] if isinstance(settings, (str, _configs.Setting)) else settings)]
+    for s in ss:
+        if s.dataset != "blobs":
+            raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
+    jobs = [(s, seed) for s in ss for seed in s.seeds]
+    jobs.sort(key=lambda j: -j[0].epochs)
+    _parallel(_blobs_job, jobs, n_jobs, progress, "blob runs")
+    b = _data.blobs()
+    out = {}
+    for s in ss:
+        out[s.name] = []
+        for seed in s.seeds:
+            a = _blobs_run(s, seed)
+            out[s.name].append(BlobsResult(s, seed, b, a["loss"], a["H0"].astype(float), a["H_end"].astype(float),
+                                           bool(a["diverged"]), float(a["seconds"])))
+    return out

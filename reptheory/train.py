@@ -14,7 +14,12 @@ Two engines give the same numbers (tested against each other):
 * ``"torch"``: any architecture and optimiser of :mod:`reptheory.models`, with autograd.
 
 A run whose loss becomes non-finite or grows above ``1e6 ×`` its initial value is stopped and marked
-``diverged``; callers must count it, never average it.
+``diverged``; callers must count it, never average it. A setting with ``stop_loss`` stops after the first
+record whose loss is below it (the paper's "train until the loss is below 1e-4"); the arrays then end there.
+
+``record="ends"`` is for datasets too large for per-epoch distance matrices (the blobs, MNIST): the loss is
+recorded every epoch, the hidden activations of every layer only before the first and after the last update
+(``Run.hidden``), and ``dist2`` is empty.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from numba import njit
 from . import models as _models
 from .configs import Setting
 
-__all__ = ["Run", "train", "train_many", "engine_for", "DIVERGENCE_FACTOR"]
+__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 1e6
 # reassociation and contraction only: NaN and inf must stay detectable (divergence)
@@ -53,6 +58,7 @@ class Run:
     dist2: np.ndarray
     diverged: bool
     seconds: float
+    hidden: np.ndarray | None = None      # record="ends": (2, layers, points, width) at the first/last record
 
     @property
     def epochs(self) -> np.ndarray:
@@ -65,14 +71,21 @@ def engine_for(setting: Setting) -> str:
     return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full else "torch"
 
 
-def train(setting: Setting, X, Y, seed: int, engine: str | None = None) -> Run:
-    """Train ``setting``'s network from ``models.build(setting, …, seed)`` on ``(X, Y)``, full batch."""
+def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs") -> Run:
+    """Train ``setting``'s network from ``models.build(setting, …, seed)`` on ``(X, Y)``.
+
+    ``record``: ``"pairs"`` (distance matrices of every layer at every epoch) or ``"ends"`` (see the module
+    docstring; torch engine)."""
     if not isinstance(setting, Setting):
         raise TypeError(f"setting must be a reptheory.configs.Setting, got {type(setting).__name__}")
     X, Y = np.asarray(X, dtype=np.float32), np.asarray(Y, dtype=np.float32)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0] or X.shape[0] < 2:
         raise ValueError(f"X and Y must be 2-D with the same number (>= 2) of points, got {X.shape} and {Y.shape}")
-    engine = engine or engine_for(setting)
+    if record not in ("pairs", "ends"):
+        raise ValueError(f"record must be 'pairs' or 'ends', got {record!r}")
+    engine = engine or ("torch" if record == "ends" else engine_for(setting))
+    if engine == "numba" and record == "ends":
+        raise ValueError("record='ends' needs the torch engine")
     if engine not in ("numba", "torch"):
         raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
     if engine == "numba" and engine_for(setting) != "numba":
@@ -81,11 +94,12 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None) -> Run:
     torch.set_num_threads(1)
     model = _models.build(setting, X.shape[1], Y.shape[1], seed)
     t0 = time.perf_counter()
+    hidden = None
     if engine == "numba":
         loss, outs, d2, div = _train_numba(model, setting, X, Y)
     else:
-        loss, outs, d2, div = _train_torch(model, setting, X, Y)
-    return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0)
+        loss, outs, d2, div, hidden = _train_torch(model, setting, X, Y, seed, record)
+    return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0, hidden)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -97,68 +111,84 @@ def _pairwise_d2(h: torch.Tensor) -> np.ndarray:
     return d.clamp_min(0).numpy()
 
 
-def _train_torch(model, s: Setting, X, Y):
+def _stop(loss_rec, e, s: Setting) -> str:
+    """``"diverged"``, ``"converged"`` (below ``stop_loss``) or ``""`` after the record of epoch ``e``."""
+    if not np.isfinite(loss_rec[e]) or loss_rec[e] > DIVERGENCE_FACTOR * max(loss_rec[0], 1e-30):
+        return "diverged"
+    if s.stop_loss is not None and loss_rec[e] < s.stop_loss:
+        return "converged"
+    return ""
+
+
+def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str):
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     opt = (torch.optim.SGD if s.optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=s.lr)
     n_layers = s.n_tracked
+    ends = record_mode == "ends"
     loss_rec = np.zeros(s.epochs + 1)
-    out_rec = np.zeros((s.epochs + 1,) + Y.shape)
-    d2_rec = np.zeros((s.epochs + 1, n_layers, X.shape[0], X.shape[0]))
-    stochastic = s.arch == "dropout"
+    out_rec = np.zeros((0,) + Y.shape) if ends else np.zeros((s.epochs + 1,) + Y.shape)
+    d2_rec = np.zeros(0) if ends else np.zeros((s.epochs + 1, n_layers, X.shape[0], X.shape[0]))
+    first_hidden = []
 
     def record(e, out, hidden):
         loss_rec[e] = 0.5 * torch.mean((out.double() - Yt.double()) ** 2).item()
+        if ends:
+            if e == 0:
+                first_hidden.append(np.stack([h.detach().numpy().astype(np.float32) for h in hidden]))
+            return
         out_rec[e] = out.detach().double().numpy()
         for l, h in enumerate(hidden):
             d2_rec[e, l] = _pairwise_d2(h.detach())
 
+    def finish(e, diverged):
+        """Records [0, e) (diverged) or [0, e] (stopped or finished), with the last hidden activations."""
+        n = e if diverged else e + 1
+        hidden = None
+        if ends:
+            model.eval()
+            with torch.no_grad():
+                _, last = model(Xt)
+            hidden = np.stack([first_hidden[0], np.stack([h.numpy().astype(np.float32) for h in last])])
+        return (loss_rec[:n], out_rec if ends else out_rec[:n], d2_rec if ends else d2_rec[:n], diverged, hidden)
+
     if s.batch_size is not None and s.batch_size < X.shape[0]:
-        return _train_torch_minibatch(model, s, Xt, Yt, opt, record, loss_rec, out_rec, d2_rec)
-    loss0 = None
+        gen = torch.Generator().manual_seed(seed)
+        for e in range(s.epochs + 1):
+            model.eval()
+            with torch.no_grad():
+                record(e, *model(Xt))
+            why = _stop(loss_rec, e, s)
+            if why or e == s.epochs:
+                return finish(e, why == "diverged")
+            model.train()
+            for idx in torch.randperm(X.shape[0], generator=gen).split(s.batch_size):
+                out, _ = model(Xt[idx])
+                loss = 0.5 * torch.mean((out - Yt[idx]) ** 2)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        raise AssertionError("unreachable")
+
+    stochastic = s.arch == "dropout"
     for e in range(s.epochs + 1):
         if stochastic or e == s.epochs:
             model.eval()
             with torch.no_grad():
                 record(e, *model(Xt))
-            if e == s.epochs:
-                break
             model.train()
-            out, hidden = model(Xt)
+            if not (_stop(loss_rec, e, s) or e == s.epochs):
+                out, hidden = model(Xt)
         else:
             out, hidden = model(Xt)
             record(e, out, hidden)
-        loss0 = loss_rec[0] if loss0 is None else loss0
-        if not np.isfinite(loss_rec[e]) or loss_rec[e] > DIVERGENCE_FACTOR * max(loss0, 1e-30):
-            return loss_rec[:e], out_rec[:e], d2_rec[:e], True
+        why = _stop(loss_rec, e, s)
+        if why or e == s.epochs:
+            return finish(e, why == "diverged")
         loss = 0.5 * torch.mean((out - Yt) ** 2)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    if not np.isfinite(loss_rec[-1]):
-        return loss_rec[:-1], out_rec[:-1], d2_rec[:-1], True
-    return loss_rec, out_rec, d2_rec, False
-
-
-def _train_torch_minibatch(model, s: Setting, Xt, Yt, opt, record, loss_rec, out_rec, d2_rec):
-    """Minibatch epochs: record on the whole dataset in eval mode, then one step per shuffled batch."""
-    gen = torch.Generator().manual_seed(s.seeds[0] if s.seeds else 0)
-    n = Xt.shape[0]
-    for e in range(s.epochs + 1):
-        model.eval()
-        with torch.no_grad():
-            record(e, *model(Xt))
-        if not np.isfinite(loss_rec[e]) or loss_rec[e] > DIVERGENCE_FACTOR * max(loss_rec[0], 1e-30):
-            return loss_rec[:e], out_rec[:e], d2_rec[:e], True
-        if e == s.epochs:
-            break
-        model.train()
-        for idx in torch.randperm(n, generator=gen).split(s.batch_size):
-            out, _ = model(Xt[idx])
-            loss = 0.5 * torch.mean((out - Yt[idx]) ** 2)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    return loss_rec, out_rec, d2_rec, False
+    raise AssertionError("unreachable")
 
 
 def train_many(setting: Setting, X, Y, seeds, n_jobs: int = 2) -> list[Run]:
@@ -278,7 +308,9 @@ def _row_backward_update(w_row, d_col, A_prev, dprev, lr32):
 
 
 @njit(cache=True, fastmath=_FM)
-def _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, lr, epochs, div_factor, loss_rec, out_rec, d2_rec):
+def _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, lr, epochs, div_factor, stop_loss, loss_rec, out_rec, d2_rec):
+    """Returns ``(status, e)``: status 0 finished, 1 diverged at record ``e`` (records [0, e) valid), 2 loss
+    below ``stop_loss`` at record ``e`` (records [0, e] valid)."""
     B, n_in = X.shape
     P = W0.shape[0]
     L = Wh.shape[0] + 1
@@ -294,7 +326,9 @@ def _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, lr, epochs, div_factor, loss
         _forward(X, W0, b0, Wh, bh, WL, bL, kind, Z, A, out)
         _record(e, A, out, Y, loss_rec, out_rec, d2_rec)
         if not np.isfinite(loss_rec[e]) or loss_rec[e] > div_factor * max(loss_rec[0], 1e-30):
-            return e                      # diverged: records [0, e) are valid
+            return 1, e
+        if loss_rec[e] < stop_loss:
+            return 2, e
         if e == epochs:
             break
         # dL/dout for L = ½ mean over B·K entries
@@ -336,7 +370,7 @@ def _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, lr, epochs, div_factor, loss
                 for b in range(B):
                     upd += d[b, i] * X[b, j]
                 W0[i, j] -= lr32 * upd
-    return -1
+    return 0, epochs
 
 
 def _train_numba(model, s: Setting, X, Y):
@@ -354,8 +388,97 @@ def _train_numba(model, s: Setting, X, Y):
     loss_rec = np.zeros(s.epochs + 1)
     out_rec = np.zeros((s.epochs + 1,) + Y.shape)
     d2_rec = np.zeros((s.epochs + 1, s.hidden_layers, X.shape[0], X.shape[0]))
-    stop = _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, _ACT_CODE[s.nonlinearity], s.lr, s.epochs,
-                       DIVERGENCE_FACTOR, loss_rec, out_rec, d2_rec)
-    if stop >= 0:
-        return loss_rec[:stop], out_rec[:stop], d2_rec[:stop], True
-    return loss_rec, out_rec, d2_rec, False
+    stop_loss = -1.0 if s.stop_loss is None else float(s.stop_loss)
+    status, e = _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, _ACT_CODE[s.nonlinearity], s.lr, s.epochs,
+                            DIVERGENCE_FACTOR, stop_loss, loss_rec, out_rec, d2_rec)
+    n = e if status == 1 else e + 1
+    return loss_rec[:n], out_rec[:n], d2_rec[:n], status == 1
+
+
+# ----------------------------------------------------------------------------------------------------------
+# batched torch engine: independent trials of one architecture in one vectorised model (torch.func)
+
+def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
+    """Train one network per ``(X, Y)`` in ``datasets`` (seed ``seeds[k]`` for the ``k``-th), full-batch SGD,
+    all at once: the parameters of the trials are stacked and ``torch.func.vmap`` runs forward and gradient
+    over the stack, so that the small per-trial matrix products of the 2-point runs become batched ones
+    (2–3× fewer seconds per trial step for the ResNet, dropout and CNN nets here). Each trial stops,
+    diverges and is recorded exactly as with :func:`train` (a stopped or diverged trial's parameters are
+    frozen); results agree with the single-trial torch engine to float32 rounding."""
+    from torch.func import functional_call, grad, vmap
+
+    if not isinstance(setting, Setting):
+        raise TypeError(f"setting must be a reptheory.configs.Setting, got {type(setting).__name__}")
+    if setting.optimizer != "sgd" or setting.batch_size is not None:
+        raise ValueError("train_batch covers full-batch SGD only, not "
+                         f"optimizer={setting.optimizer!r}, batch_size={setting.batch_size!r}")
+    datasets, seeds = list(datasets), list(seeds)
+    if not datasets or len(datasets) != len(seeds):
+        raise ValueError(f"need one seed per dataset, got {len(datasets)} datasets and {len(seeds)} seeds")
+    arrays = [(np.asarray(X, np.float32), np.asarray(Y, np.float32)) for X, Y in datasets]
+    if len({(X.shape, Y.shape) for X, Y in arrays}) != 1 or arrays[0][0].ndim != 2 or arrays[0][0].shape[0] < 2:
+        raise ValueError("every dataset must be 2-D (X, Y) of one common shape with >= 2 points")
+    torch.set_num_threads(1)
+    R, (n, d_in), k_out = len(arrays), arrays[0][0].shape, arrays[0][1].shape[1]
+    nets = [_models.build(setting, d_in, k_out, sd) for sd in seeds]
+    tmpl = nets[0]
+    params = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in nets])
+              for name, _ in tmpl.named_parameters()}
+    Xs = torch.stack([torch.from_numpy(X) for X, _ in arrays])
+    Ys = torch.stack([torch.from_numpy(Y) for _, Y in arrays])
+
+    def forward(p, x):
+        return functional_call(tmpl, p, (x,))
+
+    def loss_aux(p, x, y):
+        out, hidden = forward(p, x)
+        return 0.5 * torch.mean((out - y) ** 2), (out, hidden)
+
+    grad_aux = vmap(grad(loss_aux, has_aux=True), randomness="different")
+    forward_all = vmap(forward)
+    E, L = setting.epochs, setting.n_tracked
+    loss_rec = np.zeros((E + 1, R))
+    out_rec = np.zeros((E + 1, R, n, k_out))
+    d2_rec = np.zeros((E + 1, R, L, n, n))
+    end = np.full(R, -1)                  # number of valid records once a trial has ended
+    div = np.zeros(R, dtype=bool)
+    stochastic = setting.arch == "dropout"
+    t0 = time.perf_counter()
+
+    def record(e, out, hidden):
+        for l, h in enumerate(hidden):            # h: (trials, points, units)
+            h = h.detach().double().reshape(R, n, -1)
+            sq = (h ** 2).sum(-1)
+            d2_rec[e, :, l] = (sq[:, :, None] + sq[:, None, :] - 2.0 * h @ h.transpose(1, 2)).clamp_min(0).numpy()
+        out_rec[e] = out.double().numpy()
+        loss_rec[e] = 0.5 * ((out.double() - Ys.double()) ** 2).mean(dim=(1, 2)).numpy()
+
+    for e in range(E + 1):
+        grads = None
+        if stochastic or e == E:              # dropout: record without it; the last record: no step follows
+            tmpl.eval()
+            with torch.no_grad():
+                record(e, *forward_all(params, Xs))
+            tmpl.train()
+        else:                                 # the gradient's forward pass is the record (before the step)
+            grads, (out, hidden) = grad_aux(params, Xs, Ys)
+            record(e, out.detach(), hidden)
+        for r in np.flatnonzero(end < 0):
+            why = _stop(loss_rec[:e + 1, r], e, setting)
+            if why:
+                end[r] = e if why == "diverged" else e + 1
+                div[r] = why == "diverged"
+        if e == E or not np.any(end < 0):
+            break
+        if grads is None:
+            grads, _ = grad_aux(params, Xs, Ys)
+        live = torch.from_numpy(end < 0)
+        with torch.no_grad():
+            for name in params:
+                mask = live.reshape((R,) + (1,) * (params[name].ndim - 1))
+                params[name] = torch.where(mask, params[name] - setting.lr * grads[name], params[name])
+    end[end < 0] = E + 1
+    seconds = (time.perf_counter() - t0) / R
+    return [Run(setting, seeds[r], "torch-batch", arrays[r][0], arrays[r][1], loss_rec[:end[r], r].copy(),
+                out_rec[:end[r], r].copy(), d2_rec[:end[r], r].copy(), bool(div[r]), seconds)
+            for r in range(R)]

@@ -170,3 +170,79 @@ def test_paper_tables_are_complete():
     assert len(configs.TABLE1) == 16 and len(configs.TABLE2) == 8        # Table 1 (15 rows) + Adam; Table 2
     assert configs.PAPER["default"].lr == 0.005 and configs.PAPER["xor_2layers"].epochs == 40000
     assert all(s.batch_size == 64 for n, s in configs.TABLE2.items() if n.startswith(("blobs", "mnist")))
+
+
+@pytest.mark.parametrize("engine", ["numba", "torch"])
+def test_stop_loss_ends_the_run_at_the_first_record_below_it(engine):
+    s = small(epochs=100, lr=0.05, nonlinearity="tanh")
+    full = train.train(s, X2, Y2, seed=0, engine=engine)
+    stop = float(np.sqrt(full.loss[0] * full.loss[-1]))
+    assert 0 < full.loss[-1] < stop < full.loss[0]
+    r = train.train(dataclasses.replace(s, stop_loss=stop), X2, Y2, seed=0, engine=engine)
+    k = int(np.argmax(full.loss < stop))
+    assert r.loss.size == k + 1 and not r.diverged
+    np.testing.assert_array_equal(r.loss, full.loss[:k + 1])
+    assert r.dist2.shape[0] == r.outputs.shape[0] == k + 1
+    with pytest.raises(ValueError, match="stop_loss"):
+        small(stop_loss=0.0)
+
+
+@pytest.mark.parametrize("arch,act", [("mlp", "tanh"), ("resnet", "tanh"), ("cnn", "tanh")])
+def test_train_batch_equals_single_runs(arch, act):
+    kw = dict(arch=arch, nonlinearity=act, epochs=60)
+    if arch == "cnn":
+        kw.update(width=120, hidden_layers=3, layer=2, gain=0.9, lr=0.01)
+    s = small(**kw)
+    sets = [data.two_points(dx2, dy2) for dx2, dy2 in ((1.0, 0.5), (0.25, 1.0), (2.0, 0.0))]
+    batch = train.train_batch(s, sets, [0, 1, 2])
+    for (X, Y), sd, b in zip(sets, (0, 1, 2), batch):
+        a = train.train(s, X, Y, sd, engine="torch")
+        assert b.seed == sd and b.engine == "torch-batch"
+        np.testing.assert_allclose(b.loss, a.loss, rtol=1e-4, atol=1e-8)   # float32 outputs
+        np.testing.assert_allclose(b.dist2, a.dist2, rtol=1e-3, atol=1e-8)
+
+
+def test_train_batch_stops_each_trial_on_its_own():
+    s = small(epochs=100, lr=0.05, nonlinearity="tanh")
+    sets = [data.two_points(1.0, 0.5), data.two_points(1.0, 0.0)]
+    full = train.train_batch(s, sets, [0, 0])
+    stop = float(np.sqrt(full[0].loss[0] * full[0].loss[-1]))
+    stopped = train.train_batch(dataclasses.replace(s, stop_loss=stop), sets, [0, 0])
+    for f, r in zip(full, stopped):
+        k = int(np.argmax(f.loss < stop)) if np.any(f.loss < stop) else f.loss.size - 1
+        assert r.loss.size == k + 1
+        np.testing.assert_allclose(r.loss, f.loss[:k + 1], rtol=1e-6)
+    assert stopped[0].loss.size != stopped[1].loss.size
+    with pytest.raises(ValueError, match="one seed per dataset"):
+        train.train_batch(s, sets, [0])
+    with pytest.raises(ValueError, match="full-batch SGD"):
+        train.train_batch(small(optimizer="adam"), sets, [0, 1])
+
+
+def test_record_ends_keeps_the_loss_and_the_first_and_last_activations():
+    b = data.blobs(n_centres=5)
+    s = small(dataset="blobs", batch_size=16, epochs=15, lr=0.05, hidden_layers=3, layer=1, nonlinearity="tanh")
+    r = train.train(s, b.X, b.Y, seed=0, record="ends")
+    assert r.loss.shape == (16,) and r.dist2.size == 0 and r.hidden.shape == (2, 3, 50, 40)
+    net = models.build(s, 27, 1, 0)
+    with torch.no_grad():
+        out, hidden = net(torch.from_numpy(b.X))
+    np.testing.assert_allclose(r.hidden[0, 1], hidden[1].numpy(), rtol=1e-6)
+    assert r.loss[0] == pytest.approx(0.5 * float(torch.mean((out - torch.from_numpy(b.Y)) ** 2)), rel=1e-6)
+    with pytest.raises(ValueError, match="record"):
+        train.train(s, b.X, b.Y, seed=0, record="all")
+
+
+def test_fig5_rows_follow_the_authors_protocol():
+    for r in configs.FIG5_ROWS:
+        fit, grid = configs.PAPER[f"fig5_fit/{r}"], configs.PAPER[f"fig5_grid/{r}"]
+        assert len(fit.seeds) == 50 and fit.lr == configs.TABLE1[r].lr and fit.epochs == 6000
+        assert grid.lr == pytest.approx(0.4 * configs.TABLE1[r].lr) and grid.epochs == 40000
+        assert grid.stop_loss == 1e-4 and len(grid.seeds) == 25
+        d = configs.get(f"fig5_grid/{r}", "default")
+        assert d.note or r in configs.FIG5_DEFAULT_SKIPS, r     # every default-profile change has its reason
+    assert configs.fig5_rows("paper") == configs.FIG5_ROWS
+    assert set(configs.fig5_rows("default")) == set(configs.FIG5_ROWS) - set(configs.FIG5_DEFAULT_SKIPS)
+    assert configs.get("fig5_grid/default", "default").width == 500
+    table = configs.settings_table(["fig5_grid/default", "fig5_grid/default_w100", "xor_rich"])
+    assert "not in the paper" in table and "authors' code" in table
