@@ -1,0 +1,69 @@
+"""The cached experiment entry points of Sec. 4 on small settings (the figures run the real ones)."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from reptheory import configs, experiments
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
+
+
+def _rates(eta_h=1e-3, eta_y=4e-2):
+    return experiments.RateEstimate(configs.get("fig5_fit/default"), eta_h, eta_y, ((0, eta_h, eta_y),), ())
+
+
+def test_xor_returns_matrices_and_ratios_per_seed():
+    s = configs.Setting(name="tiny_xor", dataset="xor", width=30, hidden_layers=4, layer=2, gain=0.9, lr=0.05,
+                        epochs=300, seeds=(0, 1))
+    out = experiments.xor(s, _rates(), n_jobs=1)
+    assert [r.seed for r in out] == [0, 1]
+    for r in out:
+        for D in (r.D0, r.D_end, r.D_theory):
+            assert D.shape == (4, 4) and np.allclose(D, D.T) and np.allclose(np.diag(D), 0)
+        assert set(r.ratios) == {(0, 3), (1, 2)} and all(v >= 0 for v in r.theory_ratios.values())
+        assert r.run.loss[-1] < r.run.loss[0]
+        assert len(r.change) == 2
+    again = experiments.xor(s, _rates(), n_jobs=1)            # from the cache: identical
+    np.testing.assert_array_equal(again[0].D_end, out[0].D_end)
+    with pytest.raises(ValueError, match="not 'xor'"):
+        experiments.xor(configs.get("default"), _rates())
+
+
+def test_blobs_runs_and_measures():
+    s = dataclasses.replace(configs.get("blobs_low"), name="tiny_blobs", epochs=3, width=20, seeds=(0,))
+    out = experiments.blobs([s], n_jobs=1)["tiny_blobs"]
+    (r,) = out
+    assert r.H0.shape == r.H_end.shape == (1800, 20) and r.loss.shape == (4,)
+    m = r.measures()
+    assert set(m) == {"ratio", "eta2", "merge", "pr"} and set(m["ratio"]) == {0, 1}
+    assert all(0 <= v <= 1 for v in m["eta2"].values())
+    with pytest.raises(ValueError, match="not 'blobs'"):
+        experiments.blobs(["default"])
+
+
+def test_final_distance_result_statistics():
+    pts = []
+    rng = np.random.default_rng(0)
+    for dx in configs.FIG5_DX:
+        for dy in configs.FIG5_DY:
+            meas = 0.1 * dx * dy + 1e-3
+            pts.append(experiments.GridPoint(dx, dy, 0, 1e-3, 0.0, meas, 1e-5, 100, False, 0.0,
+                                             meas * (1 + 0.1 * rng.standard_normal())))
+    pts[1] = dataclasses.replace(pts[1], loss_final=1e-2)                       # one unconverged run
+    res = experiments.FinalDistanceResult("x", _rates(), configs.get("fig5_grid/default"), tuple(pts))
+    st = res.stats()
+    assert st["unconverged"] == 1 and st["diverged"] == 0 and st["pearson r"] > 0.9
+    assert st["median |rel err|"] < 0.2 and st["dy=0 max meas / top"] < 0.1
+    sc = res.scaling()
+    assert sc["a (dx)"] == pytest.approx(1.0, abs=0.05) and sc["b (dy)"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_estimate_discards_and_reports():
+    est = experiments.RateEstimate(configs.get("fig5_fit/default"), np.nan, np.nan, (), ((0, "diverged"),))
+    assert est.spread == (np.nan, np.nan) or all(np.isnan(est.spread))
+    with pytest.raises(ValueError, match="n_jobs"):
+        experiments.mean_rates("fig5_fit/default", n_jobs=0)
