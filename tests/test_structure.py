@@ -79,3 +79,29 @@ def test_blobs_dataset_matches_the_paper():
     assert np.unravel_index(np.argmax(img), img.shape) == (0, 4)
     with pytest.raises(ValueError, match="n_centres"):
         data.blobs(n_centres=1)
+
+
+def test_eq50_class_sums_equal_the_literal_formula():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 4, size=40)
+    images = rng.integers(0, 256, size=(40, 30)).astype(np.uint8) + (labels[:, None] * 60).astype(np.uint8)
+    images = np.clip(images.astype(int) * 4, 0, 255 * 4)               # far apart classes: exp(-A) underflows
+    P = structure.eq50_prediction(images, labels)
+    D = structure.eq50_direct(images, labels)
+    np.testing.assert_allclose(P[labels[:, None], labels[None, :]], D, rtol=1e-10)
+    n = np.bincount(labels)
+    Pb = structure.eq50_prediction(images, labels, balanced=True)
+    np.testing.assert_allclose(Pb * np.outer(n, n) * (1 - np.eye(4)), P, rtol=1e-12)
+    with pytest.raises(ValueError, match="not the same-class indicator"):
+        structure.eq50_prediction(images / 1000.0, labels)
+
+
+def test_compare_matrices_and_class_pair_means():
+    labels = np.repeat(np.arange(3), 4)
+    M = np.add.outer(labels, labels).astype(float) * (labels[:, None] != labels[None, :])
+    cp = structure.class_pair_means(M, labels)
+    assert cp[0, 1] == 1 and cp[1, 2] == 3 and cp[0, 0] == 0
+    s = structure.compare_matrices(M, 2 * M + 1, labels)
+    assert s["r all pairs"] == pytest.approx(1.0) and s["r class-pair means"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="must both be"):
+        structure.compare_matrices(M, M[:3, :3], labels)
