@@ -339,7 +339,7 @@ def final_distance(names, profile: str | None = None, n_jobs: int = 2, progress:
     names = [names] if isinstance(names, str) else list(names)
     fits = {n: _configs.get(f"fig5_fit/{n}", profile) for n in names}
     grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
-    jobs, fn = [], []
+    jobs = []
     for n in names:
         jobs += [("fit", fits[n], seed) for seed in fits[n].seeds]
         pts = _grid_points(grids[n])
@@ -400,6 +400,15 @@ class XorResult:
     @property
     def theory_ratios(self) -> dict:
         return _structure.pair_ratios(self.D_theory, self.run.Y)
+
+    @property
+    def separation(self) -> float:
+        """Smallest different-output distance over the largest same-output distance, after training."""
+        same = [self.D_end[i, j] for i, j in _structure.pair_ratios(self.D_end, self.run.Y)]
+        n = len(self.D_end)
+        diff = [self.D_end[i, j] for i in range(n) for j in range(i + 1, n)
+                if not np.allclose(self.run.Y[i], self.run.Y[j])]
+        return float(min(diff) / max(same))
 
     @property
     def change(self) -> tuple[float, float]:

@@ -90,3 +90,15 @@ def schematic(ax) -> dict:
     ax.set_ylim(-0.1, 1.4)
     ax.axis("off")
     return {"dx": pts["x2"] - pts["x1"], "dh": pts["h2"] - pts["h1"], "dyhat": dyhat, "dy": dy}
+
+
+def distance_matrix(ax, D, labels, vmax: float, title: str) -> None:
+    """A distance matrix as an image with every entry written in it (2 significant digits)."""
+    ax.imshow(D, cmap="viridis", vmin=0, vmax=vmax)
+    for i in range(len(D)):
+        for j in range(len(D)):
+            ax.text(j, i, f"{D[i, j]:.2g}", ha="center", va="center", fontsize=7,
+                    color="w" if D[i, j] < 0.6 * vmax else "k")
+    ax.set_xticks(range(len(D)), labels)
+    ax.set_yticks(range(len(D)), labels)
+    ax.set_title(title, fontsize=9)

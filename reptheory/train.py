@@ -181,19 +181,19 @@ def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=Non
 
     stochastic = s.arch == "dropout"
     for e in range(s.epochs + 1):
-        if stochastic or e == s.epochs:
+        if stochastic or e == s.epochs:       # dropout: record without it; the last record: no step follows
             model.eval()
             with torch.no_grad():
                 record(e, *model(Xt))
             model.train()
-            if not (_stop(loss_rec, e, s) or e == s.epochs):
-                out, hidden = model(Xt)
         else:
             out, hidden = model(Xt)
             record(e, out, hidden)
         why = _stop(loss_rec, e, s)
         if why or e == s.epochs:
             return finish(e, why == "diverged")
+        if stochastic:
+            out, hidden = model(Xt)
         loss = 0.5 * torch.mean((out - Yt) ** 2)
         opt.zero_grad(set_to_none=True)
         loss.backward()
