@@ -3,7 +3,7 @@
 An entry's key is the SHA-256 of a JSON description (the setting, the seed, what is computed) together
 with a hash of the package's source code, so that a change to any module recomputes. Entries are ``.npz``
 files written atomically (temporary file, then ``os.replace``); an entry that cannot be read is
-recomputed. The location is ``$REPTHEORY_CACHE`` or ``~/.cache/reptheory``; it is never committed.
+recomputed. A run on another device than the CPU (``$REPTHEORY_DEVICE``) gets its own entries. The location is ``$REPTHEORY_CACHE`` or ``~/.cache/reptheory``; it is never committed.
 """
 from __future__ import annotations
 
@@ -40,7 +40,11 @@ def code_version() -> str:
 
 
 def _key(kind: str, description: dict) -> str:
-    text = json.dumps({"kind": kind, "code": code_version(), **description}, sort_keys=True, default=str)
+    extra = {}
+    dev = os.environ.get("REPTHEORY_DEVICE", "cpu")
+    if dev != "cpu":                     # runs on a GPU differ from CPU runs in rounding: keep them apart
+        extra["device"] = dev
+    text = json.dumps({"kind": kind, "code": code_version(), **description, **extra}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

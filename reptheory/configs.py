@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["Setting", "PAPER", "PROFILES", "get", "override", "profile_name", "settings_table", "TABLE1", "TABLE2",
            "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY",
-           "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_DEFAULT_SKIPS", "fig5_rows"]
+           "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_DEFAULT_SKIPS", "fig5_rows", "PHASE_ROWS",
+           "PHASE_DY2", "PHASE_LAYERS", "phase_name"]
 
 ARCHS = ("mlp", "cnn", "resnet", "dropout")
 NONLINEARITIES = ("linear", "relu", "leaky_relu", "elu", "tanh", "silu")
@@ -211,6 +212,26 @@ EXTRA = {
                                                   width=100, lr=TABLE1["default"].lr, epochs=12000,
                                                   note="not in the paper: the default net at width 100"),
 }
+
+#: the rich/lazy phase diagram (book page "Rich and lazy"): the Table 1 gain rows of Figs. 2-3 (each with its
+#: own lr) trained at three target distances; the ||Δy||² = 0.5 runs are the Table 1 runs themselves
+PHASE_ROWS = ("gain_0.9", "default", "gain_1.1", "gain_1.3")
+PHASE_DY2 = (0.125, 0.5, 2.0)
+#: tracked layers the phase diagram's slider offers (the 20-layer net tracks layer 10 in Table 1)
+PHASE_LAYERS = (2, 6, 10, 14, 18)
+
+
+def phase_name(row: str, dy2: float) -> str:
+    """Name of the phase-diagram setting of Table 1 ``row`` at ``||Δy||² = dy2``."""
+    return row if dy2 == TABLE1[row].dy2 else f"phase/{row}/dy2={dy2:g}"
+
+
+for _r in PHASE_ROWS:
+    for _d in PHASE_DY2:
+        if _d != TABLE1[_r].dy2:
+            EXTRA[phase_name(_r, _d)] = dataclasses.replace(
+                TABLE1[_r], name=phase_name(_r, _d), dy2=_d,
+                note=f"not in the paper: Table 1's {_r} row at ||Δy||² = {_d:g} (paper: 0.5)")
 
 
 def _build_default() -> dict[str, Setting]:

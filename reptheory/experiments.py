@@ -4,8 +4,9 @@ A figure asks for a setting (by name and profile, or a :class:`~reptheory.config
 trained run, the measured curves and the fitted theory; a figure that needs another figure's runs calls
 the same function and gets them from :mod:`reptheory.cache`. Sec. 3: :func:`two_point`. Sec. 4:
 :func:`mean_rates` and :func:`final_distance` (Fig. 5), :func:`xor` (Fig. 6), :func:`blobs` (Figs. 8, 12),
-:func:`mnist` (Figs. 4, 9). Sec. 5: :func:`depth` (Fig. 10).
-Independent runs go to worker processes through joblib (``n_jobs``), each result cached on its own, so an
+:func:`mnist` (Figs. 4, 9). Sec. 5: :func:`depth` (Fig. 10). The rich/lazy phase diagram: :func:`phase`.
+Independent runs go to worker processes through joblib (:mod:`reptheory.parallel`: ``n_jobs`` workers, by
+default ``$REPTHEORY_N_JOBS`` or 2, on the configured backend), each result cached on its own, so an
 interrupted sweep resumes where it stopped.
 """
 from __future__ import annotations
@@ -20,13 +21,14 @@ from . import configs as _configs
 from . import data as _data
 from . import fit as _fit
 from . import measure as _measure
+from . import parallel as _par
 from . import structure as _structure
 from . import theory as _th
 from . import train as _train
 
 __all__ = ["TwoPointResult", "two_point", "run_many", "summary", "RateEstimate", "mean_rates", "GridPoint",
            "FinalDistanceResult", "final_distance", "XorResult", "xor", "BlobsResult", "blobs", "depth",
-           "MnistResult", "mnist"]
+           "MnistResult", "mnist", "PhaseResult", "phase"]
 
 
 @dataclass(frozen=True)
@@ -65,27 +67,6 @@ def _setting(setting, profile) -> _configs.Setting:
     if not isinstance(setting, str):
         raise TypeError(f"setting must be a name or a reptheory.configs.Setting, got {setting!r}")
     return _configs.get(setting, profile)
-
-
-def _parallel(fn, jobs: list, n_jobs: int, progress: bool, desc: str) -> list:
-    """``[fn(*job) for job in jobs]`` in ``n_jobs`` worker processes (joblib), with a tqdm bar."""
-    from tqdm.auto import tqdm
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
-    bar = tqdm(total=len(jobs), disable=not progress, desc=desc)
-    if n_jobs == 1 or len(jobs) <= 1:
-        out = []
-        for job in jobs:
-            out.append(fn(*job))
-            bar.update()
-    else:
-        from joblib import Parallel, delayed
-        out = []
-        for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs):
-            out.append(r)
-            bar.update()
-    bar.close()
-    return out
 
 
 def _run(setting: _configs.Setting, seed: int) -> _train.Run:
@@ -147,10 +128,11 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     return TwoPointResult(s, seed, run, m, f, mean_fit, hinf, f.message)
 
 
-def run_many(names, profile: str | None = None, progress: bool = False) -> dict[str, TwoPointResult]:
-    """:func:`two_point` for several settings, with an optional tqdm progress bar."""
-    from tqdm.auto import tqdm
-    return {n: two_point(n, profile=profile) for n in tqdm(list(names), disable=not progress, desc="two-point runs")}
+def run_many(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict[str, TwoPointResult]:
+    """:func:`two_point` for several settings (their first seeds) in ``n_jobs`` processes."""
+    settings = [_setting(n, profile) for n in names]
+    _par.run(_two_point_job, [(s, s.seeds[0]) for s in settings], n_jobs, progress, "two-point runs")
+    return {s.name: two_point(s) for s in settings}
 
 
 def summary(result: TwoPointResult) -> dict:
@@ -220,11 +202,11 @@ def _estimate(s: _configs.Setting) -> RateEstimate:
     return RateEstimate(s, float(eh), float(ey), tuple(used), tuple(discarded))
 
 
-def mean_rates(setting, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> RateEstimate:
+def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> RateEstimate:
     """Fit Eq. 7 (Eq. 49) to the two-point run of every seed of ``setting`` (for example
     ``"fig5_fit/default"``) and average the rates; runs and fits come from the cache when present."""
     s = _setting(setting, profile)
-    _parallel(_two_point_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
+    _par.run(_two_point_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
     return _estimate(s)
 
 
@@ -331,7 +313,7 @@ class FinalDistanceResult:
                 "rms log residual": float(np.sqrt(np.mean((A @ coef - z) ** 2)))}
 
 
-def final_distance(names, profile: str | None = None, n_jobs: int = 2, progress: bool = False,
+def final_distance(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None,
                    ) -> dict[str, FinalDistanceResult]:
     """Fig. 5 for every row in ``names`` (``"default"``, ``"skip"``, …, or ``"default_w100"``): the fits of
     ``fig5_fit/<row>``, the grid of ``fig5_grid/<row>``, and Eq. 10's prediction for each grid run from the
@@ -350,7 +332,7 @@ def final_distance(names, profile: str | None = None, n_jobs: int = 2, progress:
             jobs += [("grid", grids[n], pts[:half]), ("grid", grids[n], pts[half:])]
     # longest first: torch batches, then the widest nets
     jobs.sort(key=lambda j: -(j[1].width * j[1].hidden_layers * (50 if j[0] == "grid" and len(j[2]) > 1 else 1)))
-    _parallel(_fig5_job, jobs, n_jobs, progress, "Fig. 5 runs")
+    _par.run(_fig5_job, jobs, n_jobs, progress, "Fig. 5 runs")
     out = {}
     for n in names:
         rates = _estimate(fits[n])
@@ -434,15 +416,15 @@ def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
                       bool(a["diverged"]), float(a["seconds"]))
 
 
-def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int = 2,
-        progress: bool = False) -> list[XorResult]:
+def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int | None = None,
+        progress: bool | None = None) -> list[XorResult]:
     """Train (or load) the XOR runs of ``setting`` (one per seed) and the theory's final distance matrix
     from ``rates`` (for the paper: :func:`mean_rates` of ``"fig5_fit/default"``). The recorded layer of
     the returned runs is the setting's tracked layer only (``run.dist2[:, 0]``)."""
     s = _setting(setting, profile)
     if s.dataset != "xor":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'xor'")
-    _parallel(_xor_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}")
+    _par.run(_xor_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}")
     out = []
     X, Y = _data.xor()
     dx2 = np.sum((X[:, None] - X[None]) ** 2, axis=-1).astype(float)
@@ -499,7 +481,7 @@ def _blobs_job(s: _configs.Setting, seed: int) -> None:
     _blobs_run(s, seed)
 
 
-def blobs(settings, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> dict:
+def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict:
     """Train (or load) every seed of each blob setting (names or Settings) in ``n_jobs`` processes;
     returns ``{name: [BlobsResult per seed]}``."""
     ss = [_setting(x, profile) for x in ([settings] if isinstance(settings, (str, _configs.Setting)) else settings)]
@@ -508,7 +490,7 @@ def blobs(settings, profile: str | None = None, n_jobs: int = 2, progress: bool 
             raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
     jobs = [(s, seed) for s in ss for seed in s.seeds]
     jobs.sort(key=lambda j: -j[0].epochs)
-    _parallel(_blobs_job, jobs, n_jobs, progress, "blob runs")
+    _par.run(_blobs_job, jobs, n_jobs, progress, "blob runs")
     b = _data.blobs()
     out = {}
     for s in ss:
@@ -527,14 +509,14 @@ def _layer_job(s: _configs.Setting, seed: int, layer: int) -> None:
     two_point(s, seed, layer=layer)
 
 
-def depth(setting, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> list[TwoPointResult]:
+def depth(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[TwoPointResult]:
     """The two-point run of ``setting`` (its first seed) fitted separately at every hidden layer
     ``0 … n_tracked − 1`` (one training run, one Eq. 49 fit per layer, in ``n_jobs`` processes)."""
     s = _setting(setting, profile)
     seed = s.seeds[0]
     two_point(s, seed)                                   # train once before the fits fan out
     layers = list(range(s.n_tracked))
-    _parallel(_layer_job, [(s, seed, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}")
+    _par.run(_layer_job, [(s, seed, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}")
     return [two_point(s, seed, layer=l) for l in layers]
 
 
@@ -579,13 +561,13 @@ def _mnist_job(s: _configs.Setting, seed: int) -> None:
     _mnist_run(s, seed)
 
 
-def mnist(setting, profile: str | None = None, n_jobs: int = 2, progress: bool = False) -> list[MnistResult]:
+def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[MnistResult]:
     """Train (or load) the MNIST networks of ``setting`` (one per seed) on :func:`reptheory.data.load_mnist`,
     tracking the first "0" and the first "1" every epoch, and fit Eq. 7 to that pair (Fig. 4)."""
     s = _setting(setting, profile)
     if s.dataset != "mnist":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'mnist'")
-    _parallel(_mnist_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}")
+    _par.run(_mnist_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}")
     m = _data.load_mnist()
     pair = (m.first(0), m.first(1))
     X, Y = m.normalised()[list(pair)], m.one_hot()[list(pair)]
@@ -597,3 +579,86 @@ def mnist(setting, profile: str | None = None, n_jobs: int = 2, progress: bool =
         out.append(MnistResult(s, seed, m.source, a["loss"], pair, _fit_run(s, seed, run, None),
                                a["H_first"].astype(float), np.asarray(m.labels[:MNIST_FIRST]), float(a["seconds"])))
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The rich/lazy phase diagram: Eq. 10 over (initial gain, ||Δy||), per tracked layer, against trained nets
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """:func:`phase`'s output. Axes: ``layers`` × ``gains`` × ``dy`` (``||Δy||``, a fine grid).
+
+    ``h_inf[l, g, k]`` is Eq. 10 with the rates fitted at ``||Δy||² = 0.5`` (layer ``layers[l]``, gain
+    ``gains[g]``) and the network's initial ``h2``, ``y2`` and ``Δy·Δŷ`` per unit ``||Δy||`` at that layer;
+    ``a_low``/``a_high`` the rich and lazy terms (Eq. 11) on the same grid. ``points`` has one row per trained
+    network and layer: ``row``, ``gain``, ``dy``, ``layer``, ``h2_final`` (measured at the last epoch),
+    ``h2_pred`` (Eq. 10 at that point: a prediction for ``||Δy||² ≠ 0.5``, where nothing was fitted),
+    ``h2_0``, ``loss_final``, ``diverged``, ``fitted`` (whether this run gave the rates)."""
+
+    rows: tuple
+    gains: np.ndarray
+    layers: tuple
+    dy: np.ndarray
+    eta_h: np.ndarray          # (layers, gains)
+    eta_y: np.ndarray
+    fit_ok: np.ndarray         # (layers, gains) bool: the fit converged inside the search box
+    h_inf: np.ndarray          # (layers, gains, dy)
+    a_low: np.ndarray
+    a_high: np.ndarray
+    points: list
+
+    def held_out(self, layer: int) -> list:
+        """Points at ``layer`` whose ``||Δy||²`` was not used for the rates, trained and not diverged."""
+        return [p for p in self.points if p["layer"] == layer and not p["fitted"] and not p["diverged"]
+                and np.isfinite(p["h2_pred"])]
+
+
+def _phase_fit_job(s: _configs.Setting, seed: int, layer: int) -> None:
+    two_point(s, seed, layer=layer)
+
+
+def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None, n_dy: int = 61) -> PhaseResult:
+    """Train (or load) :data:`~reptheory.configs.PHASE_ROWS` × :data:`~reptheory.configs.PHASE_DY2`, fit Eq. 7
+    at every layer of :data:`~reptheory.configs.PHASE_LAYERS` on the ``||Δy||² = 0.5`` run of each gain, and
+    evaluate Eq. 10 on a ``||Δy||`` grid from 0.25 to 2 (``n_dy`` points, log-spaced)."""
+    rows, layers = _configs.PHASE_ROWS, _configs.PHASE_LAYERS
+    grid = {(r, d): _setting(_configs.phase_name(r, d), profile) for r in rows for d in _configs.PHASE_DY2}
+    _par.run(_two_point_job, [(s, s.seeds[0]) for s in grid.values()], n_jobs, progress, "phase runs")
+    ref = {r: grid[(r, _configs.TABLE1[r].dy2)] for r in rows}
+    _par.run(_phase_fit_job, [(ref[r], ref[r].seeds[0], l) for r in rows for l in layers], n_jobs, progress,
+              "phase fits")
+    dy = np.geomspace(0.25, 2.0, n_dy)
+    shape = (len(layers), len(rows))
+    eh, ey, ok = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, bool)
+    hinf, alow, ahigh = (np.full(shape + (n_dy,), np.nan) for _ in range(3))
+    init = {}
+    for g, r in enumerate(rows):
+        for l, layer in enumerate(layers):
+            res = two_point(ref[r], layer=layer)
+            m = res.measured
+            # initial state at this layer; Δy·Δŷ_0 per unit ||Δy|| (the init does not depend on the targets)
+            init[(r, layer)] = (m.traj.h2[0], m.traj.y2[0], (m.traj.y2[0] - m.traj.w[0]) / np.sqrt(m.dy2))
+            if res.fit is None:
+                continue
+            ok[l, g] = not res.fit.at_boundary
+            eh[l, g], ey[l, g] = res.fit.eta_h, res.fit.eta_y
+            h0, y0, c = init[(r, layer)]
+            hinf[l, g] = _th.h_inf(h0, y0, eh[l, g], ey[l, g], m.dx2, dy**2)
+            alow[l, g] = _th.a_low(eh[l, g], ey[l, g], m.dx2, dy**2)
+            ahigh[l, g] = _th.a_high(h0, y0, eh[l, g], ey[l, g], m.dx2)
+    points = []
+    for (r, d), s in grid.items():
+        g = rows.index(r)
+        run = _run(s, s.seeds[0])
+        for l, layer in enumerate(layers):
+            m = _measure.two_point_variables(run, layer)
+            h0, y0, _ = init[(r, layer)]
+            pred = np.nan
+            if np.isfinite(eh[l, g]) and not run.diverged:
+                pred = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh[l, g], ey[l, g], m.dx2, m.dy2))
+            points.append({"row": r, "gain": s.gain, "dy": float(np.sqrt(d)), "layer": layer,
+                           "h2_final": float(m.traj.h2[-1]), "h2_pred": pred, "h2_0": float(m.traj.h2[0]),
+                           "loss_final": float(run.loss[-1]), "diverged": run.diverged,
+                           "fitted": d == _configs.TABLE1[r].dy2})
+    gains = np.array([_configs.TABLE1[r].gain for r in rows])
+    return PhaseResult(rows, gains, layers, dy, eh, ey, ok, hinf, alow, ahigh, points)

@@ -102,3 +102,56 @@ def distance_matrix(ax, D, labels, vmax: float, title: str) -> None:
     ax.set_xticks(range(len(D)), labels)
     ax.set_yticks(range(len(D)), labels)
     ax.set_title(title, fontsize=9)
+
+
+def phase_diagram(result, layer: int):
+    """The rich/lazy phase diagram of :func:`reptheory.experiments.phase` at one tracked ``layer``.
+
+    Left: Eq. 10's final ``||Δh||²`` over (initial gain, ``||Δy||``), one column per trained gain (its rates
+    fitted at ``||Δy||² = 0.5``), with the trained networks' measured final distances as circles on the same
+    colour scale. Right: the same columns as curves against ``||Δy||``, measured points as markers, and the
+    rich limit ``A_low`` (∝ ``||Δy||``) dotted. Returns the figure."""
+    import matplotlib.colors as mcolors
+    import matplotlib.ticker as mticker
+    import numpy as np
+    l = result.layers.index(layer)
+    pts = [p for p in result.points if p["layer"] == layer]
+    vals = np.concatenate([result.h_inf[l][np.isfinite(result.h_inf[l])], [p["h2_final"] for p in pts]])
+    norm = mcolors.LogNorm(vmin=float(vals.min()), vmax=float(vals.max()))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.9), gridspec_kw={"width_ratios": [1, 1.25]})
+    g = np.arange(len(result.gains) + 1) - 0.5
+    edges = np.sqrt(result.dy[1:] * result.dy[:-1])
+    edges = np.concatenate([[result.dy[0] ** 2 / edges[0]], edges, [result.dy[-1] ** 2 / edges[-1]]])
+    mesh = ax.pcolormesh(g, edges, result.h_inf[l].T, norm=norm, cmap="viridis", shading="flat")
+    fig.colorbar(mesh, ax=ax, label=r"final $\|\Delta h\|^2$ (Eq. 10 / measured)")
+    for p in pts:
+        x = result.rows.index(p["row"])
+        ax.scatter([x], [p["dy"]], c=[p["h2_final"]], norm=norm, cmap="viridis", s=110,
+                   edgecolors="white" if p["fitted"] else "k", linewidths=1.5, zorder=3)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(result.gains)), [f"{g:g}" + ("" if result.fit_ok[l, i] else "†")
+                                             for i, g in enumerate(result.gains)])
+    ax.set_xlabel("initial gain († fit at the search boundary)")
+    ax.set_ylabel(r"$\|\Delta y\|$")
+    ax.set_title(f"layer {layer}: Eq. 10 (cells), networks (circles)", fontsize=9)
+    cmap = plt.get_cmap("plasma")
+    for i, gain in enumerate(result.gains):
+        c = cmap(i / max(1, len(result.gains) - 1) * 0.85)
+        ax2.loglog(result.dy, result.h_inf[l, i], color=c, lw=1.8, ls="--" if not result.fit_ok[l, i] else "-",
+                   label=f"gain {gain:g}")
+        if result.fit_ok[l, i]:
+            ax2.loglog(result.dy, result.a_low[l, i], color=c, lw=1.0, ls=":")
+        for p in pts:
+            if p["row"] == result.rows[i]:
+                ax2.scatter([p["dy"]], [p["h2_final"]], color=c, marker="o" if p["fitted"] else "s",
+                            edgecolors="k", zorder=3)
+    ax2.set_xlabel(r"$\|\Delta y\|$")
+    ax2.set_ylabel(r"final $\|\Delta h\|^2$")
+    ax2.set_title("Eq. 10 (lines; dashed: †), rich limit $A_{low}$ (dotted),\nnetworks (circles: the fitted "
+                  "runs, squares: predicted)", fontsize=8)
+    ax2.legend(fontsize=7, loc="lower right")
+    for a in (ax.yaxis, ax2.xaxis):
+        a.set_major_formatter(mticker.FormatStrFormatter("%g"))
+        a.set_minor_formatter(mticker.NullFormatter())
+        a.set_major_locator(mticker.FixedLocator([0.25, 0.5, 1.0, 2.0]))
+    return fig

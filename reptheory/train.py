@@ -17,6 +17,10 @@ A run whose loss becomes non-finite or grows above ``1e6 ×`` its initial value 
 ``diverged``; callers must count it, never average it. A setting with ``stop_loss`` stops after the first
 record whose loss is below it (the paper's "train until the loss is below 1e-4"); the arrays then end there.
 
+Device: ``$REPTHEORY_DEVICE`` (``cpu`` by default, ``cuda``, ``cuda:N``, ``mps`` or ``auto``) or the ``device``
+argument. Off the CPU every run uses the torch engine (the numba kernel is CPU code); results differ from
+CPU runs in float32 rounding, so the device is part of a run's cache key.
+
 ``record="ends"`` is for datasets too large for per-epoch distance matrices (the blobs, MNIST): the loss is
 recorded every epoch, the hidden activations of every layer only before the first and after the last update
 (``Run.hidden``), and ``dist2`` and ``outputs`` are empty, unless ``track`` names a few points: then
@@ -34,7 +38,7 @@ from numba import njit
 from . import models as _models
 from .configs import Setting
 
-__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "DIVERGENCE_FACTOR"]
+__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "device", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 1e6
 # reassociation and contraction only: NaN and inf must stay detectable (divergence)
@@ -66,10 +70,34 @@ class Run:
         return np.arange(self.loss.size, dtype=float)
 
 
+def device(name: str | None = None) -> str:
+    """The torch device runs use: ``name``, else ``$REPTHEORY_DEVICE``, else ``"cpu"`` (``"auto"``: CUDA when
+    available). Raises a clear error for an unknown or unavailable device."""
+    import os
+    raw = name or os.environ.get("REPTHEORY_DEVICE", "cpu")
+    if raw == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(raw)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be cpu, cuda, cuda:N, mps or auto, got {raw!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {raw!r} was requested but torch finds no CUDA GPU (torch.cuda.is_available() "
+                         "is False); use cpu or auto")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {raw!r}: only {torch.cuda.device_count()} CUDA devices")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {raw!r} was requested but MPS is not available")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be cpu, cuda, cuda:N, mps or auto, got {raw!r}")
+    return str(dev)
+
+
 def engine_for(setting: Setting) -> str:
-    """``"numba"`` for the dense MLP trained with full-batch SGD, else ``"torch"``."""
+    """``"numba"`` for the dense MLP trained with full-batch SGD on the CPU, else ``"torch"``."""
     full = setting.batch_size is None
-    return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full else "torch"
+    on_cpu = device() == "cpu"
+    return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full and on_cpu else "torch"
 
 
 def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs",
@@ -114,8 +142,9 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
 # torch engine
 
 def _pairwise_d2(h: torch.Tensor) -> np.ndarray:
-    sq = (h.double() ** 2).sum(1)
-    d = sq[:, None] + sq[None, :] - 2.0 * (h.double() @ h.double().T)
+    h = h.cpu().double()
+    sq = (h ** 2).sum(1)
+    d = sq[:, None] + sq[None, :] - 2.0 * (h @ h.T)
     return d.clamp_min(0).numpy()
 
 
@@ -129,7 +158,9 @@ def _stop(loss_rec, e, s: Setting) -> str:
 
 
 def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=None):
-    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    dev = device()
+    model.to(dev)
+    Xt, Yt = torch.from_numpy(X).to(dev), torch.from_numpy(Y).to(dev)
     opt = (torch.optim.SGD if s.optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=s.lr)
     n_layers = s.n_tracked
     ends = record_mode == "ends"
@@ -143,10 +174,10 @@ def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=Non
     def record(e, out, hidden):
         loss_rec[e] = 0.5 * torch.mean((out.double() - Yt.double()) ** 2).item()
         if ends and e == 0:
-            first_hidden.append(np.stack([h.detach().numpy().astype(np.float32) for h in hidden]))
+            first_hidden.append(np.stack([h.detach().cpu().numpy().astype(np.float32) for h in hidden]))
         if n_rec == 0:
             return
-        out_rec[e] = out.detach()[pts].double().numpy()
+        out_rec[e] = out.detach()[pts].double().cpu().numpy()
         for l, h in enumerate(hidden):
             d2_rec[e, l] = _pairwise_d2(h.detach()[pts])
 
@@ -158,7 +189,7 @@ def _train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=Non
             model.eval()
             with torch.no_grad():
                 _, last = model(Xt)
-            hidden = np.stack([first_hidden[0], np.stack([h.numpy().astype(np.float32) for h in last])])
+            hidden = np.stack([first_hidden[0], np.stack([h.cpu().numpy().astype(np.float32) for h in last])])
         return loss_rec[:n], out_rec[:n], d2_rec[:n], diverged, hidden
 
     if s.batch_size is not None and s.batch_size < X.shape[0]:
@@ -432,10 +463,12 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
     R, (n, d_in), k_out = len(arrays), arrays[0][0].shape, arrays[0][1].shape[1]
     nets = [_models.build(setting, d_in, k_out, sd) for sd in seeds]
     tmpl = nets[0]
-    params = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in nets])
+    dev = device()
+    tmpl.to(dev)
+    params = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in nets]).to(dev)
               for name, _ in tmpl.named_parameters()}
-    Xs = torch.stack([torch.from_numpy(X) for X, _ in arrays])
-    Ys = torch.stack([torch.from_numpy(Y) for _, Y in arrays])
+    Xs = torch.stack([torch.from_numpy(X) for X, _ in arrays]).to(dev)
+    Ys = torch.stack([torch.from_numpy(Y) for _, Y in arrays]).to(dev)
 
     def forward(p, x):
         return functional_call(tmpl, p, (x,))
@@ -459,9 +492,9 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
         for l, h in enumerate(hidden):            # h: (trials, points, units)
             h = h.detach().double().reshape(R, n, -1)
             sq = (h ** 2).sum(-1)
-            d2_rec[e, :, l] = (sq[:, :, None] + sq[:, None, :] - 2.0 * h @ h.transpose(1, 2)).clamp_min(0).numpy()
-        out_rec[e] = out.double().numpy()
-        loss_rec[e] = 0.5 * ((out.double() - Ys.double()) ** 2).mean(dim=(1, 2)).numpy()
+            d2_rec[e, :, l] = (sq[:, :, None] + sq[:, None, :] - 2.0 * h @ h.transpose(1, 2)).clamp_min(0).cpu().numpy()
+        out_rec[e] = out.double().cpu().numpy()
+        loss_rec[e] = 0.5 * ((out.double() - Ys.double()) ** 2).mean(dim=(1, 2)).cpu().numpy()
 
     for e in range(E + 1):
         grads = None
@@ -482,7 +515,7 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
             break
         if grads is None:
             grads, _ = grad_aux(params, Xs, Ys)
-        live = torch.from_numpy(end < 0)
+        live = torch.from_numpy(end < 0).to(dev)
         with torch.no_grad():
             for name in params:
                 mask = live.reshape((R,) + (1,) * (params[name].ndim - 1))

@@ -1,5 +1,7 @@
 """Headless-Chromium check of every built page: math typeset, no unexpected console errors or failed
-requests, no error output rendered, every figure loaded.
+requests, no error output rendered, every figure loaded, and every precomputed slider
+(``reptheory.widgets.FrameSlider``) working without a kernel: each range input is moved with the keyboard
+(End, or Home when it already sits at the end), and its figure must change.
 
 Usage: ``python tests/check_pages.py _build/html`` (needs Debian's chromium at /usr/bin/chromium, or
 ``CHROMIUM=/path``). Exits non-zero and lists the problems on failure. Runs offline: the book must not
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import sys
 
 from playwright.sync_api import sync_playwright
@@ -19,6 +22,45 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 BENIGN = ("THEBE_JS_URL' has already been declared",   # sphinx-thebe adds its config script twice
           "Got invalid theme mode",                     # pydata-sphinx-theme with empty localStorage
           "reading 'Queue'")                            # widget html-manager calling MathJax 2 API
+# pages that must carry sliders (at least this many): a page that lost its slider output fails the check
+EXPECTED_SLIDERS = {"explorer.html": 1, "phase_diagram.html": 1}
+
+
+def check_sliders(page) -> tuple[int, list[str]]:
+    """Move every range input of every ``.rt-slider`` on ``page``; returns (inputs moved, problems)."""
+    problems, moved = [], 0
+    sliders = page.locator(".rt-slider")
+    for i in range(sliders.count()):
+        sl = sliders.nth(i)
+        img = sl.locator("img.rt-frame")
+        inputs = sl.locator("input[type=range]")
+        if inputs.count() == 0:
+            problems.append(f"slider {i}: no range inputs")
+        for k in range(inputs.count()):
+            inp = inputs.nth(k)
+            before_src, before_val = img.get_attribute("src"), inp.input_value()
+            inp.focus()
+            page.keyboard.press("End")
+            if inp.input_value() == before_val:
+                page.keyboard.press("Home")
+            after_val = inp.input_value()
+            if after_val == before_val:
+                problems.append(f"slider {i} input {k}: the keyboard did not move it")
+            elif img.get_attribute("src") == before_src:
+                problems.append(f"slider {i} input {k}: moved {before_val} -> {after_val} but the figure did not change")
+            else:
+                moved += 1
+            inp.fill(before_val)       # back to the start, so that the next input is tested from there
+    return moved, problems
+
+
+_EXTERNAL = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
+
+
+def external_resources(html: str) -> list[str]:
+    """Scripts, stylesheets and images loaded from another host (the book must be self-contained;
+    ordinary links to other sites are fine)."""
+    return [m.group(0)[:120] for m in _EXTERNAL.finditer(html)]
 
 
 def check(root: pathlib.Path) -> list[str]:
@@ -26,6 +68,11 @@ def check(root: pathlib.Path) -> list[str]:
     if not pages:
         return [f"no pages under {root}/book"]
     problems = []
+    for html in pages + [root / "index.html"]:
+        if html.exists():
+            ext = external_resources(html.read_text(encoding="utf-8"))
+            if ext:
+                problems.append(f"{html.name}: resources from other hosts: {ext}")
     exe = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, headless=True, args=ARGS)
@@ -59,7 +106,13 @@ def check(root: pathlib.Path) -> list[str]:
                               ("Traceback (most recent call last)" in text, "a rendered traceback")):
                 if cond:
                     problems.append(f"{html.name}: {msg}")
-            print(f"{html.name}: {n_math} math nodes, {len(msgs)} console messages", flush=True)
+            n_sliders = page.locator(".rt-slider").count()
+            moved, slider_problems = check_sliders(page)
+            problems += [f"{html.name}: {m}" for m in slider_problems]
+            if n_sliders < EXPECTED_SLIDERS.get(html.name, 0):
+                problems.append(f"{html.name}: {n_sliders} sliders, expected at least {EXPECTED_SLIDERS[html.name]}")
+            print(f"{html.name}: {n_math} math nodes, {len(msgs)} console messages, {n_sliders} sliders "
+                  f"({moved} inputs moved)", flush=True)
             page.close()
         browser.close()
     return problems

@@ -1,0 +1,232 @@
+"""Command line: reproduce any figure of the book at the paper's settings, outside the book.
+
+``python -m reptheory list`` names the figures. ``python -m reptheory reproduce fig2 --profile paper`` runs
+the figure's notebook (``book/fig02_architectures.ipynb``, the single definition of the figure) in a fresh
+kernel with the chosen profile and writes, under ``--out`` (default ``reproduce/<figure>-<profile>/``):
+
+* ``<notebook>.ipynb`` – the executed notebook, every output included;
+* ``figure-<k>.png`` – each figure it drew;
+* ``checks.json`` – status (``passed``, ``failed`` with the failing check, or ``interrupted``), the numbers the
+  checks cell recorded (:func:`reptheory.report.record`), the text the checks cells printed, time per cell,
+  the profile, backend, device and versions.
+
+Every training run and fit goes to the result cache (``--cache``, default ``$REPTHEORY_CACHE`` or
+``~/.cache/reptheory``) the moment it finishes, so an interrupted command rerun with the same arguments
+resumes where it stopped. Progress: a bar over the notebook's cells, and the sweeps' own bars in the
+terminal. Scale: ``--jobs`` worker processes (one torch thread each), ``--backend dask|ray`` with
+``--scheduler ADDRESS`` for a cluster (see :mod:`reptheory.parallel`), ``--device cuda`` for a GPU (see
+:mod:`reptheory.train`). Exit status: 0 when every check passed, 1 when one failed, 2 for bad arguments,
+130 when interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import pathlib
+import platform
+import re
+import sys
+import time
+
+__all__ = ["main", "figures", "book_dir"]
+
+
+def book_dir() -> pathlib.Path:
+    """The book's notebooks: ``$REPTHEORY_BOOK``, else ``book/`` beside the package (a source checkout)."""
+    d = pathlib.Path(os.environ.get("REPTHEORY_BOOK", pathlib.Path(__file__).resolve().parent.parent / "book"))
+    if not d.is_dir():
+        raise FileNotFoundError(f"no book directory at {d}: run from a source checkout of reptheory or set "
+                                "REPTHEORY_BOOK to its book/ directory")
+    return d
+
+
+def figures(directory: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
+    """Figure name -> notebook: ``figN`` for ``figNN_*.ipynb``, the file stem for the other notebooks."""
+    out = {}
+    for p in sorted((directory or book_dir()).glob("*.ipynb")):
+        m = re.match(r"fig(\d+)_", p.name)
+        out[f"fig{int(m.group(1))}" if m else p.stem] = p
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import parallel
+    ap = argparse.ArgumentParser(prog="python -m reptheory", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the figures and their notebooks")
+    rp = sub.add_parser("reproduce", help="run one figure's notebook and write its figures and checked numbers")
+    rp.add_argument("figure", help="figure name, e.g. fig2 (see `list`)")
+    rp.add_argument("--profile", default="paper", choices=("paper", "default"),
+                    help="paper: the paper's exact settings (default); default: the book's CI settings")
+    rp.add_argument("--out", type=pathlib.Path, help="output directory (default reproduce/<figure>-<profile>)")
+    rp.add_argument("--jobs", type=int, default=None, help="worker processes (default $REPTHEORY_N_JOBS or 2)")
+    rp.add_argument("--backend", choices=parallel.BACKENDS, default=None,
+                    help="joblib backend for the sweeps (default loky: processes on this machine)")
+    rp.add_argument("--scheduler", default=None, help="dask scheduler or ray address for --backend dask|ray")
+    rp.add_argument("--device", default=None, help="torch device: cpu (default), cuda, cuda:N, mps or auto")
+    rp.add_argument("--cache", type=pathlib.Path, default=None, help="result cache directory")
+    rp.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell (default: none)")
+    rp.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return ap
+
+
+def _fail(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _images(nb) -> list[bytes]:
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            if "image/png" in data:
+                out.append(base64.b64decode(data["image/png"]))
+    return out
+
+
+def _checks_text(nb) -> list[str]:
+    """Text printed by the code cells under a ``## Checks`` heading (until the next heading)."""
+    out, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heads = re.findall(r"^#+\s*(.+)$", cell.source, flags=re.M)
+            if heads:
+                inside = heads[-1].strip().lower().startswith("check")
+            continue
+        if inside:
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "stream" and o.get("name") == "stdout":
+                    out.extend(l for l in o["text"].splitlines() if l.strip())
+    return out
+
+
+def _client(nb, timeout, path):
+    """An nbclient that also relays the kernel's stderr (the sweeps' progress bars) to this terminal."""
+    from nbclient import NotebookClient
+
+    class Relay(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            c = msg.get("content", {})
+            if msg.get("msg_type") == "stream" and c.get("name") == "stderr" and "WARNING" not in c.get("text", ""):
+                sys.stderr.write(c["text"])
+                sys.stderr.flush()
+            return super().output(outs, msg, display_id, cell_index)
+
+    return Relay(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+
+
+def reproduce(args) -> int:
+    """The ``reproduce`` command, with the environment it sets for the kernel restored afterwards."""
+    saved = dict(os.environ)
+    try:
+        return _reproduce(args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _reproduce(args) -> int:
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+    from tqdm.auto import tqdm
+
+    from . import parallel, report, train
+
+    figs = figures()
+    if args.figure not in figs:
+        return _fail(f"unknown figure {args.figure!r}; allowed: {', '.join(figs)}")
+    if args.jobs is not None and args.jobs < 1:
+        return _fail(f"--jobs must be an integer >= 1, got {args.jobs}")
+    if args.timeout is not None and args.timeout < 1:
+        return _fail(f"--timeout must be >= 1 second, got {args.timeout}")
+    env = {"REPTHEORY_PROFILE": args.profile}
+    if args.jobs is not None:
+        env["REPTHEORY_N_JOBS"] = str(args.jobs)
+    if args.backend:
+        env["REPTHEORY_BACKEND"] = args.backend
+    if args.scheduler:
+        env["REPTHEORY_SCHEDULER"] = args.scheduler
+    if args.cache:
+        env["REPTHEORY_CACHE"] = str(args.cache.resolve())
+    env["REPTHEORY_PROGRESS"] = "0" if args.no_progress else "terminal"
+    os.environ.update(env)
+    try:
+        if args.device:
+            os.environ["REPTHEORY_DEVICE"] = train.device(args.device)
+        device = train.device()
+        n_jobs, backend = parallel.default_jobs(), parallel.backend_name()
+    except ValueError as exc:
+        return _fail(str(exc))
+    path = figs[args.figure]
+    out = args.out or pathlib.Path("reproduce") / f"{args.figure}-{args.profile}"
+    out.mkdir(parents=True, exist_ok=True)
+    rep = out / "checks.recorded.jsonl"
+    rep.unlink(missing_ok=True)
+    os.environ["REPTHEORY_REPORT"] = str(rep.resolve())
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    client = _client(nb, args.timeout, path)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    print(f"{args.figure}: {path.name}, profile {args.profile}, {n_jobs} workers ({backend}), device {device}, "
+          f"cache {os.environ.get('REPTHEORY_CACHE', '~/.cache/reptheory')}", file=sys.stderr)
+    status, error, cell_seconds = "passed", None, []
+    t0 = time.perf_counter()
+    bar = tqdm(code, desc=f"{args.figure} cells", disable=args.no_progress, file=sys.stderr)
+    try:
+        with client.setup_kernel():
+            for i in bar:
+                t = time.perf_counter()
+                client.execute_cell(nb.cells[i], i)
+                cell_seconds.append({"cell": i, "seconds": round(time.perf_counter() - t, 2)})
+    except CellExecutionError as exc:
+        status = "failed"
+        error = {"cell": i, "source": nb.cells[i].source, "error": str(exc).strip().splitlines()[-1]}
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    nbformat.write(nb, out / path.name)
+    for k, png in enumerate(_images(nb), 1):
+        (out / f"figure-{k}.png").write_bytes(png)
+    import torch
+    result = {
+        "figure": args.figure, "notebook": str(path), "profile": args.profile, "status": status, "error": error,
+        "seconds": round(seconds, 1), "cells": cell_seconds, "numbers": report.read(rep),
+        "checks_output": _checks_text(nb), "n_jobs": n_jobs, "backend": backend, "device": device,
+        "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpu_count": os.cpu_count(),
+                    "platform": platform.platform()},
+    }
+    (out / "checks.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    rep.unlink(missing_ok=True)
+    print(f"{args.figure}: {status} in {seconds:.0f} s; wrote {out}/checks.json, the executed notebook and "
+          f"{len(_images(nb))} figure(s)", file=sys.stderr)
+    if status == "failed":
+        print(f"failed check in cell {error['cell']}: {error['error']}", file=sys.stderr)
+        return 1
+    if status == "interrupted":
+        print("interrupted: every finished run is cached; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        try:
+            figs = figures()
+        except FileNotFoundError as exc:
+            return _fail(str(exc))
+        for name, p in figs.items():
+            print(f"{name:18s} {p}")
+        return 0
+    try:
+        return reproduce(args)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))

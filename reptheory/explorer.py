@@ -1,0 +1,110 @@
+"""The effective-theory explorer: Eq. 7, Eq. 9 and Eq. 10 for one choice of rates, initial scale and data.
+
+One state per parameter combination, built with Eq. 41's scaling of a reference initial state (the
+convention of :func:`reptheory.regimes.scale_sweep`):
+
+* ``h2_0 = α ||Δx||²`` (the representational distance starts proportional to the input distance),
+* ``Δŷ_0 = 0.1 α ||Δy||`` along ``Δy`` at ``α = 1``, i.e. ``y2_0 = α² y2_ref``,
+  ``w_0 = α² y2_ref − α (y2_ref − w_ref)`` with ``y2_ref = 0.01 ||Δy||²``, ``w_ref = y2_ref − 0.1 ||Δy||²``,
+
+with ``eta_y`` fixed at :data:`ETA_Y` per epoch and ``eta_h = eta_ratio · eta_y``: only the ratio changes the
+shape of the curves, the product sets the time unit. The loss is Eq. 9 without its mean part (``m0 = 0``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import theory as _th
+from . import validate as _v
+
+__all__ = ["ETA_Y", "T_END", "ExplorerState", "state", "frame", "PARAMS", "INITIAL", "slider"]
+
+#: the output rate (1/epoch) of every explorer frame; ``eta_h = eta_ratio * ETA_Y``
+ETA_Y = 0.01
+#: the frames' time window (epochs, log-spaced from 1 so that long plateaus and fast transitions both show)
+T_END = 1e5
+Y_REF, DY_REF = 0.01, 0.1      # y2_ref / dy2 and Δy·Δŷ_ref / dy2 at α = 1
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    """One explorer point: the solved trajectory, the loss (Eq. 9, ``m0 = 0``) and the fixed point terms."""
+
+    eta_h: float
+    eta_y: float
+    dx2: float
+    dy2: float
+    traj: _th.Trajectory
+    loss: np.ndarray
+    h_inf: float       # Eq. 10
+    a_high: float      # Eq. 11, lazy term
+    a_low: float       # Eq. 11, rich term
+
+    @property
+    def converged(self) -> bool:
+        """``h2`` at the window's end within 2 % of Eq. 10."""
+        return abs(self.traj.h2[-1] / self.h_inf - 1) <= 0.02
+
+    @property
+    def regime(self) -> str:
+        r = abs(self.a_high) / self.a_low
+        return "rich" if r < 0.3 else ("lazy" if r > 3 else "between")
+
+
+def state(eta_ratio: float, alpha: float, dx: float, dy: float, n_t: int = 400) -> ExplorerState:
+    """Solve Eq. 7 for ``eta_h/eta_y = eta_ratio``, initial scale ``alpha``, ``||Δx|| = dx``, ``||Δy|| = dy``."""
+    for name, v in (("eta_ratio", eta_ratio), ("alpha", alpha), ("dx", dx), ("dy", dy)):
+        _v.positive(name, v)
+    eta_h, dx2, dy2 = eta_ratio * ETA_Y, dx**2, dy**2
+    h0 = alpha * dx2
+    y_ref, w_ref = Y_REF * dy2, Y_REF * dy2 - DY_REF * dy2
+    y0 = alpha**2 * y_ref
+    w0 = y0 - alpha * (y_ref - w_ref)
+    t = np.concatenate([[0.0], np.geomspace(1.0, T_END, n_t - 1)])
+    tr = _th.solve(t, h0, y0, w0, eta_h, ETA_Y, dx2, dy2)
+    return ExplorerState(eta_h, ETA_Y, dx2, dy2, tr, _th.loss(t, tr.y2, tr.w, dy2, 1.0, 0.0),
+                         float(_th.h_inf(h0, y0, eta_h, ETA_Y, dx2, dy2)), float(_th.a_high(h0, y0, eta_h, ETA_Y, dx2)),
+                         float(_th.a_low(eta_h, ETA_Y, dx2, dy2)))
+
+
+def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
+    """The explorer figure for one combination: the three curves with Eq. 10 and its rich and lazy limits
+    (left), the loss (right). Returns the matplotlib figure."""
+    import matplotlib.pyplot as plt
+    from . import plots
+    s = state(eta_ratio, alpha, dx, dy)
+    fig, (ax, axl) = plt.subplots(1, 2, figsize=(9.0, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    tr = _th.Trajectory(s.traj.t[1:], s.traj.h2[1:], s.traj.y2[1:], s.traj.w[1:])   # log axis: no t = 0
+    plots.curves(ax, tr, "theory")
+    ax.set_xscale("log")
+    for y, st, lab in ((s.h_inf, dict(color="k", ls="--", lw=1.0), r"Eq. 10: $\|\Delta h(\infty)\|^2$"),
+                       (s.a_low, dict(color="#2ca02c", ls=":", lw=1.6), r"rich limit $A_{low}$"),
+                       (max(s.a_high, 0.0), dict(color="#9467bd", ls=":", lw=1.6), r"lazy limit $\max(A_{high},0)$")):
+        ax.axhline(y, **st, label=lab)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize=7)
+    ax.set_title(f"{s.regime}: $|A_{{high}}|/A_{{low}}$ = {abs(s.a_high) / s.a_low:.2g}"
+                 + ("" if s.converged else "  (not settled in the window)"), fontsize=9)
+    axl.loglog(tr.t, np.maximum(s.loss[1:], 1e-12), color="#444444")
+    axl.set_ylim(max(1e-8, float(np.min(s.loss)) * 0.5), float(np.max(s.loss)) * 2)
+    axl.set_xlabel("epoch")
+    axl.set_title("loss, Eq. 9 (difference part)", fontsize=9)
+    return fig
+
+
+#: the explorer's sliders: keyword of :func:`frame` -> (label, values); 3 x 5 x 3 x 3 = 135 frames
+PARAMS = {
+    "eta_ratio": ("η_h / η_y", (0.01, 0.1, 1.0)),
+    "alpha": ("initial scale α", (1e-4, 1e-2, 0.1, 1.0, 3.0)),
+    "dx": ("‖Δx‖", (0.5, 1.0, 2.0)),
+    "dy": ("‖Δy‖", (0.5, 1.0, 2.0)),
+}
+INITIAL = {"eta_ratio": 0.1, "alpha": 1e-2, "dx": 1.0, "dy": 1.0}
+
+
+def slider(progress: bool = False):
+    """The explorer as a :class:`reptheory.widgets.FrameSlider` over :data:`PARAMS` (all frames drawn now)."""
+    from .widgets import FrameSlider
+    return FrameSlider(frame, {k: v for k, (_, v) in PARAMS.items()}, labels={k: lab for k, (lab, _) in PARAMS.items()},
+                       initial=INITIAL, progress=progress)

@@ -1,0 +1,113 @@
+"""Where independent runs execute: worker processes on this machine, or a distributed backend.
+
+Every sweep in :mod:`reptheory.experiments` is a list of independent jobs (one training run, one fit) whose
+results go to :mod:`reptheory.cache`; :func:`run` hands them to joblib. The defaults come from the
+environment so that a notebook (or ``python -m reptheory reproduce``) runs unchanged at any scale:
+
+* ``REPTHEORY_N_JOBS`` – worker count (default 2, the CI machine's cores). Each worker trains with one torch
+  thread: at these widths one thread per process beats threads within one process (see the performance
+  appendix).
+* ``REPTHEORY_BACKEND`` – ``loky`` (default: joblib's worker processes), ``dask`` or ``ray``. ``dask`` connects
+  a ``dask.distributed.Client`` to ``REPTHEORY_SCHEDULER`` (an address such as ``tcp://host:8786``; unset:
+  a local cluster); ``ray`` calls ``ray.init(address=REPTHEORY_SCHEDULER)`` and registers Ray's joblib
+  backend. Neither package is a dependency of reptheory: install the one you use on every node.
+* ``REPTHEORY_PROGRESS`` – ``1``: tqdm bars (widgets in a notebook); ``terminal``: plain-text bars on stderr
+  (``python -m reptheory reproduce`` relays a notebook's stderr to the terminal); unset or ``0``: no bars.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Callable
+
+__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run"]
+
+BACKENDS = ("loky", "dask", "ray")
+
+
+def default_jobs() -> int:
+    """``$REPTHEORY_N_JOBS`` (an integer >= 1), else 2."""
+    raw = os.environ.get("REPTHEORY_N_JOBS", "2")
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"REPTHEORY_N_JOBS must be an integer >= 1, got {raw!r}")
+    return n
+
+
+def backend_name() -> str:
+    """``$REPTHEORY_BACKEND``, one of :data:`BACKENDS` (default ``loky``)."""
+    name = os.environ.get("REPTHEORY_BACKEND", "loky")
+    if name not in BACKENDS:
+        raise ValueError(f"REPTHEORY_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+def progress_enabled() -> bool:
+    return os.environ.get("REPTHEORY_PROGRESS", "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def _backend(name: str):
+    from joblib import parallel_config
+    if name == "loky":
+        with parallel_config(backend="loky"):
+            yield
+        return
+    address = os.environ.get("REPTHEORY_SCHEDULER") or None
+    if name == "dask":
+        try:
+            from dask.distributed import Client, get_client
+        except ImportError:
+            raise RuntimeError("REPTHEORY_BACKEND=dask needs dask.distributed: pip install 'dask[distributed]'") from None
+        try:
+            get_client()
+        except ValueError:                      # no client yet: connect (or start a local cluster)
+            Client(address)
+        with parallel_config(backend="dask"):
+            yield
+        return
+    try:
+        import ray
+        from ray.util.joblib import register_ray
+    except ImportError:
+        raise RuntimeError("REPTHEORY_BACKEND=ray needs ray: pip install 'ray[default]'") from None
+    if not ray.is_initialized():
+        ray.init(address=address)
+    register_ray()
+    with parallel_config(backend="ray"):
+        yield
+
+
+def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | None = None, desc: str = "") -> list:
+    """``[fn(*job) for job in jobs]``, in ``n_jobs`` workers of the configured backend, in order.
+
+    ``n_jobs`` defaults to :func:`default_jobs`, ``progress`` to ``$REPTHEORY_PROGRESS``. One job, or
+    ``n_jobs == 1``, runs in this process (no backend)."""
+    n_jobs = default_jobs() if n_jobs is None else n_jobs
+    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+    progress = progress_enabled() if progress is None else bool(progress)
+    name = backend_name()
+    if os.environ.get("REPTHEORY_PROGRESS") == "terminal":      # a text bar on stderr (the command line relays it)
+        from tqdm.std import tqdm
+        bar = tqdm(total=len(jobs), disable=not progress, desc=desc, file=sys.stderr, mininterval=2.0)
+    else:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(jobs), disable=not progress, desc=desc)
+    out = []
+    if n_jobs == 1 or len(jobs) <= 1:
+        for job in jobs:
+            out.append(fn(*job))
+            bar.update()
+    else:
+        from joblib import Parallel, delayed
+        with _backend(name):
+            for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs):
+                out.append(r)
+                bar.update()
+    bar.close()
+    return out
