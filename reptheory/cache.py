@@ -25,7 +25,7 @@ def cache_dir() -> pathlib.Path:
 
 
 #: the modules whose code decides a cached result (plotting, display and benchmarks do not)
-RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "structure", "theory",
+RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "parity", "structure", "theory",
                   "train", "validate")
 
 

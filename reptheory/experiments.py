@@ -589,7 +589,8 @@ class PhaseResult:
     """:func:`phase`'s output. Axes: ``layers`` × ``gains`` × ``dy`` (``||Δy||``, a fine grid).
 
     ``h_inf[l, g, k]`` is Eq. 10 with the rates fitted at ``||Δy||² = 0.5`` (layer ``layers[l]``, gain
-    ``gains[g]``) and the network's initial ``h2``, ``y2`` and ``Δy·Δŷ`` per unit ``||Δy||`` at that layer;
+    ``gains[g]``) and the network's initial ``h2``, ``y2`` at that layer (the initialisation does not depend
+    on the targets, and Eq. 10 does not depend on ``w_0``);
     ``a_low``/``a_high`` the rich and lazy terms (Eq. 11) on the same grid. ``points`` has one row per trained
     network and layer: ``row``, ``gain``, ``dy``, ``layer``, ``h2_final`` (measured at the last epoch),
     ``h2_pred`` (Eq. 10 at that point: a prediction for ``||Δy||² ≠ 0.5``, where nothing was fitted),
@@ -631,18 +632,15 @@ def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool 
     shape = (len(layers), len(rows))
     eh, ey, ok = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, bool)
     hinf, alow, ahigh = (np.full(shape + (n_dy,), np.nan) for _ in range(3))
-    init = {}
     for g, r in enumerate(rows):
         for l, layer in enumerate(layers):
             res = two_point(ref[r], layer=layer)
             m = res.measured
-            # initial state at this layer; Δy·Δŷ_0 per unit ||Δy|| (the init does not depend on the targets)
-            init[(r, layer)] = (m.traj.h2[0], m.traj.y2[0], (m.traj.y2[0] - m.traj.w[0]) / np.sqrt(m.dy2))
             if res.fit is None:
                 continue
             ok[l, g] = not res.fit.at_boundary
             eh[l, g], ey[l, g] = res.fit.eta_h, res.fit.eta_y
-            h0, y0, c = init[(r, layer)]
+            h0, y0 = m.traj.h2[0], m.traj.y2[0]
             hinf[l, g] = _th.h_inf(h0, y0, eh[l, g], ey[l, g], m.dx2, dy**2)
             alow[l, g] = _th.a_low(eh[l, g], ey[l, g], m.dx2, dy**2)
             ahigh[l, g] = _th.a_high(h0, y0, eh[l, g], ey[l, g], m.dx2)
@@ -652,7 +650,6 @@ def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool 
         run = _run(s, s.seeds[0])
         for l, layer in enumerate(layers):
             m = _measure.two_point_variables(run, layer)
-            h0, y0, _ = init[(r, layer)]
             pred = np.nan
             if np.isfinite(eh[l, g]) and not run.diverged:
                 pred = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh[l, g], ey[l, g], m.dx2, m.dy2))

@@ -155,3 +155,41 @@ def phase_diagram(result, layer: int):
         a.set_minor_formatter(mticker.NullFormatter())
         a.set_major_locator(mticker.FixedLocator([0.25, 0.5, 1.0, 2.0]))
     return fig
+
+
+def automaton(ax, a, title: str = "") -> None:
+    """Draw a :class:`reptheory.automata.Automaton`: states coloured by their output (blue even, orange odd),
+    the start state ringed in black, transitions on 0 solid and on 1 dashed (arrows and labels when small),
+    laid out in layers by the distance from the start."""
+    import networkx as nx
+    import numpy as np
+    n = a.n_states
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(range(n))
+    for g in range(n):
+        for sym in (0, 1):
+            if a.delta[g, sym] >= 0:
+                G.add_edge(g, int(a.delta[g, sym]), sym=sym)
+    # layers by the shortest path from the start (the prefix tree's depth); unreachable states last
+    depth = nx.single_source_shortest_path_length(G, a.start)
+    far = max(depth.values()) + 1
+    for g in range(n):
+        G.nodes[g]["layer"] = depth.get(g, far)
+    pos = nx.multipartite_layout(G, subset_key="layer")
+    small = n <= 12
+    colors = ["#1f77b4" if o == 0 else "#ff7f0e" for o in a.output]
+    size = 500 if small else max(12, 2000 // n)
+    nx.draw_networkx_nodes(G, pos, ax=ax, node_color=colors, node_size=size,
+                           edgecolors=["k" if g == a.start else "none" for g in range(n)], linewidths=2)
+    for sym, style in ((0, "solid"), (1, "dashed")):
+        edges = [(u, v) for u, v, d in G.edges(data=True) if d["sym"] == sym]
+        nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, style=style, arrows=small, node_size=size,
+                               width=1.2 if small else 0.4, alpha=0.8 if small else 0.35,
+                               connectionstyle="arc3,rad=0.15" if small else "arc3")
+    if small:
+        nx.draw_networkx_labels(G, pos, ax=ax, labels={g: ("even" if o == 0 else "odd") for g, o in enumerate(a.output)},
+                                font_size=7)
+    ax.set_title(title or f"{n} states", fontsize=9)
+    ax.set_axis_off()
+    ax.margins(0.15)
+    del np

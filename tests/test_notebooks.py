@@ -15,6 +15,11 @@ def _code_cells(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_executed_in_order_without_errors(path):
     cells = _code_cells(path)
+    # "skip-execution" cells (live-only code, e.g. an ipywidgets slider) are shown but never run
+    skipped = [c for c in cells if "skip-execution" in c["metadata"].get("tags", [])]
+    assert all(not c["outputs"] and c["execution_count"] is None and "nbval-skip" in c["metadata"]["tags"]
+               for c in skipped)
+    cells = [c for c in cells if c not in skipped]
     assert [c["execution_count"] for c in cells] == list(range(1, len(cells) + 1))
     assert not any(o["output_type"] == "error" for c in cells for o in c["outputs"])
 
@@ -29,3 +34,5 @@ def test_volatile_cells_are_tagged(path):
             assert "nbval-ignore-output" in tags or "nbval-skip" in tags, src[:80]
         if "bench.main" in src or "seconds" in src:
             assert "nbval-skip" in tags, src[:80]
+        if "display(slider)" in src or "FrameSlider(" in src:
+            assert "nbval-ignore-output" in tags, src[:80]   # base64 frames differ in rendering across CPUs

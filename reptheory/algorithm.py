@@ -1,0 +1,99 @@
+"""What a streaming-parity run learned (arXiv:2507.09897, Sec. 2-3): the automaton in its hidden states over
+training, its minimisation, and which prefix pairs merged.
+
+Built on :mod:`reptheory.parity` (the runs) and :mod:`reptheory.automata` (extraction). Accuracy "at a length"
+is over the fixed random strings of :func:`reptheory.parity.long_strings`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import automata as _A
+from . import parity as _P
+
+__all__ = ["RunSummary", "summarise", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor"]
+
+FACTORS = (0.01, 0.03, 0.1, 0.3)
+
+
+def state_counts(run: _P.ParityRun, eps_factor: float = 0.01) -> np.ndarray:
+    """Number of automaton states (prefix groups) at every record of ``run``."""
+    P = _P.prefix_index(run.setting.max_len)
+    return np.array([_A.extract(run.states[k], P, run.outputs(k), eps_factor).n_states
+                     for k in range(len(run.epochs))])
+
+
+def smallest_finite_factor(run: _P.ParityRun, k: int = -1, factors=FACTORS) -> float:
+    """The smallest merge threshold (× the representational std) at which record ``k``'s automaton is finite
+    (``inf`` if none of ``factors``)."""
+    P = _P.prefix_index(run.setting.max_len)
+    for f in factors:
+        if _A.extract(run.states[k], P, run.outputs(k), f).finite:
+            return float(f)
+    return float("inf")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run's outcome (final record unless stated)."""
+
+    seed: int
+    final_loss: float
+    counts: np.ndarray              # states at ε = 0.01 std per record
+    peak: int
+    peak_epoch: int
+    final_states: int
+    states_by_factor: dict          # factor -> (n_states, finite)
+    finite: bool
+    conflicts: int
+    minimised_states: int | None    # None if the automaton is not finite
+    is_parity: bool                 # minimised automaton == parity on all strings up to length 14
+    acc: dict                       # length -> final accuracy
+    generalised_epoch: int | None   # first record with accuracy 1.0 at length 1000 from which it stays 1.0
+    merged_fraction: np.ndarray     # (max_len+1, max_len+1)
+    merged_different: int           # merged pairs with different parity
+    mean_distance: tuple            # mean pairwise distance at the first and last record
+
+
+def summarise(run: _P.ParityRun, max_check_len: int = 14) -> RunSummary:
+    P = _P.prefix_index(run.setting.max_len)
+    counts = state_counts(run)
+    k = int(np.argmax(counts))
+    a = _A.extract(run.states[-1], P, run.outputs(-1))
+    m = _A.minimise(a) if a.finite else None
+    acc1000 = run.long_acc[1000]
+    ok = np.isfinite(acc1000) & (acc1000 == 1.0)
+    gen = None
+    if ok[-1]:
+        last_bad = np.flatnonzero(~ok)
+        gen = int(run.epochs[last_bad[-1] + 1]) if len(last_bad) else int(run.epochs[0])
+    frac, wrong = _A.merged_fraction(a.group, P, run.setting.max_len)
+    return RunSummary(run.seed, float(run.train_loss[-1]), counts, int(counts[k]), int(run.epochs[k]),
+                      int(counts[-1]), _A.states_at(run.states[-1], P, run.outputs(-1), FACTORS), a.finite,
+                      a.conflicts, None if m is None else m.n_states,
+                      m is not None and _A.equivalent_up_to(m, _A.PARITY_DFA, max_check_len),
+                      {L: float(v[-1]) for L, v in run.long_acc.items()}, gen, frac, wrong,
+                      (_A.mean_pairwise_distance(run.states[0]), _A.mean_pairwise_distance(run.states[-1])))
+
+
+def pair_distance(run: _P.ParityRun, i: int, j: int) -> np.ndarray:
+    """``||h_i − h_j||`` of prefixes ``i``, ``j`` (indices into :func:`reptheory.parity.prefix_index`) per record."""
+    return np.linalg.norm(run.states[:, i].astype(np.float64) - run.states[:, j], axis=1)
+
+
+def example_pairs(run: _P.ParityRun, lengths=(4, 9)) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A same-parity pair of prefixes of ``lengths`` that shares a state at the end, and a different-parity pair
+    of the same lengths (which must not): the first of each in prefix order."""
+    P = _P.prefix_index(run.setting.max_len)
+    group = _A.extract(run.states[-1], P, run.outputs(-1)).group
+    idx = {L: [n for n, (t, _) in enumerate(P) if t == L] for L in lengths}
+    par = {n: bin(P[n][1]).count("1") % 2 for L in lengths for n in idx[L]}
+    merged = next(((i, j) for i in idx[lengths[0]] for j in idx[lengths[1]]
+                   if par[i] == par[j] and group[i] == group[j]), None)
+    if merged is None:
+        raise ValueError(f"no merged same-parity pair with lengths {lengths}")
+    i = merged[0]
+    other = next(j for j in idx[lengths[1]] if par[j] != par[i])
+    return merged, (i, other)
