@@ -13,7 +13,13 @@ Modules, each with one job:
 * :mod:`reptheory.measure` – the theory's variables measured on a run.
 * :mod:`reptheory.structure` – distance matrices, Eq. 10 pair by pair, collapse and merge measures, MDS (Sec. 4).
 * :mod:`reptheory.experiments`, :mod:`reptheory.cache` – cached train → measure → fit entry points.
+* :mod:`reptheory.parallel` – the job runner: worker processes, or Dask/Ray through joblib.
 * :mod:`reptheory.display`, :mod:`reptheory.plots`, :mod:`reptheory.bench` – printing, plot style, benchmark.
+* :mod:`reptheory.widgets`, :mod:`reptheory.explorer` – precomputed sliders; the effective-theory explorer.
+* :mod:`reptheory.cli`, :mod:`reptheory.report` – ``python -m reptheory reproduce``; checked numbers for it.
+* The sequel (arXiv:2507.09897): :mod:`reptheory.parity` (streaming parity, the RNN, training),
+  :mod:`reptheory.automata` (extraction, minimisation), :mod:`reptheory.algorithm` (what a run learned),
+  :mod:`reptheory.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.weight_sharing`.
 """
 from .display import fmt, table
 from .fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation

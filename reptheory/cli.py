@@ -175,7 +175,7 @@ def _reproduce(args) -> int:
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     print(f"{args.figure}: {path.name}, profile {args.profile}, {n_jobs} workers ({backend}), device {device}, "
           f"cache {os.environ.get('REPTHEORY_CACHE', '~/.cache/reptheory')}", file=sys.stderr)
-    status, error, cell_seconds = "passed", None, []
+    status, error, cell_seconds, i = "passed", None, [], None
     t0 = time.perf_counter()
     bar = tqdm(code, desc=f"{args.figure} cells", disable=args.no_progress, file=sys.stderr)
     try:
@@ -187,6 +187,9 @@ def _reproduce(args) -> int:
     except CellExecutionError as exc:
         status = "failed"
         error = {"cell": i, "source": nb.cells[i].source, "error": str(exc).strip().splitlines()[-1]}
+    except RuntimeError as exc:               # the kernel did not start or died
+        status = "failed"
+        error = {"cell": i, "source": None if i is None else nb.cells[i].source, "error": f"kernel: {exc}"}
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
