@@ -18,10 +18,14 @@ Modules, each with one job:
 * :mod:`reptheory.widgets`, :mod:`reptheory.explorer` – precomputed sliders; the effective-theory explorer.
 * :mod:`reptheory.cli`, :mod:`reptheory.report` – ``python -m reptheory reproduce``; checked numbers for it.
 * The sequel (arXiv:2507.09897): :mod:`reptheory.parity` (streaming parity, the RNN, training),
+  :mod:`reptheory.parity_batch` (many parity trials as one batched model),
   :mod:`reptheory.automata` (extraction, minimisation), :mod:`reptheory.algorithm` (what a run learned),
-  :mod:`reptheory.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.weight_sharing`.
+  :mod:`reptheory.parity_phase` (phase diagrams: outcomes, grids, transitions),
+  :mod:`reptheory.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.rnn_expansion` (the
+  fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.weight_sharing`.
 """
 from .display import fmt, table
+from .rnn_expansion import FixedExpansion, fixed_expansion
 from .fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
 from .theory import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output, lazy_limit,
                      loss, rhs, rich_limit, solve, solve_batch)
@@ -29,7 +33,8 @@ from .theory import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, id
 __version__ = "0.1.0"
 
 __all__ = [
-    "fmt", "table", "FitError", "MeanRateFit", "RateFit", "fit_mean_rate", "fit_rates", "max_relative_deviation",
+    "fmt", "table", "FixedExpansion", "fixed_expansion", "FitError", "MeanRateFit", "RateFit", "fit_mean_rate",
+    "fit_rates", "max_relative_deviation",
     "SolveError", "Trajectory", "a_high", "a_low", "conserved", "h_inf", "identical_output", "lazy_limit", "loss",
     "rhs", "rich_limit", "solve", "solve_batch", "__version__",
 ]

@@ -13,7 +13,8 @@ import numpy as np
 from . import automata as _A
 from . import parity as _P
 
-__all__ = ["RunSummary", "summarise", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor"]
+__all__ = ["RunSummary", "summarise", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor",
+           "length_pair_distance"]
 
 FACTORS = (0.01, 0.03, 0.1, 0.3)
 
@@ -97,3 +98,44 @@ def example_pairs(run: _P.ParityRun, lengths=(4, 9)) -> tuple[tuple[int, int], t
     i = merged[0]
     other = next(j for j in idx[lengths[1]] if par[j] != par[i])
     return merged, (i, other)
+
+
+def length_pair_distance(run: _P.ParityRun, len1: int, len2: int) -> dict[str, np.ndarray]:
+    """Mean squared distance ``⟨||h_a − h_b||²⟩`` per record over the pairs of training prefixes ``a`` of length
+    ``len1`` and ``b`` of length ``len2`` (``a ≠ b``), split into pairs with the same parity (``"agree"``: they
+    need the same output on every continuation) and with different parity (``"disagree"``).
+
+    Computed from group moments, ``⟨||a − b||²⟩ = ⟨||a||²⟩ + ⟨||b||²⟩ − 2 ⟨a⟩·⟨b⟩`` (the self-pairs removed when
+    the lengths are equal), so a million pairs cost as little as one.
+    """
+    for name, v in (("len1", len1), ("len2", len2)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v <= run.setting.max_len:
+            raise ValueError(f"{name} must be an integer in [0, {run.setting.max_len}], got {v!r}")
+    P = _P.prefix_index(run.setting.max_len)
+    by = {}
+    for L in {len1, len2}:
+        for q in (0, 1):
+            idx = [n for n, (t, v) in enumerate(P) if t == L and bin(v).count("1") % 2 == q]
+            by[L, q] = run.states[:, idx].astype(np.float64)
+
+    def mean_sq(A, B, same):
+        n = A.shape[1]
+        sq_a, sq_b = (A**2).sum(2).mean(1), (B**2).sum(2).mean(1)
+        cross = (A.mean(1) * B.mean(1)).sum(1)
+        d = sq_a + sq_b - 2 * cross
+        return d * n / (n - 1) if same and n > 1 else d
+
+    res = {}
+    for key, flip in (("agree", 0), ("disagree", 1)):
+        total, count = 0.0, 0
+        for q in (0, 1):
+            A, B = by[len1, q], by[len2, q ^ flip]
+            same = len1 == len2 and not flip
+            n_pairs = A.shape[1] * (B.shape[1] - same)
+            if n_pairs > 0:
+                total = total + mean_sq(A, B, same) * n_pairs
+                count += n_pairs
+        if not count:
+            raise ValueError(f"no {key}ing pairs of prefixes with lengths {len1} and {len2}")
+        res[key] = total / count
+    return res

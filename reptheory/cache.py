@@ -25,8 +25,8 @@ def cache_dir() -> pathlib.Path:
 
 
 #: the modules whose code decides a cached result (plotting, display and benchmarks do not)
-RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "parity", "structure", "theory",
-                  "train", "validate")
+RESULT_MODULES = ("cache", "configs", "data", "experiments", "fit", "measure", "models", "parity", "parity_batch",
+                  "structure", "theory", "train", "validate")
 
 
 @lru_cache(maxsize=None)

@@ -65,3 +65,22 @@ def _verdict(step) -> None:
     else:
         verdict = "simplifies to 0: matches the paper" if step.holds else "does NOT simplify to 0"
         print(f"{step.name}: derived − stated {verdict}")
+
+
+def html_table(rows: list[dict], sig: int = 4):
+    """An HTML table (``IPython.display.HTML``) from a list of dicts with equal keys: a notebook's Markdown output
+    is rendered without tables, HTML is not. Floats are rounded with :func:`fmt`; ``None`` and NaN show as "–"."""
+    import html
+
+    from IPython.display import HTML
+    if not rows:
+        raise ValueError("rows must hold at least one row")
+    keys = list(rows[0])
+
+    def cell(v):
+        if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+            return "–"
+        return html.escape(fmt(v, sig) if isinstance(v, (float, np.floating)) else str(v))
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r[k])}</td>" for k in keys) + "</tr>" for r in rows)
+    return HTML(f"<table class=\"table\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

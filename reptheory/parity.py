@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 __all__ = ["ParitySetting", "PARITY_PAPER", "PROFILES", "get", "settings_table", "GRID_MAX_LEN", "GRID_GAINS",
-           "GRID_GAINS_FRACTION", "strings", "parity", "prefix_index", "build", "ParityRun", "train", "run", "runs",
-           "LONG_LENGTHS", "long_strings", "evaluate"]
+           "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "PHASE_GRID", "PHASE_LOSSES", "phase_grid", "phase_names", "settings_rows", "strings", "parity", "prefix_index", "build", "ParityRun", "train", "run", "runs",
+           "LONG_LENGTHS", "long_strings", "evaluate", "initial_scale"]
 
 #: test lengths for the loss and accuracy curves (the paper's Fig. 1 and 6 go to 10,000)
 LONG_LENGTHS = (25, 100, 1000, 10000)
@@ -31,7 +31,9 @@ LONG_LENGTHS = (25, 100, 1000, 10000)
 @dataclass(frozen=True)
 class ParitySetting:
     """One streaming-parity run (App. C.1 defaults). ``frac``: fraction of each length's strings kept for
-    training (a fixed random subset per length); ``stop_loss``: stop once the training MSE is below it."""
+    training (each string kept with probability ``frac``, so a length keeps Binomial(2^L, frac) strings, a fixed
+    random subset per seed); ``loss``: ``"mse"`` (App. C.1: MSE on the one-hot parity) or ``"ce"`` (cross-entropy,
+    the sequel's Fig. 9 grid); ``stop_loss``: stop once the training loss (of that kind) is below it."""
 
     name: str = "parity"
     hidden: int = 100
@@ -44,6 +46,7 @@ class ParitySetting:
     max_len: int = 10
     frac: float = 1.0
     optimizer: str = "sgd"
+    loss: str = "mse"
     stop_loss: float | None = None
     track_every: int = 10
     track_long: bool = True            # False: the long-string losses only at the first and last record
@@ -71,6 +74,8 @@ class ParitySetting:
             bad("act", "relu, tanh")
         if self.optimizer not in ("sgd", "adam"):
             bad("optimizer", "sgd, adam")
+        if self.loss not in ("mse", "ce"):
+            bad("loss", "mse, ce")
         if self.stop_loss is not None and not (isinstance(self.stop_loss, (int, float)) and self.stop_loss > 0):
             bad("stop_loss", "None or a number > 0")
         if not self.seeds or not all(isinstance(s, int) and s >= 0 for s in self.seeds):
@@ -93,21 +98,67 @@ def _profiles() -> dict:
     for L in GRID_MAX_LEN:
         for g in GRID_GAINS:
             extra[f"grid/L{L}/g{g:g}"] = ParitySetting(
-                name=f"grid/L{L}/g{g:g}", max_len=L, gain=g, epochs=4000, stop_loss=1e-4, track_every=50,
+                name=f"grid/L{L}/g{g:g}", max_len=L, gain=g, epochs=4000, stop_loss=1e-4, track_every=4000,
                 track_long=False, seeds=(0, 1, 2, 3), note=_GRID_NOTE)
+    for L in GRID_LONG_MAX_LEN:
+        name = f"grid_long/L{L}/g{GRID_GAINS[0]:g}"
+        extra[name] = dataclasses.replace(
+            extra[f"grid/L{L}/g{GRID_GAINS[0]:g}"], name=name, stop_loss=None,
+            note="not in the paper: the smallest gain's grid runs trained for the whole 4000 epochs instead of "
+                 "stopping at MSE < 1e-4 (is the stopping rule what holds it back?)")
     for g in GRID_GAINS_FRACTION:
         extra[f"fraction/g{g:g}"] = ParitySetting(
-            name=f"fraction/g{g:g}", frac=0.5, gain=g, epochs=2000, stop_loss=1e-4, track_every=100,
+            name=f"fraction/g{g:g}", frac=0.5, gain=g, epochs=2000, stop_loss=1e-4, track_every=2000,
             track_long=False, seeds=(0, 1, 2), note="not in the paper: half of each length's strings (a point of "
                                                      "its Fig. 9's data-fraction axis), MSE, at most 2000 epochs")
-    return {"paper": {"parity": PARITY_PAPER} | extra, "default": {"parity": default} | extra}
+    profiles = {}
+    for prof, base in (("paper", PARITY_PAPER), ("default", default)):
+        table = {"parity": base} | extra
+        gains, fractions, cap = PHASE_GRID[prof]
+        for loss in PHASE_LOSSES:
+            for g in gains:
+                for p in fractions:
+                    name = f"phase/{loss}/g{g:g}/p{p:g}"
+                    table[name] = ParitySetting(
+                        name=name, gain=g, frac=p, loss=loss, epochs=cap, stop_loss=1e-3, track_every=cap,
+                        track_long=False, seeds=(0, 1, 2), note=_PHASE_NOTE[loss] + _PHASE_CAP[prof])
+        profiles[prof] = table
+    return profiles
 
 
 #: Chapter S2's grid: longest training length × initial gain (4 seeds each), and two data-fraction points
 GRID_MAX_LEN = (2, 3, 4, 5, 6, 8)
 GRID_GAINS = (0.1, 0.3, 0.5, 1.0)
 GRID_GAINS_FRACTION = (0.1, 1.0)
+GRID_LONG_MAX_LEN = (6,)
+#: the sequel's Fig. 9 as the authors drew it: initial gain × data fraction, per profile (gains, fractions,
+#: epoch cap); both losses; 3 seeds per cell (the authors ran one)
+PHASE_GRID = {"default": ((0.1, 1.0), (0.3, 0.5, 0.7), 3000),
+              "paper": (tuple(round(float(g), 4) for g in np.linspace(0.1, 1.0, 20)),
+                        tuple(round(float(p), 4) for p in np.linspace(0.1, 1.0, 20)), 10**6)}
+PHASE_LOSSES = ("ce", "mse")
+_PHASE_NOTE = {"ce": "the sequel's Fig. 9 protocol: cross-entropy, stop at training loss < 1e-3; 3 seeds (the authors "
+                     "ran 1); accuracy on 100 random strings of length 100 (theirs: 30)",
+               "mse": "the book's variant of the Fig. 9 protocol: MSE on the one-hot parity (as App. C.1), stop at "
+                      "training loss < 1e-3; 3 seeds; accuracy on 100 random strings of length 100"}
+_PHASE_CAP = {"default": (f"; CI budget: at most {PHASE_GRID['default'][2]} epochs (the authors: 10^6) on a "
+                          f"{len(PHASE_GRID['default'][0])} × {len(PHASE_GRID['default'][1])} grid (theirs: 20 × 20)"),
+              "paper": ""}
 PROFILES = _profiles()
+
+
+def phase_grid(profile: str | None = None) -> tuple:
+    """The data-fraction × gain grid of ``profile``: ``(gains, fractions, epoch cap)``."""
+    from .configs import profile_name
+    return PHASE_GRID[profile_name(profile)]
+
+
+def phase_names(loss: str, profile: str | None = None) -> dict:
+    """The names of the data-fraction × gain grid's settings for ``loss``: ``{(gain, fraction): name}``."""
+    if loss not in PHASE_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(PHASE_LOSSES)}, got {loss!r}")
+    gains, fractions, _ = phase_grid(profile)
+    return {(g, p): f"phase/{loss}/g{g:g}/p{p:g}" for g in gains for p in fractions}
 
 
 def get(name: str, profile: str | None = None) -> ParitySetting:
@@ -119,7 +170,8 @@ def get(name: str, profile: str | None = None) -> ParitySetting:
     return table[name]
 
 
-_SHOWN = ("hidden", "act", "gain", "h0", "lr", "batch", "epochs", "max_len", "frac", "optimizer", "stop_loss", "seeds")
+_SHOWN = ("hidden", "act", "gain", "h0", "lr", "batch", "epochs", "max_len", "frac", "optimizer", "loss", "stop_loss",
+          "seeds")
 
 
 def settings_table(names, profile: str | None = None) -> str:
@@ -136,6 +188,33 @@ def settings_table(names, profile: str | None = None) -> str:
         lines.append(f"| {n} | " + " | ".join(cells) + f" | {st.note or 'none'} |")
     lines += ["", "Paper's exact settings: set `REPTHEORY_PROFILE=paper` before running the notebook."]
     return "\n".join(lines)
+
+
+def _paper_counterpart(name: str, st: ParitySetting) -> ParitySetting | None:
+    """What the paper ran in place of ``st``: App. C.1 for the main run, the authors' Fig. 9 protocol (their cap
+    and stopping rule, at this cell's gain and fraction) for a phase-diagram cell, nothing for the book's own."""
+    if name == "parity":
+        return PARITY_PAPER
+    if name.startswith("phase/"):
+        ref = next(v for k, v in PROFILES["paper"].items() if k.startswith(f"phase/{st.loss}/"))
+        return dataclasses.replace(ref, name=name, gain=st.gain, frac=st.frac)
+    return None
+
+
+def settings_rows(names, profile: str | None = None) -> list[dict]:
+    """The settings ``names`` as table rows (for :func:`reptheory.display.html_table`): each field's value, with
+    the paper's beside it where they differ (``3000 (paper: 1000000)``), and the stated deviation."""
+    rows = []
+    for n in names:
+        st = get(n, profile)
+        paper = _paper_counterpart(n, st)
+        row = {"setting": n}
+        for f in _SHOWN:
+            v, ref = getattr(st, f), None if paper is None else getattr(paper, f)
+            row[f] = f"{v} (paper: {ref})" if paper is not None and v != ref else str(v)
+        row["deviation from the paper"] = st.note or "none"
+        rows.append(row)
+    return rows
 
 
 def strings(length: int) -> np.ndarray:
@@ -173,6 +252,25 @@ def build(s: ParitySetting, seed: int) -> tuple[torch.nn.RNN, torch.nn.Linear]:
     return rnn, out
 
 
+def initial_scale(s: ParitySetting | None = None, seed: int = 0) -> float:
+    """The standard deviation of the untrained network's hidden states for the two length-1 inputs ("0" and
+    "1"): the std over all ``2 × hidden`` entries, for the net of setting ``s`` (default :data:`PARITY_PAPER`)
+    built from ``seed``. The sequel's fixed-expansion model starts at this scale.
+
+    >>> round(initial_scale(), 3)
+    0.061
+    """
+    s = PARITY_PAPER if s is None else s
+    if not isinstance(s, ParitySetting):
+        raise TypeError(f"s must be a ParitySetting, got {type(s).__name__}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    rnn, _ = build(s, int(seed))
+    with torch.no_grad():
+        h = _hidden(rnn, _onehot(np.array([[0], [1]])), s.h0)[:, -1]
+    return float(h.std())
+
+
 def _onehot(x: np.ndarray) -> torch.Tensor:
     return torch.nn.functional.one_hot(torch.from_numpy(np.asarray(x, dtype=np.int64)), 2).float()
 
@@ -189,13 +287,22 @@ def _hidden(rnn, x: torch.Tensor, h0: float) -> torch.Tensor:
     return seq
 
 
-def evaluate(rnn, out, h0: float, x: np.ndarray) -> tuple[float, float]:
-    """(MSE against the one-hot parity, accuracy) of the net on the strings ``x`` (rows)."""
+def _loss(y: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean loss of the outputs ``y`` against the parity ``target`` (0/1): MSE on the one-hot target, or
+    cross-entropy with ``y`` as logits."""
+    if kind == "ce":
+        return torch.nn.functional.cross_entropy(y, target)
+    return torch.mean((y - torch.nn.functional.one_hot(target, 2).float()) ** 2)
+
+
+def evaluate(rnn, out, h0: float, x: np.ndarray, loss: str = "mse") -> tuple[float, float]:
+    """(loss against the parity, accuracy) of the net on the strings ``x`` (rows); ``loss`` is ``"mse"`` (on the
+    one-hot target) or ``"ce"`` (cross-entropy)."""
     with torch.no_grad():
         seq = _hidden(rnn, _onehot(x), h0)
         y = out(seq[:, -1])
-        t = _onehot(parity(x))
-        return float(torch.mean((y - t) ** 2)), float(torch.mean((y.argmax(1) == t.argmax(1)).float()))
+        t = torch.from_numpy(parity(x))
+        return float(_loss(y, t, loss)), float(torch.mean((y.argmax(1) == t).float()))
 
 
 def _prefix_states(rnn, h0: float, max_len: int) -> np.ndarray:
@@ -216,7 +323,7 @@ class ParityRun:
     setting: ParitySetting
     seed: int
     epochs: np.ndarray                 # (K,)
-    train_loss: np.ndarray             # (K,) MSE over all training strings
+    train_loss: np.ndarray             # (K,) loss (the setting's kind) over all training strings
     long_loss: dict                    # length -> (K,) (NaN between the ends when track_long is False)
     long_acc: dict                     # length -> (K,)
     states: np.ndarray                 # (K, n_prefixes, hidden) float32
@@ -253,7 +360,7 @@ def train(s: ParitySetting, seed: int) -> ParityRun:
     params = list(rnn.parameters()) + list(out.parameters())
     opt = (torch.optim.SGD if s.optimizer == "sgd" else torch.optim.Adam)(params, lr=s.lr)
     data = _train_sets(s, seed)
-    tensors = {L: (_onehot(x), _onehot(parity(x))) for L, x in data.items()}
+    tensors = {L: (_onehot(x), torch.from_numpy(parity(x))) for L, x in data.items()}
     all_x = [x for x in data.values()]
     tests = long_strings()
     gen = torch.Generator().manual_seed(seed)
@@ -264,14 +371,14 @@ def train(s: ParitySetting, seed: int) -> ParityRun:
 
     def record(e, final=False):
         n = sum(len(x) for x in all_x)
-        loss = sum(evaluate(rnn, out, s.h0, x)[0] * len(x) for x in all_x) / n
+        loss = sum(evaluate(rnn, out, s.h0, x, s.loss)[0] * len(x) for x in all_x) / n
         rec["epoch"].append(e)
         rec["train"].append(loss)
         rec["states"].append(_prefix_states(rnn, s.h0, s.max_len))
         rec["w"].append(out.weight.detach().numpy().copy())
         rec["b"].append(out.bias.detach().numpy().copy())
         for L, x in tests.items():
-            ls, acc = evaluate(rnn, out, s.h0, x) if (s.track_long or e == 0 or final) else (np.nan, np.nan)
+            ls, acc = evaluate(rnn, out, s.h0, x, s.loss) if (s.track_long or e == 0 or final) else (np.nan, np.nan)
             long_loss[L].append(ls)
             long_acc[L].append(acc)
         return loss
@@ -282,13 +389,13 @@ def train(s: ParitySetting, seed: int) -> ParityRun:
         for L, (x, y) in tensors.items():
             for idx in torch.randperm(len(x), generator=gen).split(s.batch):
                 h = _hidden(rnn, x[idx], s.h0)[:, -1]
-                loss = torch.mean((out(h) - y[idx]) ** 2)
+                loss = _loss(out(h), y[idx], s.loss)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
         last = e == s.epochs
         if e % s.track_every == 0 or last or s.stop_loss is not None:
-            cur = sum(evaluate(rnn, out, s.h0, x)[0] * len(x) for x in all_x) / sum(len(x) for x in all_x)
+            cur = sum(evaluate(rnn, out, s.h0, x, s.loss)[0] * len(x) for x in all_x) / sum(len(x) for x in all_x)
             if not np.isfinite(cur) or cur > 1e6 * max(first, 1e-30):
                 stopped = "diverged"
             elif s.stop_loss is not None and cur < s.stop_loss:
@@ -310,22 +417,30 @@ def _desc(s: ParitySetting) -> dict:
     return d
 
 
-def run(s: ParitySetting, seed: int) -> ParityRun:
-    """:func:`train`, cached on disk (:mod:`reptheory.cache`) by the setting and the seed."""
-    from . import cache
+def _description(s: ParitySetting, seed: int) -> dict:
+    """The cache description of one run: every setting that decides it, and the seed."""
+    return {"setting": _desc(s), "seed": seed}
 
-    def compute():
-        r = train(s, seed)
-        arrays = {"epochs": r.epochs, "train_loss": r.train_loss, "states": r.states, "readout_w": r.readout_w,
-                  "readout_b": r.readout_b, "stopped": r.stopped, "seconds": r.seconds}
-        for L in LONG_LENGTHS:
-            arrays[f"loss_{L}"], arrays[f"acc_{L}"] = r.long_loss[L], r.long_acc[L]
-        return arrays
 
-    a = cache.cached("parity_run", {"setting": _desc(s), "seed": seed}, compute)
+def _arrays(r: ParityRun) -> dict:
+    """A run as the flat dict of arrays the cache stores."""
+    arrays = {"epochs": r.epochs, "train_loss": r.train_loss, "states": r.states, "readout_w": r.readout_w,
+              "readout_b": r.readout_b, "stopped": r.stopped, "seconds": r.seconds}
+    for L in LONG_LENGTHS:
+        arrays[f"loss_{L}"], arrays[f"acc_{L}"] = r.long_loss[L], r.long_acc[L]
+    return arrays
+
+
+def _from_arrays(s: ParitySetting, seed: int, a: dict) -> ParityRun:
     return ParityRun(s, seed, a["epochs"], a["train_loss"], {L: a[f"loss_{L}"] for L in LONG_LENGTHS},
                      {L: a[f"acc_{L}"] for L in LONG_LENGTHS}, a["states"], a["readout_w"], a["readout_b"],
                      str(a["stopped"]), float(a["seconds"]))
+
+
+def run(s: ParitySetting, seed: int) -> ParityRun:
+    """:func:`train`, cached on disk (:mod:`reptheory.cache`) by the setting and the seed."""
+    from . import cache
+    return _from_arrays(s, seed, cache.cached("parity_run", _description(s, seed), lambda: _arrays(train(s, seed))))
 
 
 def _job(s: ParitySetting, seed: int) -> None:

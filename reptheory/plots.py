@@ -193,3 +193,77 @@ def automaton(ax, a, title: str = "") -> None:
     ax.set_axis_off()
     ax.margins(0.15)
     del np
+
+
+PAIR_COLORS = {"agree": "#2ca02c", "equal": "#1f77b4", "disagree": "#d62728"}
+
+
+def fixed_expansion_vs_network(model: dict, network: dict, epochs):
+    """The fixed-expansion model beside the trained RNN (the sequel's Fig. 10).
+
+    ``model``: ``{case: FixedExpansion}``; ``network``: ``{case: array (seeds, records)}`` of mean squared
+    distances; ``case`` is one of ``"agree"``, ``"equal"``, ``"disagree"`` followed by a label after ``": "``.
+    Both panels show the distance over its start, log scale. Returns the figure."""
+    import numpy as np
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.3))
+    for case, r in model.items():
+        kind, label = case.split(": ", 1)
+        ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], label=label)
+    ax.set_xlabel("t (model time, epochs at rate lr)")
+    ax.set_ylabel(r"$(h_2-h_1)^2$ / start")
+    ax.set_title("fixed-expansion model", fontsize=10)
+    ax.set_ylim(1e-8, None)
+    for case, d in network.items():
+        kind, label = case.split(": ", 1)
+        rel = np.asarray(d) / np.asarray(d)[:, :1]
+        for k, row in enumerate(rel):
+            ax2.semilogy(epochs, row, color=PAIR_COLORS[kind], lw=1.2, alpha=0.8, label=label if k == 0 else None)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel(r"mean $\|h_a-h_b\|^2$ / start")
+    ax2.set_title("trained RNN (one line per seed)", fontsize=10)
+    for a in (ax, ax2):
+        a.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: str, title: str = ""):
+    """A phase diagram of parity runs: median accuracy (left) and median automaton states (right, log colour)
+    over ``gains`` × ``xs``, each cell labelled with its value; the transition of each gain (a
+    :class:`reptheory.parity_phase.Transition`) drawn as a white bar over its error bar. ``acc``, ``states``:
+    arrays ``(len(xs), len(gains))``. Returns the figure."""
+    import matplotlib.colors as mcolors
+    import numpy as np
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.3))
+    edges_x = np.arange(len(gains) + 1) - 0.5
+    edges_y = np.arange(len(xs) + 1) - 0.5
+    panels = ((acc, "median accuracy, length 100", "viridis", mcolors.Normalize(0.4, 1.0), "{:.2f}"),
+              (states, "median automaton states (0.1 std)", "magma_r",
+               mcolors.LogNorm(1, max(2.0, float(np.nanmax(states)))), "{:.0f}"))
+    for ax, (M, label, cmap, norm, f) in zip(axes, panels):
+        mesh = ax.pcolormesh(edges_x, edges_y, M, cmap=cmap, norm=norm)
+        fig.colorbar(mesh, ax=ax, label=label)
+        for i in range(len(xs)):
+            for j in range(len(gains)):
+                v = M[i, j]
+                rgba = mesh.cmap(mesh.norm(v))
+                ax.text(j, i, f.format(v), ha="center", va="center", fontsize=9,
+                        color="k" if sum(rgba[:3]) > 1.6 else "w")
+        ax.set_xticks(range(len(gains)), [f"{g:g}" for g in gains])
+        ax.set_yticks(range(len(xs)), [f"{x:g}" for x in xs])
+        ax.set_xlabel("initial gain")
+        ax.set_ylabel(xlabel)
+        xs_arr = np.asarray(xs, dtype=float)
+        to_row = lambda v: float(np.interp(min(v, xs_arr[-1] + (xs_arr[-1] - xs_arr[-2])),  # noqa: E731
+                                           np.concatenate([[xs_arr[0] - (xs_arr[1] - xs_arr[0])], xs_arr,
+                                                           [xs_arr[-1] + (xs_arr[-1] - xs_arr[-2])]]),
+                                           np.arange(-1, len(xs) + 1)))
+        for j, g in enumerate(gains):
+            t = transitions[g]
+            lo, hi = to_row(t.low), to_row(t.high)
+            ax.plot([j, j], [lo, hi], color="w", lw=1.5, alpha=0.9)
+            if np.isfinite(t.estimate):
+                ax.plot([j - 0.3, j + 0.3], [to_row(t.estimate)] * 2, color="w", lw=3)
+        ax.set_ylim(-0.5, len(xs) - 0.5)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

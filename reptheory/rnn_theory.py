@@ -14,10 +14,8 @@ invariant (Eq. 24), the fixed point (Eq. 10-11) and the solver of :mod:`reptheor
 with ``dx2 = N``. In particular two prefixes that agree on every continuation (``A_low = 0``) merge
 (``h2 → 0``) exactly when ``A_high < 0``, the sequel's merger condition.
 
-:func:`fixed_expansion_rhs` derives the sequel's second model (App. B.4): the output map expanded around a
-**fixed** point, ``y(h) = b + D h``, with the two states learning at different rates (an RNN applies its
-recurrent map once per symbol, so a longer prefix's state moves faster). Its flow is integrated as derived,
-on one line (scalar ``h_1``, ``h_2``, ``D``, ``b``).
+The sequel's second model, the output map expanded around a **fixed** point with states that learn at
+different rates, is in :mod:`reptheory.rnn_expansion`.
 """
 from __future__ import annotations
 
@@ -30,7 +28,7 @@ from . import symbolic as _S
 from . import theory as _th
 from . import validate as _v
 
-__all__ = ["two_point_reduction", "h_inf", "a_high", "merges", "fixed_expansion_rhs", "fixed_expansion"]
+__all__ = ["two_point_reduction", "h_inf", "a_high", "merges"]
 
 
 @lru_cache(maxsize=None)
@@ -89,37 +87,3 @@ def merges(h2_0, y2_0, eta_h, eta_y, n_cont, dy2_mean) -> np.ndarray:
     """The merger condition: the prefixes agree on every continuation (``A_low = 0``) and ``A_high < 0``."""
     dy = np.asarray(dy2_mean, dtype=float)
     return (dy == 0) & (np.asarray(a_high(h2_0, y2_0, eta_h, eta_y, n_cont)) < 0)
-
-
-@lru_cache(maxsize=None)
-def fixed_expansion_rhs():
-    """The fixed-expansion model's flow, derived: ``L = ¼ Σ_α (b + D h_α − y*_α)²``, ``dh_α/dt = −eta_hα
-    ∂L/∂h_α``, ``dD/dt = −eta_D ∂L/∂D``, ``db/dt = −eta_b ∂L/∂b``. Returns ``f(z, params)`` with ``z = (h_1,
-    h_2, D, b)`` and ``params = (eta_h1, eta_h2, eta_D, eta_b, y*_1, y*_2)``, lambdified to numpy."""
-    h1, h2, D, b, y1, y2 = sp.symbols("h_1 h_2 D b ystar_1 ystar_2", real=True)
-    e1, e2, eD, eb = sp.symbols("eta_h1 eta_h2 eta_D eta_b", positive=True)
-    L = sp.Rational(1, 4) * ((b + D * h1 - y1) ** 2 + (b + D * h2 - y2) ** 2)
-    rhs = [-e1 * sp.diff(L, h1), -e2 * sp.diff(L, h2), -eD * sp.diff(L, D), -eb * sp.diff(L, b)]
-    return sp.lambdify(((h1, h2, D, b), (e1, e2, eD, eb, y1, y2)), rhs, "numpy")
-
-
-def fixed_expansion(t, len1: int, len2: int, y1: float, y2: float, seed: int = 0, lr: float = 0.02,
-                    init_std: float = 0.1):
-    """Integrate the fixed-expansion model for prefixes of lengths ``len1``, ``len2`` with targets ``y1``,
-    ``y2`` (the rates of the sequel's notebook: ``eta_hα = lr · len_α``, ``eta_D = lr``, ``eta_b = lr/4``;
-    initial ``h_1, h_2, D, b ~ N(0, init_std²)`` from ``numpy.random.default_rng(seed)``). Returns the squared
-    distance ``d(t) = (h_2 − h_1)²`` at the times ``t`` (LSODA, tolerances 1e-10/1e-14)."""
-    from scipy.integrate import solve_ivp
-    t = _v.time_grid("t", t)
-    for name, v in (("len1", len1), ("len2", len2)):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    _v.positive("lr", lr)
-    _v.positive("init_std", init_std)
-    f = fixed_expansion_rhs()
-    params = (lr * len1, lr * len2, lr, 0.25 * lr, float(y1), float(y2))
-    z0 = np.random.default_rng(seed).normal(0.0, init_std, 4)
-    sol = solve_ivp(lambda _, z: f(z, params), (t[0], t[-1]), z0, t_eval=t, method="LSODA", rtol=1e-10, atol=1e-14)
-    if not sol.success:
-        raise _th.SolveError(f"fixed-expansion model: {sol.message}")
-    return (sol.y[1] - sol.y[0]) ** 2

@@ -3,9 +3,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 
 from reptheory import automata as A
-from reptheory import parity, rnn_theory, weight_sharing
+from reptheory import parity, rnn_expansion, rnn_theory, symbolic, weight_sharing
 
 
 def test_strings_prefixes_and_parity():
@@ -70,14 +71,48 @@ def test_rnn_two_point_system_is_eq7_with_n_for_dx2():
     assert not rnn_theory.merges(1.0, 1e-4, 0.01, 0.01, 1.0, 0.0)      # A_high > 0
 
 
-def test_fixed_expansion_diverges_then_merges_only_with_unequal_rates():
-    t = np.concatenate([[0.0], np.geomspace(0.1, 2e4, 300)])
-    unequal = rnn_theory.fixed_expansion(t, 1, 10, 1.0, 1.0)
-    equal = rnn_theory.fixed_expansion(t, 5, 5, 1.0, 1.0)
-    assert unequal.max() / unequal[0] > 5 and unequal[-1] / unequal.max() < 1e-3
-    assert np.all(np.diff(equal) <= 1e-15 * equal[0])
-    with pytest.raises(ValueError, match="len1"):
-        rnn_theory.fixed_expansion(t, 0, 1, 1.0, 1.0)
+def test_fixed_expansion_is_derived_and_behaves_as_the_sequel_says():
+    step = rnn_expansion.derivation(2)
+    assert step.holds and step.extra["loss"].holds
+    t = np.concatenate([[0.0], np.geomspace(0.1, 1e6, 300)])
+    unequal = rnn_expansion.fixed_expansion((1, 10), (1.0, 1.0), scale=0.06, t=t)
+    equal = rnn_expansion.fixed_expansion((5, 5), (1.0, 1.0), scale=0.06, t=t)
+    apart = rnn_expansion.fixed_expansion((1, 10), (1.0, 0.0), scale=0.06, t=t)
+    assert unequal.expansion() > 10 and unequal.distance[-1] < 1e-6 * unequal.distance.max()
+    assert np.all(np.diff(equal.distance) <= 1e-15 * equal.distance[0])
+    assert apart.distance[-1] > 1 and apart.loss[-1] < 1e-8 and unequal.loss[-1] < 1e-8
+    # the loss decreases along the flow (a gradient flow, whatever the rates)
+    assert np.all(np.diff(unequal.loss) <= 1e-12)
+    assert unequal.h1.shape == t.shape and unequal.lengths == (1, 10)
+
+
+def test_fixed_expansion_with_a_symbolic_stated_form_that_is_wrong_fails():
+    import sympy as sp
+    step = rnn_expansion.derivation(1)
+    wrong = sp.Matrix(step.stated)
+    wrong[0] = wrong[0] * 2
+    assert not symbolic.Step("wrong", step.derived, wrong).holds
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"lengths": (0, 10)}, "lengths"), ({"lengths": (1,)}, "lengths"), ({"lengths": (1.5, 2)}, "lengths"),
+    ({"targets": ("a", 1.0)}, "targets"), ({"targets": (1.0, np.nan)}, "targets"),
+    ({"targets": ((1.0, 0.0), 1.0)}, "targets"), ({"n": 0}, "n"), ({"n": True}, "n"), ({"lr": -1}, "lr"),
+    ({"scale": 0.0}, "scale"), ({"t": [2.0, 1.0]}, "t"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
+])
+def test_fixed_expansion_rejects_bad_input(kwargs, field):
+    args = {"lengths": (1, 10), "targets": (1.0, 1.0), "scale": 0.05, "t": [0.0, 1.0]} | kwargs
+    with pytest.raises((ValueError, TypeError), match=field):
+        rnn_expansion.fixed_expansion(args.pop("lengths"), args.pop("targets"), **args)
+
+
+def test_initial_scale_is_the_untrained_hidden_std():
+    s = dataclasses.replace(parity.PARITY_PAPER, hidden=16)
+    rnn, _ = parity.build(s, 3)
+    manual = torch.relu(rnn.weight_ih_l0.T + rnn.weight_hh_l0.sum(1)).detach()      # h0 = ones, zero biases
+    assert parity.initial_scale(s, 3) == pytest.approx(float(manual.std()), rel=1e-6)
+    with pytest.raises(ValueError, match="seed"):
+        parity.initial_scale(s, -1)
 
 
 def test_weight_sharing_small():
@@ -85,3 +120,20 @@ def test_weight_sharing_small():
     assert np.isfinite(r.final_loss) and r.top_eig > 0 and r.shared
     with pytest.raises(ValueError, match="gamma"):
         weight_sharing.train(True, 0.0, 0)
+
+
+@pytest.mark.parametrize("lengths", [(1, 3), (3, 3), (0, 2)])
+def test_length_pair_distance_equals_the_mean_over_explicit_pairs(lengths):
+    from reptheory import algorithm
+    s = parity.ParitySetting(hidden=5, max_len=3, epochs=2, track_every=1, track_long=False, seeds=(0,))
+    r = parity.train(s, 0)
+    P = parity.prefix_index(3)
+    par = [bin(v).count("1") % 2 for _, v in P]
+    d = algorithm.length_pair_distance(r, *lengths)
+    for key, same in (("agree", True), ("disagree", False)):
+        pairs = [(i, j) for i, (a, _) in enumerate(P) for j, (b, _) in enumerate(P)
+                 if (a, b) == lengths and i != j and (par[i] == par[j]) == same]
+        brute = np.mean([((r.states[:, i].astype(float) - r.states[:, j]) ** 2).sum(1) for i, j in pairs], axis=0)
+        np.testing.assert_allclose(d[key], brute, rtol=1e-10)
+    with pytest.raises(ValueError, match="len2"):
+        algorithm.length_pair_distance(r, 1, 4)
