@@ -14,7 +14,7 @@ from . import automata as _A
 from . import parity as _P
 
 __all__ = ["RunSummary", "summarise", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor",
-           "length_pair_distance"]
+           "length_pair_distance", "merged_pair_distances", "median_relative"]
 
 FACTORS = (0.01, 0.03, 0.1, 0.3)
 
@@ -139,3 +139,38 @@ def length_pair_distance(run: _P.ParityRun, len1: int, len2: int) -> dict[str, n
             raise ValueError(f"no {key}ing pairs of prefixes with lengths {len1} and {len2}")
         res[key] = total / count
     return res
+
+
+def merged_pair_distances(run: _P.ParityRun, len1: int, len2: int, eps_factor: float = 0.01,
+                          max_pairs: int = 300) -> np.ndarray:
+    """Squared distances ``||h_a − h_b||²`` per record, ``(pairs, records)``, of the same-parity prefix pairs of
+    lengths ``len1`` and ``len2`` that share a state of the final automaton (merged at ``eps_factor`` × the
+    representational std). At most ``max_pairs`` of them, a fixed random sample (``numpy`` seed 0); an empty
+    array when no such pair merged."""
+    for name, v in (("len1", len1), ("len2", len2)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v <= run.setting.max_len:
+            raise ValueError(f"{name} must be an integer in [0, {run.setting.max_len}], got {v!r}")
+    P = _P.prefix_index(run.setting.max_len)
+    group = _A.extract(run.states[-1], P, run.outputs(-1), eps_factor).group
+    par = np.array([bin(v).count("1") % 2 for _, v in P])
+    length = np.array([t for t, _ in P])
+    pairs = [(i, j) for i in np.flatnonzero(length == len1) for j in np.flatnonzero(length == len2)
+             if i != j and par[i] == par[j] and group[i] == group[j]]
+    if not pairs:
+        return np.zeros((0, len(run.epochs)))
+    if len(pairs) > max_pairs:
+        pairs = [pairs[k] for k in np.sort(np.random.default_rng(0).choice(len(pairs), max_pairs, replace=False))]
+    X = run.states.astype(np.float64)
+    return np.stack([((X[:, i] - X[:, j]) ** 2).sum(1) for i, j in pairs])
+
+
+def median_relative(d: np.ndarray) -> np.ndarray:
+    """The median over pairs (rows of ``d``, ``(pairs, records)``) of each pair's distance over its start, per
+    record; pairs that start at exactly 0 (float32 ties) are left out."""
+    d = np.asarray(d, dtype=float)
+    if d.ndim != 2 or d.shape[0] == 0:
+        raise ValueError(f"d must be a non-empty (pairs, records) array, got shape {d.shape}")
+    d = d[d[:, 0] > 0]
+    if not len(d):
+        raise ValueError("every pair starts at distance 0: no ratio to take")
+    return np.median(d / d[:, :1], axis=0)

@@ -84,3 +84,15 @@ def html_table(rows: list[dict], sig: int = 4):
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
     body = "".join("<tr>" + "".join(f"<td>{cell(r[k])}</td>" for k in keys) + "</tr>" for r in rows)
     return HTML(f"<table class=\"table\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def sideways(rows: list[dict], key: str) -> list[dict]:
+    """``rows`` turned sideways: one row per field and one column per row of ``rows``, headed by its ``key``
+    value. A few settings with many fields read better this way on a narrow page.
+
+    >>> sideways([{"name": "a", "lr": 0.1}, {"name": "b", "lr": 0.2}], "name")
+    [{'field': 'lr', 'a': 0.1, 'b': 0.2}]
+    """
+    if not rows or any(key not in r for r in rows):
+        raise ValueError(f"rows must be a non-empty list of dicts that all hold {key!r}")
+    return [{"field": f, **{str(r[key]): r[f] for r in rows}} for f in rows[0] if f != key]

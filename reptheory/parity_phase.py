@@ -70,7 +70,8 @@ class Transition:
     high: float
 
     def __str__(self) -> str:
-        return f"gain {self.gain:g}: {self.estimate:.2f} (between {self.low:g} and {self.high:g})"
+        seeds = ", ".join(f"({lo:g}, {hi:g}]" for lo, hi in self.brackets)
+        return f"gain {self.gain:g}: {self.estimate:.2f}, error bar ({self.low:g}, {self.high:g}]; seeds {seeds}"
 
 
 def transitions(acc: dict, acc_bar: float = 0.99) -> dict:

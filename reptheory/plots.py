@@ -201,37 +201,38 @@ PAIR_COLORS = {"agree": "#2ca02c", "equal": "#1f77b4", "disagree": "#d62728"}
 def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     """The fixed-expansion model beside the trained RNN (the sequel's Fig. 10).
 
-    ``model``: ``{case: FixedExpansion}``; ``network``: ``{case: array (seeds, records)}`` of mean squared
-    distances; ``case`` is one of ``"agree"``, ``"equal"``, ``"disagree"`` followed by a label after ``": "``.
-    Both panels show the distance over its start, log scale. Returns the figure."""
+    ``model``: ``{case: FixedExpansion}``; ``network``: ``{case: array (seeds, records)}`` of distances already
+    divided by their start; ``case`` is one of ``"agree"``, ``"equal"``, ``"disagree"`` followed by a label after
+    ``": "``. Both panels show the distance over its start on a log scale. Returns the figure."""
     import numpy as np
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.3))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.6))
     for case, r in model.items():
         kind, label = case.split(": ", 1)
         ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], label=label)
-    ax.set_xlabel("t (model time, epochs at rate lr)")
+    ax.set_xlabel("model time t")
     ax.set_ylabel(r"$(h_2-h_1)^2$ / start")
     ax.set_title("fixed-expansion model", fontsize=10)
     ax.set_ylim(1e-8, None)
-    for case, d in network.items():
+    for case, rel in network.items():
         kind, label = case.split(": ", 1)
-        rel = np.asarray(d) / np.asarray(d)[:, :1]
-        for k, row in enumerate(rel):
+        for k, row in enumerate(np.asarray(rel)):
             ax2.semilogy(epochs, row, color=PAIR_COLORS[kind], lw=1.2, alpha=0.8, label=label if k == 0 else None)
     ax2.set_xlabel("epoch")
-    ax2.set_ylabel(r"mean $\|h_a-h_b\|^2$ / start")
+    ax2.set_ylabel(r"$\|h_a-h_b\|^2$ / start")
     ax2.set_title("trained RNN (one line per seed)", fontsize=10)
-    for a in (ax, ax2):
-        a.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="lower left")
+    ax2.legend(fontsize=8, loc="upper left")
     return fig
 
 
 def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: str, title: str = ""):
     """A phase diagram of parity runs: median accuracy (left) and median automaton states (right, log colour)
     over ``gains`` × ``xs``, each cell labelled with its value; the transition of each gain (a
-    :class:`reptheory.parity_phase.Transition`) drawn as a white bar over its error bar. ``acc``, ``states``:
+    :class:`reptheory.parity_phase.Transition`) drawn at the column's right edge: a tick at the estimate on a
+    line over its error bar. ``acc``, ``states``:
     arrays ``(len(xs), len(gains))``. Returns the figure."""
     import matplotlib.colors as mcolors
+    import matplotlib.patheffects as patheffects
     import numpy as np
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.3))
     edges_x = np.arange(len(gains) + 1) - 0.5
@@ -257,12 +258,14 @@ def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: 
                                            np.concatenate([[xs_arr[0] - (xs_arr[1] - xs_arr[0])], xs_arr,
                                                            [xs_arr[-1] + (xs_arr[-1] - xs_arr[-2])]]),
                                            np.arange(-1, len(xs) + 1)))
+        outline = [patheffects.Stroke(linewidth=3.5, foreground="k"), patheffects.Normal()]
         for j, g in enumerate(gains):
             t = transitions[g]
+            x = j + 0.38                              # at the column's right edge, clear of the cell labels
             lo, hi = to_row(t.low), to_row(t.high)
-            ax.plot([j, j], [lo, hi], color="w", lw=1.5, alpha=0.9)
+            ax.plot([x, x], [lo, hi], color="w", lw=1.8, path_effects=outline, solid_capstyle="butt")
             if np.isfinite(t.estimate):
-                ax.plot([j - 0.3, j + 0.3], [to_row(t.estimate)] * 2, color="w", lw=3)
+                ax.plot([x - 0.1, x + 0.1], [to_row(t.estimate)] * 2, color="w", lw=2.5, path_effects=outline)
         ax.set_ylim(-0.5, len(xs) - 0.5)
     if title:
         fig.suptitle(title, fontsize=10)
