@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["ParitySetting", "PARITY_PAPER", "PROFILES", "get", "settings_table", "GRID_MAX_LEN", "GRID_GAINS",
-           "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "PHASE_GRID", "PHASE_LOSSES", "phase_grid", "phase_names", "settings_rows", "strings", "parity", "prefix_index", "build", "ParityRun", "train", "run", "runs",
+__all__ = ["ParitySetting", "PARITY_PAPER", "PROFILES", "get", "settings_table", "settings_rows", "GRID_MAX_LEN",
+           "GRID_GAINS", "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "PHASE_GRID", "PHASE_LOSSES", "phase_grid",
+           "phase_names", "strings", "parity", "prefix_index", "build", "ParityRun", "train", "run", "runs",
            "LONG_LENGTHS", "long_strings", "evaluate", "initial_scale"]
 
 #: test lengths for the loss and accuracy curves (the paper's Fig. 1 and 6 go to 10,000)
