@@ -1,12 +1,13 @@
-"""The ``>>>`` examples in the docstrings of the sequel's public modules run as tests."""
+"""The ``>>>`` examples in the docstrings of the public modules that have them run as tests."""
 import doctest
 
 import pytest
 
-from reptheory import display, parity, parity_phase, rnn_expansion
+from reptheory import cli, display, parity, parity_phase, rnn_expansion, theory
 
 
-@pytest.mark.parametrize("module", [display, rnn_expansion, parity, parity_phase], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [display, rnn_expansion, parity, parity_phase, theory, cli],
+                         ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

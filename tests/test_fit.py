@@ -1,4 +1,6 @@
 """The fit recovers known rates and reports failure as failure."""
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,34 @@ def test_boundary_optimum_is_flagged_not_hidden():
     assert not r.success and "boundary" in r.message
     r = fit.fit_rates(t, np.full(t.size, 0.3), tr.y2, tr.w, 1.0, 0.5, allow_boundary=True)
     assert r.success and r.at_boundary == ("eta_h",) and r.eta_h < 1e-8
+
+
+def _stored(name):
+    """A trained network's two-point trajectory (6001 epochs; stored so the test needs no training)."""
+    with np.load(pathlib.Path(__file__).parent / "data" / "network_trajectories.npz") as f:
+        return {k: f[f"{name}/{k}"] for k in ("t", "h2", "y2", "w", "dx2", "dy2")}
+
+
+@pytest.mark.parametrize("name", ["default", "gain_1.4", "relu"])
+def test_fast_search_finds_the_reference_optimum_on_network_trajectories(name):
+    """The compiled RK4 search and the adaptive Radau search agree on the rates to 1e-3 (relative)."""
+    d = _stored(name)
+    args = (d["t"], d["h2"], d["y2"], d["w"], float(d["dx2"]), float(d["dy2"]))
+    fast = fit.fit_rates(*args, raise_on_failure=False, allow_boundary=True)
+    ref = fit.fit_rates(*args, raise_on_failure=False, allow_boundary=True, method="radau")
+    assert fast.success and ref.success
+    assert fast.eta_h == pytest.approx(ref.eta_h, rel=1e-3) and fast.eta_y == pytest.approx(ref.eta_y, rel=1e-3)
+    assert fast.cost == pytest.approx(ref.cost, rel=1e-3)
+
+
+def test_fast_solver_matches_radau_on_the_stiff_side():
+    """Large rates force many RK4 steps per epoch; the scheme stays on the Radau solution or refuses."""
+    t = np.arange(0.0, 201.0)
+    a = th.solve(t, 2.0, 0.5, 0.2, 0.5, 2.0, 1.0, 1.0, rtol=1e-10)
+    b = th.solve(t, 2.0, 0.5, 0.2, 0.5, 2.0, 1.0, 1.0, method="rk4")
+    for k in ("h2", "y2", "w"):
+        assert fit.max_relative_deviation(getattr(a, k), getattr(b, k)) < 1e-6
+    with pytest.raises(th.SolveError, match="too stiff"):
+        th.solve(t, 2.0, 0.5, 0.2, 1e6, 1e6, 1.0, 1.0, method="rk4")
+    with pytest.raises(ValueError, match="method"):
+        th.solve(t, 2.0, 0.5, 0.2, 0.5, 2.0, 1.0, 1.0, method="euler")

@@ -113,3 +113,20 @@ def test_scaled_variables_reproduce_a_direct_integration_of_eq7():
     tr = th.solve(t, *z0, **RATES, rtol=1e-11)
     for i, name in enumerate(("h2", "y2", "w")):
         np.testing.assert_allclose(getattr(tr, name), ref.y[i], rtol=1e-6, atol=1e-9 * np.abs(ref.y[i]).max())
+
+
+@pytest.mark.parametrize("h0, y0", [(1e200, 0.0), (1e300, 0.0), (1e300, 1e10), (1e-300, 1.0), (1e-300, 1e-300),
+                                    (1e-150, 1e-301), (1e-200, 1e100), (3.0, 1e250)])
+def test_h_inf_is_exact_over_the_whole_float_range(h0, y0):
+    """Eq. 10 in 60-digit arithmetic (mpmath) against the float implementation, at 1e±300."""
+    import mpmath
+    mpmath.mp.dps = 60
+    eh, ey, dx2, dy2 = 1e-3, 4e-2, 1.0, 0.5
+    a = mpmath.mpf(ey) / (mpmath.mpf(eh) * dx2)
+    ah = mpmath.mpf(h0) - mpmath.mpf(y0) / (a * mpmath.mpf(h0))
+    al2 = mpmath.mpf(dy2) / a
+    root = mpmath.sqrt(ah**2 / 4 + al2)
+    exact = ah / 2 + root if ah >= 0 else al2 / (root - ah / 2)     # no cancellation at any precision
+    got = th.h_inf(h0, y0, eh, ey, dx2, dy2)
+    assert isinstance(got, float) and np.isfinite(got)
+    assert got == pytest.approx(float(exact), rel=1e-12, abs=1e-300)
