@@ -1,5 +1,6 @@
 """The training engine: the fused numba kernel against torch autograd, divergence, measurement, configs, cache."""
 import dataclasses
+import tempfile
 
 import numpy as np
 import pytest
@@ -138,7 +139,8 @@ def test_cache_recomputes_a_corrupt_entry(tmp_path, monkeypatch):
     assert len(calls) == 1 and np.array_equal(a["x"], b["x"]) and bool(b["flag"])
     (entry,) = (tmp_path / "t").glob("*.npz")
     entry.write_bytes(b"not a zip file")
-    c = cache.cached("t", {"k": 1}, compute)
+    with pytest.warns(RuntimeWarning, match=f"{entry.name} could not be read"):
+        c = cache.cached("t", {"k": 1}, compute)
     assert len(calls) == 2 and np.array_equal(c["x"], a["x"])
     assert not list((tmp_path / "t").glob("*.tmp"))
 
@@ -246,3 +248,32 @@ def test_fig5_rows_follow_the_authors_protocol():
     assert configs.get("fig5_grid/default", "default").width == 500
     table = configs.settings_table(["fig5_grid/default", "fig5_grid/default_w100", "xor_rich"])
     assert "not in the paper" in table and "authors' code" in table
+
+
+def test_cache_refuses_an_unwritable_folder_before_computing(tmp_path, monkeypatch):
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    monkeypatch.setenv("REPTHEORY_CACHE", str(afile))
+    calls = []
+    with pytest.raises(cache.CacheError, match="cannot be written to"):
+        cache.cached("t", {"k": 1}, lambda: calls.append(1) or {"x": 1.0})
+    assert calls == []
+
+
+def test_cache_keeps_a_result_whose_write_fails(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    real = cache._save
+    calls = []
+
+    def failing(path, result):
+        if path.parent.parent == tmp_path / "c":
+            raise OSError(28, "No space left on device")
+        real(path, result)
+
+    monkeypatch.setattr(cache, "_save", failing)
+    with pytest.warns(RuntimeWarning, match="saved to .*reptheory-unsaved"):
+        out = cache.cached("t", {"k": 1}, lambda: calls.append(1) or {"x": np.arange(2.0)})
+    assert calls == [1] and np.array_equal(out["x"], [0.0, 1.0])
+    (rescued,) = (tmp_path / "tmp" / "reptheory-unsaved" / "t").glob("*.npz")
+    assert np.array_equal(np.load(rescued)["x"], [0.0, 1.0])
