@@ -279,17 +279,21 @@ class FinalDistanceResult:
     points: tuple
 
     def stats(self) -> dict:
-        """Pearson r and the median |relative error| over the converged ``dy > 0`` points, the sum ratio,
-        the ``dy = 0`` points relative to the largest ``dy = 1`` value, and the counts."""
+        """Pearson r (with its 95 % bootstrap interval, :meth:`r_interval`) and the median |relative error|
+        over the converged ``dy > 0`` points, the sum ratio, the ``dy = 0`` points relative to the largest
+        ``dy = 1`` value, and the counts."""
         ok = [p for p in self.points if p.converged]
         pos = [p for p in ok if p.dy > 0]
         meas = np.array([p.h2_final for p in pos])
         pred = np.array([p.predicted for p in pos])
         top = max([p.h2_final for p in ok if p.dy == max(_configs.FIG5_DY)], default=np.nan)
         zero = [p for p in ok if p.dy == 0]
+        lo, hi = self.r_interval()
         return {
             "setting": self.name,
             "pearson r": float(np.corrcoef(pred, meas)[0, 1]) if len(pos) > 2 else np.nan,
+            "r 95% low": lo,
+            "r 95% high": hi,
             "median |rel err|": float(np.median(np.abs(pred - meas) / meas)) if pos else np.nan,
             "sum pred / sum meas": float(pred.sum() / meas.sum()) if pos else np.nan,
             "dy=0 max meas / top": float(max(p.h2_final for p in zero) / top) if zero else np.nan,
@@ -299,6 +303,25 @@ class FinalDistanceResult:
             "fits used": len(self.rates.used),
             "fits discarded": len(self.rates.discarded),
         }
+
+    def r_interval(self, level: float = 0.95, n_boot: int = 4000, seed: int = 0) -> tuple[float, float]:
+        """Percentile bootstrap interval of Pearson r over the converged ``dy > 0`` grid points.
+
+        Each grid point is its own network (its own seed), so resampling the points with replacement
+        resamples seeds: the interval says how far r could move on another draw of the grid's seeds (or on
+        another CPU, whose rounding changes the chaotic runs). ``(nan, nan)`` with fewer than 4 points."""
+        pos = [p for p in self.points if p.converged and p.dy > 0]
+        if len(pos) < 4:
+            return (np.nan, np.nan)
+        meas = np.array([p.h2_final for p in pos])
+        pred = np.array([p.predicted for p in pos])
+        idx = np.random.default_rng(seed).integers(0, len(pos), (n_boot, len(pos)))
+        m, q = meas[idx], pred[idx]
+        m, q = m - m.mean(1, keepdims=True), q - q.mean(1, keepdims=True)
+        den = np.sqrt((m**2).sum(1) * (q**2).sum(1))
+        r = (m * q).sum(1)[den > 0] / den[den > 0]
+        a = 100 * (1 - level) / 2
+        return tuple(float(v) for v in np.percentile(r, [a, 100 - a]))
 
     def scaling(self) -> dict:
         """Least-squares exponents of ``h2_final ≈ c ||Δx||^a ||Δy||^b`` over the converged ``dy > 0``
