@@ -15,8 +15,17 @@ Every training run and fit goes to the result cache (``--cache``, default ``$REP
 resumes where it stopped. Progress: a bar over the notebook's cells, and the sweeps' own bars in the
 terminal. Scale: ``--jobs`` worker processes (one torch thread each), ``--backend dask|ray`` with
 ``--scheduler ADDRESS`` for a cluster (see :mod:`reptheory.parallel`), ``--device cuda`` for a GPU (see
-:mod:`reptheory.train`). Exit status: 0 when every check passed, 1 when one failed, 2 for bad arguments,
-130 when interrupted.
+:mod:`reptheory.train`).
+
+Before a kernel starts, every option is checked (the figure, ``--jobs``, ``--timeout``, the device, that the
+backend's package imports, that ``--out`` and ``--cache`` are writable folders). Ctrl-C, SIGTERM (for example
+from ``timeout``) and SIGHUP all stop the run the same way: the kernel and its workers are shut down, the
+executed part of the notebook and ``checks.json`` (status ``interrupted``, with the result-cache entries the
+run finished) are written. Text in ``checks.json`` is plain (no terminal colour codes).
+
+Exit status: 0 every check passed; 1 a check failed (an ``AssertionError`` in a cell); 2 bad usage or setup
+(the message names the option and what it allows); 3 an error while running (any other exception in a cell,
+or the kernel died); 130 interrupted.
 """
 from __future__ import annotations
 
@@ -27,6 +36,7 @@ import os
 import pathlib
 import platform
 import re
+import signal
 import sys
 import time
 
@@ -58,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the figures and their notebooks")
     rp = sub.add_parser("reproduce", help="run one figure's notebook and write its figures and checked numbers")
     rp.add_argument("figure", help="figure name, e.g. fig2 (see `list`)")
-    rp.add_argument("--profile", default="paper", choices=("paper", "default"),
-                    help="paper: the paper's exact settings (default); default: the book's CI settings")
+    rp.add_argument("--profile", default="default", choices=("paper", "default"),
+                    help="default: the book's CI settings (the default, as in the library); paper: the paper's "
+                         "exact settings")
     rp.add_argument("--out", type=pathlib.Path, help="output directory (default reproduce/<figure>-<profile>)")
     rp.add_argument("--jobs", type=int, default=None, help="worker processes (default $REPTHEORY_N_JOBS or 2)")
     rp.add_argument("--backend", choices=parallel.BACKENDS, default=None,
@@ -72,9 +83,74 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+#: exit statuses
+PASSED, CHECK_FAILED, BAD_SETUP, RUN_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def _fail(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
-    return 2
+    return BAD_SETUP
+
+
+def plain(text: str) -> str:
+    """``text`` without terminal colour and cursor codes (tracebacks from the kernel carry them).
+
+    >>> plain("\x1b[0;31mAssertionError\x1b[0m: x")
+    'AssertionError: x'
+    """
+    return _ANSI.sub("", text)
+
+
+def _writable_dir(option: str, path: pathlib.Path) -> str | None:
+    """``None`` if ``path`` is (or can be made) a folder this process can write to, else the error message."""
+    if path.exists() and not path.is_dir():
+        return f"{option} {path} is a file, not a folder"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"{option} {path} is not a writable folder ({exc.strerror or exc})"
+    return None
+
+
+def _backend_importable(name: str | None) -> str | None:
+    """``None`` if the package behind ``--backend name`` imports (or none is needed), else the error message."""
+    modules = {"dask": ("dask.distributed", "pip install 'dask[distributed]'"), "ray": ("ray", "pip install ray")}
+    if name not in modules:
+        return None
+    mod, how = modules[name]
+    try:
+        __import__(mod)
+    except ImportError:
+        return f"--backend {name} needs the package {mod.split('.')[0]}, which is not installed ({how})"
+    return None
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by SIGTERM or SIGHUP: handled like Ctrl-C."""
+
+
+def _raise_stop(signum, frame):
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _cached_since(t: float) -> dict:
+    """Result-cache entries written since the wall-clock time ``t``, counted per kind."""
+    from . import cache
+    out = {}
+    root = cache.cache_dir()
+    if root.is_dir():
+        for p in root.glob("*/*.npz"):
+            try:
+                if p.stat().st_mtime >= t:
+                    out[p.parent.name] = out.get(p.parent.name, 0) + 1
+            except OSError:
+                pass
+    return out
 
 
 def _images(nb) -> list[bytes]:
@@ -142,6 +218,11 @@ def _reproduce(args) -> int:
         return _fail(f"--jobs must be an integer >= 1, got {args.jobs}")
     if args.timeout is not None and args.timeout < 1:
         return _fail(f"--timeout must be >= 1 second, got {args.timeout}")
+    out = args.out or pathlib.Path("reproduce") / f"{args.figure}-{args.profile}"
+    for problem in (_backend_importable(args.backend), _writable_dir("--out", out),
+                    args.cache and _writable_dir("--cache", args.cache)):
+        if problem:
+            return _fail(problem)
     env = {"REPTHEORY_PROFILE": args.profile}
     if args.jobs is not None:
         env["REPTHEORY_N_JOBS"] = str(args.jobs)
@@ -161,8 +242,6 @@ def _reproduce(args) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     path = figs[args.figure]
-    out = args.out or pathlib.Path("reproduce") / f"{args.figure}-{args.profile}"
-    out.mkdir(parents=True, exist_ok=True)
     rep = out / "checks.recorded.jsonl"
     rep.unlink(missing_ok=True)
     os.environ["REPTHEORY_REPORT"] = str(rep.resolve())
@@ -176,24 +255,29 @@ def _reproduce(args) -> int:
     print(f"{args.figure}: {path.name}, profile {args.profile}, {n_jobs} workers ({backend}), device {device}, "
           f"cache {os.environ.get('REPTHEORY_CACHE', '~/.cache/reptheory')}", file=sys.stderr)
     status, error, cell_seconds, i = "passed", None, [], None
-    t0 = time.perf_counter()
+    t0, wall0 = time.perf_counter(), time.time()
     bar = tqdm(code, desc=f"{args.figure} cells", disable=args.no_progress, file=sys.stderr)
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        with client.setup_kernel():
+        with client.setup_kernel():       # shuts the kernel down on every way out, interruptions included
             for i in bar:
                 t = time.perf_counter()
                 client.execute_cell(nb.cells[i], i)
                 cell_seconds.append({"cell": i, "seconds": round(time.perf_counter() - t, 2)})
     except CellExecutionError as exc:
-        status = "failed"
-        error = {"cell": i, "source": nb.cells[i].source, "error": str(exc).strip().splitlines()[-1]}
-    except RuntimeError as exc:               # the kernel did not start or died
-        status = "failed"
-        error = {"cell": i, "source": None if i is None else nb.cells[i].source, "error": f"kernel: {exc}"}
-    except KeyboardInterrupt:
+        status = "failed" if exc.ename == "AssertionError" else "error"
+        error = {"cell": i, "source": nb.cells[i].source, "error": plain(str(exc)).strip().splitlines()[-1]}
+    except (KeyboardInterrupt, _Stop) as exc:
         status = "interrupted"
+        error = {"cell": i, "source": None, "error": f"stopped by {exc or 'SIGINT (Ctrl-C)'}"}
+    except Exception as exc:               # the kernel did not start or died
+        status = "error"
+        error = {"cell": i, "source": None if i is None else nb.cells[i].source,
+                 "error": plain(f"kernel: {type(exc).__name__}: {exc}")}
     finally:
         bar.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     seconds = time.perf_counter() - t0
     nbformat.write(nb, out / path.name)
     for k, png in enumerate(_images(nb), 1):
@@ -202,7 +286,8 @@ def _reproduce(args) -> int:
     result = {
         "figure": args.figure, "notebook": str(path), "profile": args.profile, "status": status, "error": error,
         "seconds": round(seconds, 1), "cells": cell_seconds, "numbers": report.read(rep),
-        "checks_output": _checks_text(nb), "n_jobs": n_jobs, "backend": backend, "device": device,
+        "checks_output": [plain(t) for t in _checks_text(nb)], "cached_during_run": _cached_since(wall0),
+        "n_jobs": n_jobs, "backend": backend, "device": device,
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpu_count": os.cpu_count(),
                     "platform": platform.platform()},
     }
@@ -212,11 +297,15 @@ def _reproduce(args) -> int:
           f"{len(_images(nb))} figure(s)", file=sys.stderr)
     if status == "failed":
         print(f"failed check in cell {error['cell']}: {error['error']}", file=sys.stderr)
-        return 1
+        return CHECK_FAILED
+    if status == "error":
+        print(f"error while running cell {error['cell']}: {error['error']}", file=sys.stderr)
+        return RUN_ERROR
     if status == "interrupted":
-        print("interrupted: every finished run is cached; rerun the same command to resume", file=sys.stderr)
-        return 130
-    return 0
+        print(f"interrupted ({error['error']}): the kernel is shut down; {sum(result['cached_during_run'].values())} "
+              "results were cached during the run; rerun the same command to resume", file=sys.stderr)
+        return INTERRUPTED
+    return PASSED
 
 
 def main(argv: list[str] | None = None) -> int:

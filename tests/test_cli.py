@@ -81,3 +81,73 @@ def test_record_is_silent_without_a_report_file(tmp_path, monkeypatch, capsys):
     report.record(a=np.float64(0.5), b={(0, 1): np.arange(2)})
     report.record(a=2)
     assert report.read(tmp_path / "r.jsonl") == {"a": 2, "b": {"(0, 1)": [0, 1]}}
+
+
+def _one_cell_book(tmp_path, source):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Fig. 98: test"), nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    d = tmp_path / "book"
+    d.mkdir()
+    nbformat.write(nb, d / "fig98_test.ipynb")
+    return d
+
+
+def test_an_error_that_is_not_a_check_exits_3_with_plain_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPTHEORY_BOOK", str(_one_cell_book(tmp_path, "1 / 0")))
+    rc = cli.main(["reproduce", "fig98", "--out", str(tmp_path / "o"), "--no-progress", "--jobs", "1"])
+    res = json.loads((tmp_path / "o" / "checks.json").read_text())
+    assert rc == cli.RUN_ERROR == 3 and res["status"] == "error"
+    assert res["error"]["error"].startswith("ZeroDivisionError") and "\x1b" not in json.dumps(res)
+
+
+def test_default_profile_is_the_librarys(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPTHEORY_BOOK", str(_book(tmp_path)))
+    assert cli.main(["reproduce", "fig99", "--out", str(tmp_path / "o"), "--no-progress", "--jobs", "1"]) == 0
+    res = json.loads((tmp_path / "o" / "checks.json").read_text())
+    assert res["profile"] == "default" and res["numbers"]["profile"] == "default"
+
+
+def test_setup_is_checked_before_a_kernel_starts(tmp_path, capsys):
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    assert cli.main(["reproduce", "fig2", "--out", str(afile)]) == 2
+    assert f"--out {afile} is a file, not a folder" in capsys.readouterr().err
+    assert cli.main(["reproduce", "fig2", "--out", str(tmp_path / "o"), "--cache", str(afile)]) == 2
+    assert "--cache" in capsys.readouterr().err
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        assert cli.main(["reproduce", "fig2", "--out", str(tmp_path / "o"), "--backend", "dask"]) == 2
+        assert "--backend dask needs the package dask" in capsys.readouterr().err
+
+
+def test_sigterm_stops_the_kernel_and_writes_the_status(tmp_path):
+    """SIGTERM (as sent by `timeout`) is handled like Ctrl-C: no kernel left running, status interrupted."""
+    import os
+    import signal
+    import time
+    pidfile = tmp_path / "kernel.pid"
+    book = _one_cell_book(tmp_path, f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+                                    "time.sleep(120)")
+    env = dict(os.environ, REPTHEORY_BOOK=str(book))
+    proc = subprocess.Popen([sys.executable, "-m", "reptheory", "reproduce", "fig98", "--out", str(tmp_path / "o"),
+                             "--no-progress", "--jobs", "1"], env=env, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.1)
+    kernel = int(pidfile.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert "SIGTERM" in proc.stderr.read()
+    res = json.loads((tmp_path / "o" / "checks.json").read_text())
+    assert res["status"] == "interrupted" and "SIGTERM" in res["error"]["error"]
+    for _ in range(100):
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the kernel (pid {kernel}) is still running after SIGTERM")

@@ -36,10 +36,60 @@ def test_environment(monkeypatch):
         parallel.run(_square, [(1, 1), (2, 1)], n_jobs=2)
 
 
-def test_missing_distributed_backend_is_explained(monkeypatch):
+def test_missing_distributed_backend_is_explained(monkeypatch):  # runs where dask is not installed
     import importlib.util
     if importlib.util.find_spec("dask") is not None:
         pytest.skip("dask is installed here")
     monkeypatch.setenv("REPTHEORY_BACKEND", "dask")
     with pytest.raises(RuntimeError, match="pip install"):
         parallel.run(_square, [(1, 1), (2, 1)], n_jobs=2)
+
+
+_TINY = ("from reptheory import parity\n"
+         "s = parity.ParitySetting(name='tiny', hidden=8, max_len=3, epochs=6, track_every=6, track_long=False, "
+         "seeds=(0, 1, 2))\n")
+
+
+def _tiny_runs():
+    ns = {}
+    exec(_TINY, ns)
+    from reptheory import parity
+    return parity.runs([ns["s"]], n_jobs=2, progress=False)
+
+
+def test_dask_cluster_runs_a_sweep_as_the_process_backend_does(tmp_path, monkeypatch):
+    """A LocalCluster of two worker processes, through the library call and through the command line."""
+    import json
+
+    import nbformat
+    import numpy as np
+    distributed = pytest.importorskip("dask.distributed")
+    from reptheory import cli
+
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path / "loky"))
+    ref = _tiny_runs()
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path / "dask"))     # before the workers start: they inherit it
+    monkeypatch.setenv("REPTHEORY_BACKEND", "dask")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        got = _tiny_runs()
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert len(list((tmp_path / "dask" / "parity_run").glob("*.npz"))) == 3    # written by the workers
+        for k in ref:
+            np.testing.assert_array_equal(got[k].states, ref[k].states)
+            np.testing.assert_array_equal(got[k].train_loss, ref[k].train_loss)
+
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# Fig. 97: dask"), nbformat.v4.new_markdown_cell("## Checks"),
+                    nbformat.v4.new_code_cell(_TINY + "from reptheory import report\nr = parity.runs([s])\n"
+                                              "report.record(loss=[float(r['tiny', k].train_loss[-1]) for k in s.seeds])")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        (tmp_path / "book").mkdir()
+        nbformat.write(nb, tmp_path / "book" / "fig97_dask.ipynb")
+        monkeypatch.setenv("REPTHEORY_BOOK", str(tmp_path / "book"))
+        rc = cli.main(["reproduce", "fig97", "--backend", "dask", "--scheduler", cluster.scheduler_address,
+                       "--jobs", "2", "--cache", str(tmp_path / "cli"), "--out", str(tmp_path / "o"),
+                       "--no-progress"])
+    res = json.loads((tmp_path / "o" / "checks.json").read_text())
+    assert rc == 0 and res["backend"] == "dask", res["error"]
+    assert res["numbers"]["loss"] == [float(ref["tiny", k].train_loss[-1]) for k in (0, 1, 2)]
