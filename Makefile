@@ -36,9 +36,9 @@ book: install
 unit: install
 	$(BIN)/python -m pytest -q tests
 
+# nbval on every notebook, in two lanes side by side (see tests/run_notebooks.py)
 notebooks: install
-	timeout 4000 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg book/
+	$(BIN)/python tests/run_notebooks.py --timeout 4000
 
 pages: install
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

@@ -17,6 +17,7 @@ import html
 import io
 import itertools
 import json
+import warnings
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -40,6 +41,23 @@ def _png(fig, dpi: int) -> bytes:
     return out.getvalue()
 
 
+def _changed_rc() -> dict:
+    """This process's matplotlib settings that differ from matplotlib's defaults (the backend aside): what a
+    worker process must apply to draw a frame exactly as this process would."""
+    import matplotlib as mpl
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {k: v for k, v in mpl.rcParams.items()
+                if k != "backend" and k in mpl.rcParamsDefault and mpl.rcParamsDefault[k] != v}
+
+
+def _render(draw: Callable, values: dict, dpi: int, rc: dict) -> bytes:
+    """One frame, drawn under the settings ``rc`` (in a worker process or in this one)."""
+    import matplotlib as mpl
+    with mpl.rc_context(rc):
+        return _png(draw(**values), dpi)
+
+
 def _label_text(v) -> str:
     if isinstance(v, (float, np.floating)):
         return f"{float(v):.3g}"
@@ -52,14 +70,16 @@ class FrameSlider:
     ``draw(**values)`` must return a matplotlib figure for one combination (it is closed after use).
     ``params`` maps each keyword of ``draw`` to its values (in slider order); ``labels`` gives each slider's
     text (defaults to the keyword); ``initial`` the starting value per keyword (defaults to the middle
-    value). At most 400 frames.
+    value). At most 400 frames, drawn in ``n_jobs`` worker processes (:func:`reptheory.parallel.run`;
+    default ``$REPTHEORY_N_JOBS``) under this process's matplotlib settings, so a frame is the same PNG
+    whichever process draws it (tested).
 
     Attributes: ``names``, ``values`` (tuple per parameter), ``shape``, ``frames`` (PNG bytes in C order
     of ``shape``), ``initial_index``.
     """
 
     def __init__(self, draw: Callable, params: Mapping[str, Sequence], labels: Mapping[str, str] | None = None,
-                 initial: Mapping | None = None, dpi: int = 80, progress: bool = False):
+                 initial: Mapping | None = None, dpi: int = 80, progress: bool = False, n_jobs: int | None = None):
         if not callable(draw):
             raise TypeError(f"draw must be callable, got {draw!r}")
         if not isinstance(params, Mapping) or not params:
@@ -91,10 +111,10 @@ class FrameSlider:
         self.initial_index = tuple(idx)
         if not isinstance(dpi, int) or not 30 <= dpi <= 300:
             raise ValueError(f"dpi must be an integer in [30, 300], got {dpi!r}")
-        from tqdm.auto import tqdm
-        combos = list(itertools.product(*self.values))
-        self.frames = [_png(draw(**dict(zip(self.names, c))), dpi)
-                       for c in tqdm(combos, disable=not progress, desc="slider frames")]
+        from . import parallel
+        rc = _changed_rc()
+        jobs = [(draw, dict(zip(self.names, c)), dpi, rc) for c in itertools.product(*self.values)]
+        self.frames = parallel.run(_render, jobs, n_jobs, progress, "slider frames")
         self._draw = draw
 
     # ------------------------------------------------------------------------------------------------

@@ -58,3 +58,12 @@ def test_explorer_limits():
     assert lazy.regime == "lazy" and lazy.h_inf == pytest.approx(lazy.traj.h2[0], rel=0.05)
     with pytest.raises(ValueError, match="alpha"):
         explorer.state(0.1, -1.0, 1.0, 1.0)
+
+
+def test_frames_drawn_in_worker_processes_equal_the_frames_drawn_here():
+    import matplotlib.pyplot as plt
+    with plt.rc_context({"axes.spines.top": False, "lines.linewidth": 3.0}):    # settings the workers must copy
+        one = widgets.FrameSlider(_draw, {"a": (1, 2, 3), "b": (0.5, 1.0)}, n_jobs=1)
+        two = widgets.FrameSlider(_draw, {"a": (1, 2, 3), "b": (0.5, 1.0)}, n_jobs=2)
+    plain = widgets.FrameSlider(_draw, {"a": (1, 2, 3), "b": (0.5, 1.0)}, n_jobs=1)
+    assert one.frames == two.frames and one.frames != plain.frames
