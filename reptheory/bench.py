@@ -8,7 +8,8 @@
 
 Prints trial-steps per second and the ratios (c)/(a), (c)/(b); the targets are (c) >= 2x (a) and >= 4x (b)
 per trial-step. Then one Eq. 49 fit (:func:`reptheory.fit.fit_rates`) of a 6000-epoch trajectory, searched with
-the compiled RK4 scheme against the adaptive Radau reference, and the ratio of their times. Run it with ``python benchmarks/train_step.py [steps]`` (default 300; one torch thread each).
+the compiled RK4 scheme against the adaptive Radau reference, and the ratio of their times. Run it with
+``python benchmarks/train_step.py [steps]`` (default 300; one torch thread each).
 """
 from __future__ import annotations
 
