@@ -38,7 +38,7 @@ unit: install
 
 # nbval on every notebook, in two lanes side by side (see tests/run_notebooks.py)
 notebooks: install
-	$(BIN)/python tests/run_notebooks.py --timeout 4000
+	$(BIN)/python tests/run_notebooks.py --timeout 4800
 
 pages: install
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
