@@ -36,9 +36,11 @@ book: install
 unit: install
 	$(BIN)/python -m pytest -q tests
 
-# nbval on every notebook, in two lanes side by side (see tests/run_notebooks.py)
+# nbval on every notebook in book order (a notebook that loads another's cached runs comes after it); the
+# longest cell, parity_phase's training, takes about 18 minutes on the slower CPU kind of CI
 notebooks: install
-	$(BIN)/python tests/run_notebooks.py --timeout 4800
+	timeout 4800 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-cell-timeout 3600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 
 pages: install
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
