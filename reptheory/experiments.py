@@ -69,18 +69,43 @@ def _setting(setting, profile) -> _configs.Setting:
     return _configs.get(setting, profile)
 
 
+def _batched(setting: _configs.Setting) -> bool:
+    """Two-point runs of ``setting`` train batched over seeds (:func:`train.train_batch`): on a GPU (or any
+    device other than the CPU), for full-batch SGD, where one run alone leaves the device idle."""
+    return _train.device() != "cpu" and setting.optimizer == "sgd" and setting.batch_size is None
+
+
+def _run_desc(setting: _configs.Setting, seed: int) -> dict:
+    engine = "torch-batch" if _batched(setting) else _train.engine_for(setting)
+    return {"setting": _desc(setting), "seed": seed, "engine": engine}
+
+
+def _run_arrays(r: _train.Run) -> dict:
+    return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2, "diverged": r.diverged, "seconds": r.seconds}
+
+
 def _run(setting: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.two_points(setting.dx2, setting.dy2)
-    desc = {"setting": _desc(setting), "seed": seed, "engine": _train.engine_for(setting)}
+    desc = _run_desc(setting, seed)
 
     def compute():
-        r = _train.train(setting, X, Y, seed)
-        return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2, "diverged": r.diverged,
-                "seconds": r.seconds}
+        if desc["engine"] == "torch-batch":
+            return _run_arrays(_train.train_batch(setting, [(X, Y)], [seed])[0])
+        return _run_arrays(_train.train(setting, X, Y, seed))
 
     a = _cache.cached("two_point_run", desc, compute)
-    return _train.Run(setting, seed, _train.engine_for(setting), X, Y, a["loss"], a["outputs"], a["dist2"],
+    return _train.Run(setting, seed, desc["engine"], X, Y, a["loss"], a["outputs"], a["dist2"],
                       bool(a["diverged"]), float(a["seconds"]))
+
+
+def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
+    """Train the two-point runs of ``seeds`` that the cache lacks in one :func:`train.train_batch` call and
+    store each under the key :func:`_run` reads (used where :func:`_batched` holds)."""
+    X, Y = _data.two_points(setting.dx2, setting.dy2)
+    todo = [sd for sd in seeds if not _cache.exists("two_point_run", _run_desc(setting, sd))]
+    if todo:
+        for sd, r in zip(todo, _train.train_batch(setting, [(X, Y)] * len(todo), todo)):
+            _cache.cached("two_point_run", _run_desc(setting, sd), lambda r=r: _run_arrays(r))
 
 
 def two_point(setting, seed: int | None = None, profile: str | None = None, layer: int | None = None) -> TwoPointResult:
@@ -346,6 +371,9 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
     grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
     jobs = []
     for n in names:
+        if _batched(fits[n]):       # on a GPU: a row's fit runs train as one batch, its grid as another
+            jobs += [("train fits", fits[n], fits[n].seeds), ("grid", grids[n], _grid_points(grids[n]))]
+            continue
         jobs += [("fit", fits[n], seed) for seed in fits[n].seeds]
         pts = _grid_points(grids[n])
         if _train.engine_for(grids[n]) == "numba":
@@ -356,6 +384,9 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
     # longest first: torch batches, then the widest nets
     jobs.sort(key=lambda j: -(j[1].width * j[1].hidden_layers * (50 if j[0] == "grid" and len(j[2]) > 1 else 1)))
     _par.run(_fig5_job, jobs, n_jobs, progress, "Fig. 5 runs")
+    fit_jobs = [("fit", fits[n], seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
+    if fit_jobs:                    # the batched runs are in the cache: fit them in parallel on the CPU
+        _par.run(_fig5_job, fit_jobs, n_jobs, progress, "Fig. 5 fits")
     out = {}
     for n in names:
         rates = _estimate(fits[n])
@@ -373,6 +404,8 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
 def _fig5_job(kind, s, arg):
     if kind == "fit":
         two_point(s, arg)
+    elif kind == "train fits":
+        _train_runs_batched(s, arg)
     else:
         _grid_chunk(s, arg)
 

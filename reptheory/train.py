@@ -41,6 +41,9 @@ from .configs import Setting
 __all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "device", "DIVERGENCE_FACTOR"]
 
 DIVERGENCE_FACTOR = 1e6
+#: :func:`train_batch` asks the device whether any trial still trains every this many epochs (``None``: every
+#: epoch on the CPU, every 100 on a GPU, where each question waits for the device to finish its queue)
+BATCH_POLL = None
 # reassociation and contraction only: NaN and inf must stay detectable (divergence)
 _FM = {"reassoc", "contract", "arcp", "nsz"}
 _ACT_CODE = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "silu": 5}
@@ -464,9 +467,9 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
     nets = [_models.build(setting, d_in, k_out, sd) for sd in seeds]
     tmpl = nets[0]
     dev = device()
-    tmpl.to(dev)
     params = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in nets]).to(dev)
               for name, _ in tmpl.named_parameters()}
+    tmpl.to(dev)                          # buffers; its parameters are replaced by ``params`` in each call
     Xs = torch.stack([torch.from_numpy(X) for X, _ in arrays]).to(dev)
     Ys = torch.stack([torch.from_numpy(Y) for _, Y in arrays]).to(dev)
 
@@ -480,21 +483,34 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
     grad_aux = vmap(grad(loss_aux, has_aux=True), randomness="different")
     forward_all = vmap(forward)
     E, L = setting.epochs, setting.n_tracked
-    loss_rec = np.zeros((E + 1, R))
-    out_rec = np.zeros((E + 1, R, n, k_out))
-    d2_rec = np.zeros((E + 1, R, L, n, n))
-    end = np.full(R, -1)                  # number of valid records once a trial has ended
-    div = np.zeros(R, dtype=bool)
+    # Records, the stop rule and the frozen/live state stay on the device: no transfer waits on the device
+    # inside the loop, except the check every ``poll`` epochs of whether any trial is still training.
+    f64 = dict(dtype=torch.float64, device=dev)
+    loss_rec = torch.zeros((E + 1, R), **f64)
+    out_rec = torch.zeros((E + 1, R, n, k_out), **f64)
+    d2_rec = torch.zeros((E + 1, R, L, n, n), **f64)
+    Yd = Ys.double()
+    live = torch.ones(R, dtype=torch.bool, device=dev)
+    end = torch.full((R,), E + 1, dtype=torch.long, device=dev)      # number of valid records of each trial
+    div = torch.zeros(R, dtype=torch.bool, device=dev)
+    stop = -np.inf if setting.stop_loss is None else setting.stop_loss
+    poll = BATCH_POLL or (1 if torch.device(dev).type == "cpu" else 100)
     stochastic = setting.arch == "dropout"
     t0 = time.perf_counter()
 
+    def d2(h):                                    # (..., points, units) -> (..., points, points)
+        sq = (h ** 2).sum(-1)
+        return (sq[..., :, None] + sq[..., None, :] - 2.0 * h @ h.transpose(-1, -2)).clamp_min(0)
+
     def record(e, out, hidden):
-        for l, h in enumerate(hidden):            # h: (trials, points, units)
-            h = h.detach().double().reshape(R, n, -1)
-            sq = (h ** 2).sum(-1)
-            d2_rec[e, :, l] = (sq[:, :, None] + sq[:, None, :] - 2.0 * h @ h.transpose(1, 2)).clamp_min(0).cpu().numpy()
-        out_rec[e] = out.double().cpu().numpy()
-        loss_rec[e] = 0.5 * ((out.double() - Ys.double()) ** 2).mean(dim=(1, 2)).cpu().numpy()
+        hs = [h.detach().double().reshape(R, n, -1) for h in hidden]      # (trials, points, units) each
+        if len({h.shape for h in hs}) == 1:       # layers of one width: one batched product for all of them
+            d2_rec[e] = d2(torch.stack(hs, 1))
+        else:
+            for l, h in enumerate(hs):
+                d2_rec[e, :, l] = d2(h)
+        out_rec[e] = out.double()
+        loss_rec[e] = 0.5 * ((out.double() - Yd) ** 2).mean(dim=(1, 2))
 
     for e in range(E + 1):
         grads = None
@@ -506,21 +522,24 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
         else:                                 # the gradient's forward pass is the record (before the step)
             grads, (out, hidden) = grad_aux(params, Xs, Ys)
             record(e, out.detach(), hidden)
-        for r in np.flatnonzero(end < 0):
-            why = _stop(loss_rec[:e + 1, r], e, setting)
-            if why:
-                end[r] = e if why == "diverged" else e + 1
-                div[r] = why == "diverged"
-        if e == E or not np.any(end < 0):
+        # the rule of _stop, for every live trial at once: diverged ends before this record, converged after it
+        loss = loss_rec[e]
+        diverged = ~torch.isfinite(loss) | (loss > DIVERGENCE_FACTOR * loss_rec[0].clamp_min(1e-30))
+        ended = live & (diverged | (loss < stop))
+        end = torch.where(ended, torch.where(diverged, e, e + 1), end)
+        div = div | (ended & diverged)
+        live = live & ~ended
+        if e == E or ((e + 1) % poll == 0 and not bool(live.any())):
             break
         if grads is None:
             grads, _ = grad_aux(params, Xs, Ys)
-        live = torch.from_numpy(end < 0).to(dev)
         with torch.no_grad():
             for name in params:
                 mask = live.reshape((R,) + (1,) * (params[name].ndim - 1))
                 params[name] = torch.where(mask, params[name] - setting.lr * grads[name], params[name])
-    end[end < 0] = E + 1
+    end, div = end.cpu().numpy(), div.cpu().numpy()
+    n_rec = int(end.max())
+    loss_rec, out_rec, d2_rec = (a[:n_rec].cpu().numpy() for a in (loss_rec, out_rec, d2_rec))
     seconds = (time.perf_counter() - t0) / R
     return [Run(setting, seeds[r], "torch-batch", arrays[r][0], arrays[r][1], loss_rec[:end[r], r].copy(),
                 out_rec[:end[r], r].copy(), d2_rec[:end[r], r].copy(), bool(div[r]), seconds)

@@ -277,3 +277,18 @@ def test_cache_keeps_a_result_whose_write_fails(tmp_path, monkeypatch):
     assert calls == [1] and np.array_equal(out["x"], [0.0, 1.0])
     (rescued,) = (tmp_path / "tmp" / "reptheory-unsaved" / "t").glob("*.npz")
     assert np.array_equal(np.load(rescued)["x"], [0.0, 1.0])
+
+
+def test_train_batch_polls_the_device_without_changing_a_result(monkeypatch):
+    """On a GPU the batch asks whether any trial still trains only every ``BATCH_POLL`` epochs; the records,
+    stops and divergences are decided on the device every epoch, so the poll interval changes no number."""
+    s = small(epochs=120, lr=0.05, nonlinearity="tanh", stop_loss=0.02)
+    sets = [data.two_points(1.0, 0.5), data.two_points(1.0, 0.0), data.two_points(0.5, 0.5)]
+    every = train.train_batch(s, sets, [0, 1, 2])
+    monkeypatch.setattr(train, "BATCH_POLL", 7)
+    sparse = train.train_batch(s, sets, [0, 1, 2])
+    assert len({r.loss.size for r in every}) > 1          # the trials stop at different epochs
+    for a, b in zip(every, sparse):
+        assert a.loss.size == b.loss.size and a.diverged == b.diverged
+        np.testing.assert_array_equal(a.loss, b.loss)
+        np.testing.assert_array_equal(a.dist2, b.dist2)

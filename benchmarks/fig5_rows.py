@@ -1,0 +1,112 @@
+"""Fig. 5, one architecture per call, with a compact record of the result and its cost.
+
+Usage::
+
+    python benchmarks/fig5_rows.py --profile paper --rows default,skip --out results/fig5 [--device cuda]
+
+For each row (a name of ``reptheory.configs.FIG5_ROWS``) this runs :func:`reptheory.experiments.final_distance`
+(every run through the cache, so an interrupted call resumes where it stopped) and writes
+``<out>/<profile>-<device>/<row>.json``: the mean rates and every fit's rates, every grid point with its
+Eq. 10 prediction, the statistics the Fig. 5 page asserts, the settings, and the provenance (machine, device,
+code version, wall and CPU seconds of the call). The file is written when its row has finished, so a call
+stopped part-way keeps every finished row. On a GPU the fit runs of a row train as one batch over seeds and
+its 25 grid runs as another (see ``experiments._batched``).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import resource
+import sys
+import time
+
+
+def _cpu_seconds() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _clean(x):
+    """JSON-safe: NaN becomes None, numpy scalars become Python numbers."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, float) and x != x:
+        return None
+    return x
+
+
+def record(res, profile: str, device: str, wall: float, cpu: float) -> dict:
+    """The compact, JSON-ready record of one :class:`FinalDistanceResult`."""
+    import torch
+
+    from reptheory import cache, experiments
+
+    fit_setting = res.rates.setting
+    return _clean({
+        "row": res.name,
+        "profile": profile,
+        "rates": {"eta_h": res.rates.eta_h, "eta_y": res.rates.eta_y,
+                  "used": [list(u) for u in res.rates.used],
+                  "discarded": [list(d) for d in res.rates.discarded]},
+        "stats": res.stats(),
+        "scaling": res.scaling(),
+        "points": [dataclasses.asdict(p) for p in res.points],
+        "settings": {"fit": experiments._desc(fit_setting) | {"seeds": list(fit_setting.seeds)},
+                     "grid": experiments._desc(res.grid_setting)},
+        "provenance": {
+            "device": device,
+            "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()
+            or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "code_version": cache.code_version("fig5_grid_run"),
+            "wall_s": round(wall, 1),
+            "cpu_s": round(cpu, 1),
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        },
+    })
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="paper")
+    ap.add_argument("--rows", required=True, help="comma-separated Fig. 5 rows")
+    ap.add_argument("--out", required=True, type=pathlib.Path)
+    ap.add_argument("--device", default=None, help="torch device (default: $REPTHEORY_DEVICE or cpu)")
+    ap.add_argument("--jobs", type=int, default=None)
+    args = ap.parse_args(argv)
+    if args.device:
+        os.environ["REPTHEORY_DEVICE"] = args.device
+    from reptheory import configs, experiments, train
+
+    device = train.device()
+    rows = [r for r in args.rows.split(",") if r]
+    bad = [r for r in rows if r not in configs.FIG5_ROWS and r != "default_w100"]
+    if bad:
+        ap.error(f"--rows: unknown Fig. 5 rows {bad}; allowed: {', '.join(configs.FIG5_ROWS)}")
+    folder = args.out / f"{args.profile}-{device.split(':')[0]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        t0, c0 = time.perf_counter(), _cpu_seconds()
+        res = experiments.final_distance([row], args.profile, n_jobs=args.jobs)[row]
+        rec = record(res, args.profile, device, time.perf_counter() - t0, _cpu_seconds() - c0)
+        path = folder / f"{row}.json"
+        path.write_text(json.dumps(rec, indent=1) + "\n")
+        st = rec["stats"]
+        print(f"{row}: r = {st['pearson r']}, median |rel err| = {st['median |rel err|']}, "
+              f"unconverged {st['unconverged']}, fits {st['fits used']}/{st['fits used'] + st['fits discarded']}, "
+              f"{rec['provenance']['wall_s']} s -> {path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
