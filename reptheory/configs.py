@@ -17,6 +17,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
 __all__ = ["Setting", "PAPER", "PROFILES", "get", "override", "profile_name", "settings_table", "TABLE1", "TABLE2",
            "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY",
            "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_DEFAULT_SKIPS", "fig5_rows", "PHASE_ROWS",
@@ -54,6 +56,19 @@ class Setting:
         def bad(fld, allowed):
             raise ValueError(f"setting {self.name!r}: {fld} = {getattr(self, fld)!r} is not allowed "
                              f"(allowed: {allowed})")
+        # numbers: int, float or a numpy scalar (stored as the Python number); bools and strings are refused
+        for fld in ("gain", "lr", "dx2", "dy2", "stop_loss", "epochs", "width", "hidden_layers", "layer",
+                    "batch_size"):
+            v = getattr(self, fld)
+            if isinstance(v, (np.integer, np.floating)) and not isinstance(v, np.bool_):
+                object.__setattr__(self, fld, v.item())
+        if isinstance(self.seeds, list):
+            object.__setattr__(self, "seeds", tuple(self.seeds))
+        if isinstance(self.seeds, tuple):
+            object.__setattr__(self, "seeds", tuple(v.item() if isinstance(v, np.integer) else v for v in self.seeds))
+        for fld in ("gain", "lr", "dx2", "dy2", "stop_loss"):
+            if isinstance(getattr(self, fld), (bool, np.bool_)):
+                bad(fld, "a number, not a bool")
         for fld, allowed in (("arch", ARCHS), ("nonlinearity", NONLINEARITIES), ("optimizer", OPTIMIZERS),
                              ("dataset", DATASETS)):
             if getattr(self, fld) not in allowed:

@@ -34,12 +34,13 @@ __all__ = ["TwoPointResult", "two_point", "run_many", "summary", "RateEstimate",
 @dataclass(frozen=True)
 class TwoPointResult:
     """One two-point run with its theory. ``fit``/``mean_fit``/``h_inf`` are ``None`` if it diverged or the
-    fit failed (``fit_message`` says which)."""
+    fit failed (``fit_message`` says which); ``measured`` is ``None`` for a run that diverged at its first
+    record (no finite value to measure)."""
 
     setting: _configs.Setting
     seed: int
     run: _train.Run
-    measured: _measure.Measured
+    measured: _measure.Measured | None
     fit: _fit.RateFit | None
     mean_fit: _fit.MeanRateFit | None
     h_inf: float | None
@@ -120,6 +121,8 @@ def two_point(setting, seed: int | None = None, profile: str | None = None, laye
 
 def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None) -> TwoPointResult:
     """Measure the pair (0, 1) of ``run`` at ``layer`` and fit Eq. 7 and Eq. 9 to it (cached)."""
+    if run.diverged and run.loss.size == 0:
+        return TwoPointResult(s, seed, run, None, None, None, None, "diverged at the first record")
     m = _measure.two_point_variables(run, layer)
     if run.diverged:
         return TwoPointResult(s, seed, run, m, None, None, None, "diverged")
@@ -165,7 +168,8 @@ def summary(result: TwoPointResult) -> dict:
     row = {"setting": result.setting.name, "diverged": result.diverged}
     if result.fit is None:
         row.update({"dev h2": np.nan, "dev y2": np.nan, "dev w": np.nan, "dev loss": np.nan,
-                    "eta_h": np.nan, "eta_y": np.nan, "final h2": float(result.measured.traj.h2[-1]),
+                    "eta_h": np.nan, "eta_y": np.nan,
+                    "final h2": np.nan if result.measured is None else float(result.measured.traj.h2[-1]),
                     "h_inf (Eq. 10)": np.nan, "note": result.fit_message})
         return row
     d = result.fit.max_rel_dev
@@ -270,6 +274,9 @@ def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
     descs = [{"setting": _desc(s), "dx": dx, "dy": dy, "seed": seed, "engine": engine} for dx, dy, seed in points]
 
     def summarise(run: _train.Run) -> dict:
+        if run.loss.size == 0:      # diverged at the first record: counted as diverged, nothing to measure
+            return {"h2_0": np.nan, "y2_0": np.nan, "h2_final": np.nan, "loss_final": np.inf, "epochs": 0,
+                    "diverged": True, "seconds": run.seconds}
         m = _measure.two_point_variables(run)
         n = run.loss.size
         return {"h2_0": m.traj.h2[0], "y2_0": m.traj.y2[0], "h2_final": m.traj.h2[-1], "loss_final": run.loss[-1],
@@ -393,7 +400,7 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
         pts = []
         for (dx, dy, seed), a in zip(_grid_points(grids[n]), _grid_chunk(grids[n], _grid_points(grids[n]))):
             pred = (float(_th.h_inf(float(a["h2_0"]), float(a["y2_0"]), rates.eta_h, rates.eta_y, dx**2, dy**2))
-                    if rates.used else np.nan)
+                    if rates.used and np.isfinite(a["h2_0"]) else np.nan)
             pts.append(GridPoint(dx, dy, seed, float(a["h2_0"]), float(a["y2_0"]), float(a["h2_final"]),
                                  float(a["loss_final"]), int(a["epochs"]), bool(a["diverged"]), float(a["seconds"]),
                                  pred))

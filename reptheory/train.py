@@ -103,6 +103,19 @@ def engine_for(setting: Setting) -> str:
     return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full and on_cpu else "torch"
 
 
+def _finite_data(name: str, a) -> np.ndarray:
+    """``a`` as float32; NaN or inf in training data is an input error naming the array (not a divergence)."""
+    try:
+        arr = np.asarray(a, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(a).__name__}") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} must be finite: {int(bad.sum())} of its {arr.size} entries are NaN or inf "
+                         f"(first at index {tuple(int(i) for i in np.argwhere(bad)[0])})")
+    return arr
+
+
 def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs",
           track: tuple | None = None) -> Run:
     """Train ``setting``'s network from ``models.build(setting, …, seed)`` on ``(X, Y)``.
@@ -111,7 +124,7 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     docstring; torch engine), with ``track`` (point indices) recorded every epoch."""
     if not isinstance(setting, Setting):
         raise TypeError(f"setting must be a reptheory.configs.Setting, got {type(setting).__name__}")
-    X, Y = np.asarray(X, dtype=np.float32), np.asarray(Y, dtype=np.float32)
+    X, Y = _finite_data("X", X), _finite_data("Y", Y)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0] or X.shape[0] < 2:
         raise ValueError(f"X and Y must be 2-D with the same number (>= 2) of points, got {X.shape} and {Y.shape}")
     if record not in ("pairs", "ends"):
@@ -459,7 +472,8 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
     datasets, seeds = list(datasets), list(seeds)
     if not datasets or len(datasets) != len(seeds):
         raise ValueError(f"need one seed per dataset, got {len(datasets)} datasets and {len(seeds)} seeds")
-    arrays = [(np.asarray(X, np.float32), np.asarray(Y, np.float32)) for X, Y in datasets]
+    arrays = [(_finite_data(f"datasets[{k}] X", X), _finite_data(f"datasets[{k}] Y", Y))
+              for k, (X, Y) in enumerate(datasets)]
     if len({(X.shape, Y.shape) for X, Y in arrays}) != 1 or arrays[0][0].ndim != 2 or arrays[0][0].shape[0] < 2:
         raise ValueError("every dataset must be 2-D (X, Y) of one common shape with >= 2 points")
     torch.set_num_threads(1)

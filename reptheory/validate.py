@@ -9,11 +9,29 @@ import numpy as np
 
 
 def _as_array(name: str, value) -> np.ndarray:
+    """The input rule: int, float, numpy real scalars and arrays of them; bools and strings are refused
+    (``True`` is not a learning rate, ``"0.1"`` is not a number)."""
+    kind = np.asarray(value).dtype.kind if not isinstance(value, (str, bytes)) else "U"
+    if isinstance(value, (bool, np.bool_, str, bytes)) or kind in "bUSOV":
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {_brief(value)}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {value!r}") from exc
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {_brief(value)}") from exc
     return arr
+
+
+def scalar(name: str, value) -> float:
+    """``value`` as a Python float: a real number (int, float or numpy scalar), not an array."""
+    arr = _as_array(name, value)
+    if arr.ndim != 0:
+        raise TypeError(f"{name} must be a single real number, got an array of shape {arr.shape}")
+    return float(arr)
+
+
+def _brief(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def finite(name: str, value) -> np.ndarray:

@@ -67,3 +67,31 @@ def test_estimate_discards_and_reports():
     assert est.spread == (np.nan, np.nan) or all(np.isnan(est.spread))
     with pytest.raises(ValueError, match="n_jobs"):
         experiments.mean_rates("fig5_fit/default", n_jobs=0)
+
+
+def test_sweeps_count_a_seed_that_diverges_at_once():
+    """A net whose gain makes its first loss overflow is counted as diverged: no crash, no average."""
+    absurd = configs.Setting(name="absurd", width=20, hidden_layers=8, layer=1, gain=1e6, lr=0.01, epochs=50,
+                             seeds=(0, 1))
+    r = experiments.two_point(absurd, 0)
+    assert r.diverged and r.measured is None and r.fit is None and "first record" in r.fit_message
+    row = experiments.summary(r)
+    assert row["diverged"] and np.isnan(row["final h2"])
+    est = experiments.mean_rates(absurd, n_jobs=1)
+    assert est.used == () and [d[1] for d in est.discarded] == ["diverged", "diverged"]
+    assert np.isnan(est.eta_h) and np.isnan(est.eta_y)
+
+
+def test_training_data_with_nan_or_inf_is_an_input_error():
+    from reptheory import data, train
+    s = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=5)
+    X, Y = data.two_points(1.0, 0.5)
+    X[1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"X must be finite: 1 of its 2 entries are NaN or inf \(first at index \(1, 0\)\)"):
+        train.train(s, X, Y, 0)
+    X, Y = data.two_points(1.0, 0.5)
+    Y[0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"datasets\[1\] Y must be finite"):
+        train.train_batch(s, [data.two_points(1.0, 0.5), (X, Y)], [0, 1])
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        train.train(s, "abc", Y, 0)
