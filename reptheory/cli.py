@@ -23,6 +23,9 @@ from ``timeout``) and SIGHUP all stop the run the same way: the kernel and its w
 executed part of the notebook and ``checks.json`` (status ``interrupted``, with the result-cache entries the
 run finished) are written. Text in ``checks.json`` is plain (no terminal colour codes).
 
+A run estimated to take more than an hour from an empty cache (:func:`estimate`; Fig. 5 and the parity phase
+diagram in the paper profile) prints the estimate and starts only with ``--yes``.
+
 Exit status: 0 every check passed; 1 a check failed (an ``AssertionError`` in a cell); 2 bad usage or setup
 (the message names the option and what it allows); 3 an error while running (any other exception in a cell,
 or the kernel died); 130 interrupted.
@@ -40,7 +43,7 @@ import signal
 import sys
 import time
 
-__all__ = ["main", "figures", "book_dir"]
+__all__ = ["main", "figures", "book_dir", "estimate"]
 
 
 def book_dir() -> pathlib.Path:
@@ -80,7 +83,35 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--cache", type=pathlib.Path, default=None, help="result cache directory")
     rp.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell (default: none)")
     rp.add_argument("--no-progress", action="store_true", help="no progress bars")
+    rp.add_argument("--yes", action="store_true",
+                    help="start even when the estimated time from an empty cache exceeds an hour")
     return ap
+
+
+#: CPU-seconds of a figure from an empty cache, measured on the slower CPU of the Reproduce page (2 worker
+#: processes: the notebook's wall time there × 2). The paper profile costs the same where its settings equal
+#: the default profile's; the pages whose paper settings differ have their own entry (estimates from the
+#: per-run costs on the Reproduce page, not end-to-end measurements).
+CPU_SECONDS = {"default": {"fig2": 516, "fig4": 638, "fig5": 1170, "fig13": 346, "fig16": 302,
+                           "parity_phase": 2124, "parity_theory": 478},
+               "paper": {"fig4": 2 * 638 * 10 // 4, "fig5": 9 * 3600, "parity_phase": 15 * 3600,
+                         "parity_tree_merge": 2 * 80 * 5 // 4}}
+#: above this many estimated wall-clock seconds a run needs ``--yes``
+CONFIRM_ABOVE = 3600
+
+
+def estimate(figure: str, profile: str, n_jobs: int) -> float:
+    """Estimated wall-clock seconds of ``figure`` from an empty cache with ``n_jobs`` workers: its entry of
+    :data:`CPU_SECONDS` (the default profile's where the paper profile has none; 600 CPU-seconds for a page
+    without one, above every such page measured) divided by the workers. The cache makes a rerun cheaper.
+
+    >>> round(estimate("fig5", "paper", 2) / 3600, 1)
+    4.5
+    >>> estimate("fig1", "default", 2) < CONFIRM_ABOVE
+    True
+    """
+    cpu = CPU_SECONDS.get(profile, {}).get(figure, CPU_SECONDS["default"].get(figure, 600))
+    return cpu / max(1, n_jobs)
 
 
 #: exit statuses
@@ -218,6 +249,18 @@ def _reproduce(args) -> int:
         return _fail(f"--jobs must be an integer >= 1, got {args.jobs}")
     if args.timeout is not None and args.timeout < 1:
         return _fail(f"--timeout must be >= 1 second, got {args.timeout}")
+    try:                                # the device and the size of the run before anything is written
+        if args.device:
+            train.device(args.device)
+        n_jobs = args.jobs if args.jobs is not None else parallel.default_jobs()
+    except ValueError as exc:
+        return _fail(str(exc))
+    wall = estimate(args.figure, args.profile, n_jobs)
+    if wall > CONFIRM_ABOVE and not args.yes:
+        return _fail(f"{args.figure} with --profile {args.profile} is estimated at {wall / 3600:.1f} hours on "
+                     f"{n_jobs} workers from an empty cache ({wall * n_jobs / 3600:.0f} CPU-hours; finished runs "
+                     "are cached, so a rerun resumes). Add --yes to start it, or more --jobs, or a cluster "
+                     "(--backend dask)")
     out = args.out or pathlib.Path("reproduce") / f"{args.figure}-{args.profile}"
     for problem in (_backend_importable(args.backend), _writable_dir("--out", out),
                     args.cache and _writable_dir("--cache", args.cache)):

@@ -10,7 +10,7 @@ import numpy as np
 
 def fmt(x, sig: int = 4) -> str:
     """``x`` rounded to ``sig`` significant digits as a string (``-0`` printed as ``0``); arrays elementwise."""
-    if not isinstance(sig, int) or not 1 <= sig <= 12:
+    if not isinstance(sig, int) or isinstance(sig, bool) or not 1 <= sig <= 12:
         raise ValueError(f"sig must be an integer in [1, 12], got {sig!r}")
     arr = np.asarray(x)
     if arr.ndim > 0:

@@ -27,6 +27,14 @@ __all__ = ["FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate", "
 
 #: search box for log10 of every rate (1/epoch); a fit that ends on its edge is reported as failed
 LOG10_BOUNDS = (-9.0, 3.0)
+#: curves whose total variation is below (FLAT_TOL · their largest value)² per sample do not move
+FLAT_TOL = 1e-9
+#: a fit that leaves more than this fraction of the curves' variation (Σ (x − mean x)², summed over h2, y2, w)
+#: unexplained is flagged: noise scores about 1 or more, the book's network fits about 0.005
+MAX_UNEXPLAINED = 0.5
+#: a fit whose cost rises by less than this fraction of the variation when the rates move by 2× is flagged
+#: as ill-determined: the book's network fits score about 0.1, a fit to noise can score 1e-7
+MIN_SENSITIVITY = 1e-3
 
 
 class FitError(RuntimeError):
@@ -57,11 +65,25 @@ class RateFit:
     message: str = ""
     n_solves: int = 0
     at_boundary: tuple = ()          # names of rates whose optimum lies on the search boundary
+    unexplained: float = float("nan")   # cost / total variation of the three curves (0: exact, >= 1: no trend)
+    sensitivity: float = float("nan")   # least relative rise of the cost when the rates move by a factor 2
+    flags: tuple = ()                # why the data do not decide the rates (empty: they do); see fit_rates
 
     @property
     def ratio(self) -> float | None:
         """``eta_h/eta_y = τ_y/τ_h``, the only combination the fixed point (Eq. 10-11) depends on."""
         return None if not self.success else self.eta_h / self.eta_y
+
+    @property
+    def identifiable(self) -> bool:
+        """The fit succeeded and the data decide its rates (no :attr:`flags`)."""
+        return self.success and not self.flags
+
+    def __repr__(self) -> str:                  # the trajectory stays out of the printed form
+        rates = (f"eta_h={self.eta_h:.4g}, eta_y={self.eta_y:.4g}, cost={self.cost:.3g}, "
+                 f"max_rel_dev={ {k: round(v, 3) for k, v in self.max_rel_dev.items()} }" if self.success else "")
+        flags = f", flags={self.flags}" if self.flags else ""
+        return f"RateFit(success={self.success}, {rates}{flags}, message={self.message!r})"
 
 
 @dataclass(frozen=True)
@@ -103,6 +125,20 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     An optimum on the edge of the search box (``10^-9 … 10^3`` per epoch) means the data ask for a rate
     of 0 or infinity (for example a frozen encoder, ``eta_h → 0``, in the lazy regime). It is a failure
     unless ``allow_boundary``; then the result is returned with ``at_boundary`` naming the rate(s).
+
+    Whether the data decide the rates: curves that do not move (:data:`FLAT_TOL`) are a failure. A fit
+    that explains too little of the curves' variation (``unexplained > MAX_UNEXPLAINED``) or whose cost
+    hardly changes when the rates double (``sensitivity < MIN_SENSITIVITY``, from the Hessian of Eq. 49
+    in log rates) succeeds with ``flags`` saying why; :attr:`RateFit.identifiable` is then False and the
+    message starts with "not identifiable".
+
+    >>> import numpy as np
+    >>> from reptheory import theory
+    >>> t = np.linspace(0, 3000, 301)
+    >>> net = theory.solve(t, 0.1, 0.01, 0.0, 2e-3, 4e-3, 1.0, 0.5)
+    >>> f = fit_rates(t, net.h2, net.y2, net.w, 1.0, 0.5)
+    >>> f.identifiable, round(f.eta_h / 2e-3, 4), round(f.eta_y / 4e-3, 4)
+    (True, 1.0, 1.0)
     """
     t, (h2, y2, w) = _check_curves(t, {"h2": h2, "y2": y2, "w": w})
     _v.positive("h2", h2)
@@ -111,11 +147,16 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     if method not in ("rk4", "radau"):
         raise ValueError(f"method must be 'rk4' or 'radau', got {method!r}")
     for name, n in (("n_grid", n_grid), ("n_starts", n_starts)):
-        if not isinstance(n, int) or n < 1:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
     _th._check_initial(h2[0], y2[0], w[0], dy2)
     z0 = (h2[0], y2[0], w[0])
     n_solves = 0
+    variation = float(sum(np.sum((c - c.mean()) ** 2) for c in (h2, y2, w)))
+    scale = max(float(np.max(h2)), float(np.max(y2)), float(np.max(np.abs(w))))
+    if variation <= (FLAT_TOL * scale) ** 2 * t.size:
+        return _fail_rates(f"the curves do not move (total variation {variation:.3g}): the data hold no "
+                           "information on the rates", n_solves, raise_on_failure)
     lo, hi = LOG10_BOUNDS
 
     def cost(logp):
@@ -169,7 +210,34 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     final_cost = float(np.sum((h2 - tr.h2) ** 2 + (y2 - tr.y2) ** 2 + (w - tr.w) ** 2))
     dev = {name: max_relative_deviation(m, p) for name, m, p in
            (("h2", h2, tr.h2), ("y2", y2, tr.y2), ("w", w, tr.w)) if np.any(m != 0)}
-    return RateFit(True, eh, ey, final_cost, dev, tr, message, n_solves + 1, edge)
+    unexplained = final_cost / variation
+    sensitivity = _sensitivity(cost, res.x, res.fun, variation)
+    flags = []
+    if unexplained > MAX_UNEXPLAINED:
+        flags.append(f"the fit leaves {unexplained:.2g} of the curves' variation unexplained (> {MAX_UNEXPLAINED:g})")
+    if not edge and sensitivity < MIN_SENSITIVITY:
+        flags.append(f"the cost changes by {sensitivity:.2g} of the variation when a rate doubles "
+                     f"(< {MIN_SENSITIVITY:g}): the rates are ill-determined")
+    if flags:
+        message = "not identifiable: " + "; ".join(flags)
+    return RateFit(True, eh, ey, final_cost, dev, tr, message, n_solves + 1, edge, unexplained, sensitivity,
+                   tuple(flags))
+
+
+def _sensitivity(cost, x, c0, variation) -> float:
+    """The least rise of ``cost`` over ``variation`` when the rates at ``x`` (log10) move by a factor 2 in
+    any direction: ``λ_min δ² / 2`` of the central-difference Hessian with ``δ = log10 2`` (8 solves)."""
+    d = np.log10(2.0)
+    H = np.zeros((2, 2))
+    for i in range(2):
+        e = np.zeros(2)
+        e[i] = d
+        H[i, i] = (cost(x + e) - 2 * c0 + cost(x - e)) / d**2
+    a, b = np.array([d, d]), np.array([d, -d])
+    H[0, 1] = H[1, 0] = (cost(x + a) + cost(x - a) - cost(x + b) - cost(x - b)) / (4 * d * d)
+    if not np.all(np.isfinite(H)):
+        return float("inf")                     # a neighbour does not integrate: the optimum is sharp
+    return float(np.linalg.eigvalsh(H)[0] * d**2 / 2 / max(variation, 1e-300))
 
 
 def _fail_rates(msg, n_solves, raise_on_failure):

@@ -157,10 +157,15 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
         scale = np.array([min(al0, np.sqrt(hinf)), max(s0[1], dy2 / hinf),
                           max(abs(s0[2]), dy2 / np.sqrt(hinf), np.sqrt(dy2 * s0[1]))])
         atol = 1e-3 * rtol * np.maximum(scale, 1e-300)
-    sol = solve_ivp(lambda _t, z: _rhs_signed(z, *args), (t[0], t[-1]), s0, method="Radau", t_eval=t,
-                    jac=lambda _t, z: _jac_signed(z, *args), rtol=rtol, atol=atol)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(lambda _t, z: _rhs_signed(z, *args), (t[0], t[-1]), s0, method="Radau", t_eval=t,
+                            jac=lambda _t, z: _jac_signed(z, *args), rtol=rtol, atol=atol)
+    except ValueError as exc:           # the right-hand side overflowed (rates far too large for the times)
+        raise SolveError(f"Eq. 7 integration failed at eta_h={eta_h:g}, eta_y={eta_y:g} over t in "
+                         f"[{t[0]:g}, {t[-1]:g}]: {exc}") from None
     if sol.status != 0 or sol.y.shape[1] != t.size:
-        raise SolveError(f"Eq. 7 integration failed: {sol.message}")
+        raise SolveError(f"Eq. 7 integration failed at eta_h={eta_h:g}, eta_y={eta_y:g}: {sol.message}")
     if not np.all(np.isfinite(sol.y)):
         raise SolveError("Eq. 7 integration produced non-finite values")
     al, r, rho = sol.y
@@ -226,10 +231,10 @@ def _solve_one_rk4(t, z0, eta_h, eta_y, dx2, dy2):
     al0, r0, rho0 = _signed_start(z0)
     y, status = _rk4_signed(t, al0, r0, rho0, eta_h, eta_y, dx2, dy2, RK4_COURANT, RK4_MAX_SUBSTEPS)
     if status == 1:
-        raise SolveError(f"Eq. 7 is too stiff for the fixed-step scheme (more than {RK4_MAX_SUBSTEPS} RK4 steps "
-                         "between two sample times)")
+        raise SolveError(f"Eq. 7 is too stiff for the fixed-step scheme at eta_h={eta_h:g}, eta_y={eta_y:g} "
+                         f"(more than {RK4_MAX_SUBSTEPS} RK4 steps between two sample times)")
     if status == 2:
-        raise SolveError("Eq. 7 integration produced non-finite values")
+        raise SolveError(f"Eq. 7 integration produced non-finite values at eta_h={eta_h:g}, eta_y={eta_y:g}")
     al, r, rho = y
     h = al**2
     out = np.array([h, r * h, r * h - al * rho])
@@ -262,6 +267,9 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, m
     True
     """
     t = _v.time_grid("t", t)
+    for name, v in (("eta_h", eta_h), ("eta_y", eta_y), ("dx2", dx2), ("dy2", dy2), ("h2_0", h2_0),
+                    ("y2_0", y2_0), ("w_0", w_0)):
+        _v.scalar(name, v)              # one trajectory: scalars only (solve_batch takes arrays)
     eta_h, eta_y, dx2, dy2 = (float(p) for p in _check_rates(eta_h, eta_y, dx2, dy2))
     z0 = np.array([float(v) for v in _check_initial(h2_0, y2_0, w_0, dy2)])
     if method == "rk4":

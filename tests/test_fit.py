@@ -5,6 +5,9 @@ import numpy as np
 import pytest
 
 from reptheory import fit, theory as th
+from reptheory.fit import FitError, fit_rates
+
+DATA = pathlib.Path(__file__).parent / "data" / "network_trajectories.npz"
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +109,27 @@ def test_fast_solver_matches_radau_on_the_stiff_side():
         th.solve(t, 2.0, 0.5, 0.2, 1e6, 1e6, 1.0, 1.0, method="rk4")
     with pytest.raises(ValueError, match="method"):
         th.solve(t, 2.0, 0.5, 0.2, 0.5, 2.0, 1.0, 1.0, method="euler")
+
+
+def test_fit_says_when_the_data_cannot_decide_the_rates():
+    t = np.arange(0.0, 3000.0, 10.0)
+    # a fixed point: nothing moves, any rates fit with cost 0
+    flat = np.full(t.size, 0.2)
+    f = fit_rates(t, flat, flat, flat, 1.0, 0.5, raise_on_failure=False)
+    assert not f.success and "do not move" in f.message
+    with pytest.raises(FitError, match="do not move"):
+        fit_rates(t, flat, flat, flat, 1.0, 0.5)
+    # noise without a trend: the fit explains nothing
+    rng = np.random.default_rng(0)
+    h2, y2 = np.abs(rng.normal(1, 0.5, t.size)), np.abs(rng.normal(1, 0.5, t.size))
+    w = np.clip(np.abs(rng.normal(1, 0.5, t.size)) * 0.5, 0, y2 + np.sqrt(0.5 * y2))
+    w[0] = y2[0]
+    f = fit_rates(t, h2, y2, w, 1.0, 0.5, raise_on_failure=False, allow_boundary=True)
+    assert f.success and not f.identifiable and f.unexplained > 0.5
+    assert f.message.startswith("not identifiable") and "unexplained" in f.flags[0]
+    assert "theory" not in repr(f) and len(repr(f)) < 400
+    # a network trajectory is identifiable, with wide margins on both criteria
+    d = np.load(DATA)
+    k = "default"
+    g = fit_rates(d[f"{k}/t"], d[f"{k}/h2"], d[f"{k}/y2"], d[f"{k}/w"], float(d[f"{k}/dx2"]), float(d[f"{k}/dy2"]))
+    assert g.identifiable and g.unexplained < 0.05 and g.sensitivity > 0.01

@@ -1,0 +1,220 @@
+"""Bad input, table-driven: every case names the call, the argument it spoils and the error it must raise.
+
+The rule (``reptheory.validate``): numbers are int, float or numpy scalars; bools, strings and ``None`` are
+refused; NaN and inf are refused; each value must lie in its range; arrays only where documented, with the
+documented shape. Every error is a ``TypeError`` or ``ValueError`` (``KeyError`` for an unknown setting name,
+``SolveError`` for rates the integrator cannot follow) whose message names the argument, so that no bad value surfaces from inside numpy, scipy or torch, and none is accepted.
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from reptheory import configs, data, display, experiments, fit, parallel, regimes, structure, theory, train
+from reptheory import cli, rnn_expansion
+
+T = np.linspace(0.0, 100.0, 11)
+CURVES = theory.solve(T, 0.1, 0.01, 0.0, 1e-2, 2e-2, 1.0, 0.5)
+
+# (call, keyword arguments that work)
+CALLS = {
+    "solve": (lambda **k: theory.solve(**k),
+              dict(t=T, h2_0=0.1, y2_0=0.01, w_0=0.0, eta_h=1e-2, eta_y=2e-2, dx2=1.0, dy2=0.5)),
+    "solve_batch": (lambda **k: theory.solve_batch(**k),
+                    dict(t=T, h2_0=0.1, y2_0=0.01, w_0=0.0, eta_h=1e-2, eta_y=2e-2, dx2=1.0, dy2=0.5)),
+    "h_inf": (lambda **k: theory.h_inf(**k), dict(h2_0=0.1, y2_0=0.01, eta_h=1e-2, eta_y=2e-2, dx2=1.0, dy2=0.5)),
+    "a_low": (lambda **k: theory.a_low(**k), dict(eta_h=1e-2, eta_y=2e-2, dx2=1.0, dy2=0.5)),
+    "a_high": (lambda **k: theory.a_high(**k), dict(h2_0=0.1, y2_0=0.01, eta_h=1e-2, eta_y=2e-2, dx2=1.0)),
+    "rich_limit": (lambda **k: theory.rich_limit(**k), dict(eta_h=1e-2, eta_y=2e-2, dx2=1.0, dy2=0.5)),
+    "lazy_limit": (lambda **k: theory.lazy_limit(**k), dict(h2_0=0.1, y2_0=0.01, eta_h=1e-2, eta_y=2e-2, dx2=1.0)),
+    "loss": (lambda **k: theory.loss(**k), dict(t=T, y2=CURVES.y2, w=CURVES.w, dy2=0.5, eta_ybar=1e-2, m0=0.1)),
+    "fit_rates": (lambda **k: fit.fit_rates(**k),
+                  dict(t=T, h2=CURVES.h2, y2=CURVES.y2, w=CURVES.w, dx2=1.0, dy2=0.5)),
+    "fit_mean_rate": (lambda **k: fit.fit_mean_rate(**k),
+                      dict(t=T, loss=0.1 + 0.0 * T, y2=CURVES.y2, w=CURVES.w, dy2=0.5, m0=0.1)),
+    "two_points": (lambda **k: data.two_points(**k), dict(dx2=1.0, dy2=0.5, in_dim=1, out_dim=1)),
+    "blobs": (lambda **k: data.blobs(**k), dict(n_centres=5, pixels=5)),
+    "fmt": (lambda **k: display.fmt(**k), dict(x=1.0, sig=3)),
+    "predicted_distances": (lambda **k: structure.predicted_distances(**k),
+                            dict(h2_0=np.full((2, 2), 0.1), y2_0=np.full((2, 2), 0.01), dx2=np.ones((2, 2)),
+                                 dy2=np.ones((2, 2)), eta_h=1e-2, eta_y=2e-2)),
+    "plateau_ratio": (lambda **k: regimes.plateau_ratio(**k), dict(t=T, loss=np.exp(-T / 50))),
+}
+
+# bad values by the kind of argument: (value, label, error type)
+NOT_A_NUMBER = [("0.1", "a string", TypeError), (True, "a bool", TypeError), (None, "None", TypeError),
+                (np.nan, "NaN", ValueError), (np.inf, "inf", ValueError)]
+POSITIVE = NOT_A_NUMBER + [(0.0, "zero", ValueError), (-1.0, "negative", ValueError)]
+NONNEGATIVE = NOT_A_NUMBER + [(-1e-3, "negative", ValueError)]
+CURVE = [("abc", "a string", TypeError), (np.ones((2, 11)), "2-D", ValueError),
+         (np.r_[np.nan, np.ones(10)], "NaN inside", ValueError), (np.ones(5), "wrong length", ValueError)]
+TIMES = [("abc", "a string", TypeError), (np.ones((2, 2)), "2-D", ValueError),
+         (np.r_[0.0, 2.0, 1.0], "decreasing", ValueError), (np.r_[np.nan, 1.0], "NaN inside", ValueError),
+         (np.r_[-1.0, 1.0], "negative", ValueError)]
+INTEGER = [(0, "zero", ValueError), (-3, "negative", ValueError), (2.5, "a float", (TypeError, ValueError)),
+           ("3", "a string", (TypeError, ValueError)), (True, "a bool", (TypeError, ValueError))]
+
+ARGS = {
+    "solve": dict(h2_0=POSITIVE, y2_0=NONNEGATIVE, w_0=NOT_A_NUMBER, eta_h=POSITIVE, eta_y=POSITIVE,
+                  dx2=POSITIVE, dy2=NONNEGATIVE, t=TIMES),
+    "solve_batch": dict(h2_0=POSITIVE, eta_h=POSITIVE, eta_y=POSITIVE, dx2=POSITIVE, dy2=NONNEGATIVE, t=TIMES),
+    "h_inf": dict(h2_0=POSITIVE, y2_0=NONNEGATIVE, eta_h=POSITIVE, eta_y=POSITIVE, dx2=POSITIVE, dy2=NONNEGATIVE),
+    "a_low": dict(eta_h=POSITIVE, eta_y=POSITIVE, dx2=POSITIVE, dy2=NONNEGATIVE),
+    "a_high": dict(h2_0=POSITIVE, eta_h=POSITIVE, eta_y=POSITIVE, dx2=POSITIVE),
+    "rich_limit": dict(eta_h=POSITIVE, dx2=POSITIVE, dy2=NONNEGATIVE),
+    "lazy_limit": dict(h2_0=POSITIVE, eta_y=POSITIVE),
+    "loss": dict(dy2=NONNEGATIVE, eta_ybar=POSITIVE, m0=NONNEGATIVE, y2=CURVE, t=TIMES),
+    "fit_rates": dict(h2=CURVE, y2=CURVE, w=CURVE, dx2=POSITIVE, dy2=NONNEGATIVE, t=TIMES,
+                      n_grid=INTEGER, n_starts=INTEGER),
+    "fit_mean_rate": dict(loss=CURVE, dy2=NONNEGATIVE, m0=NONNEGATIVE),
+    "two_points": dict(dx2=POSITIVE, dy2=NONNEGATIVE, in_dim=INTEGER, out_dim=INTEGER),
+    "blobs": dict(n_centres=INTEGER, pixels=INTEGER),
+    "fmt": dict(sig=INTEGER),
+    "predicted_distances": dict(eta_h=POSITIVE, eta_y=POSITIVE),
+    "plateau_ratio": dict(t=TIMES[:3]),
+}
+
+CASES = [pytest.param(call, arg, value, err, id=f"{call}-{arg}-{label}")
+         for call, args in ARGS.items() for arg, bad in args.items() for value, label, err in bad]
+
+
+@pytest.mark.parametrize("call,arg,value,err", CASES)
+def test_api_refuses_bad_input_naming_the_argument(call, arg, value, err):
+    fn, good = CALLS[call]
+    with pytest.raises(err) as info:
+        fn(**(good | {arg: value}))
+    assert arg in str(info.value), f"the message does not name {arg!r}: {info.value}"
+
+
+# -- settings: every field, bad values of its kind ---------------------------------------------------------
+SETTING_BAD = {
+    "arch": [("transformer", ValueError), (3, ValueError)],
+    "nonlinearity": [("gelu", ValueError), (None, ValueError)],
+    "optimizer": [("rmsprop", ValueError)],
+    "dataset": [("cifar", ValueError)],
+    "gain": [(0.0, ValueError), (-1.0, ValueError), (np.nan, ValueError), (np.inf, ValueError), ("1", ValueError),
+             (True, ValueError)],
+    "lr": [(0.0, ValueError), (-0.1, ValueError), (np.nan, ValueError), (True, ValueError), (None, ValueError)],
+    "dx2": [(0.0, ValueError), (np.inf, ValueError), ("1", ValueError)],
+    "dy2": [(-1.0, ValueError), (np.nan, ValueError), (np.inf, ValueError), (True, ValueError)],
+    "epochs": [(0, ValueError), (1.5, ValueError), (True, ValueError), ("10", ValueError)],
+    "width": [(0, ValueError), (-5, ValueError), (10.0, ValueError)],
+    "hidden_layers": [(0, ValueError), (None, ValueError)],
+    "layer": [(-1, ValueError), (20, ValueError), (1.0, ValueError)],
+    "batch_size": [(0, ValueError), (2.5, ValueError)],
+    "seeds": [((), ValueError), ((-1,), ValueError), ((1.5,), ValueError), ("0", ValueError)],
+    "stop_loss": [(0.0, ValueError), (-1.0, ValueError), (np.nan, ValueError), (True, ValueError)],
+}
+
+
+@pytest.mark.parametrize("field,value,err", [pytest.param(f, v, e, id=f"Setting-{f}-{v!r}")
+                                             for f, bad in SETTING_BAD.items() for v, e in bad])
+def test_setting_refuses_bad_fields(field, value, err):
+    with pytest.raises(err, match=f"{field} = "):
+        configs.Setting(name="bad", **{field: value})
+
+
+def test_setting_accepts_numpy_scalars_as_python_numbers():
+    s = configs.Setting(name="np", epochs=np.int64(10), lr=np.float32(0.5), seeds=[np.int64(3)])
+    assert type(s.epochs) is int and type(s.lr) is float and s.seeds == (3,)
+
+
+# -- entry points that take names, devices, jobs ------------------------------------------------------------
+SMALL = configs.Setting(name="small", width=10, hidden_layers=2, layer=1, epochs=5)
+X2, Y2 = data.two_points(1.0, 0.5)
+OTHER = [
+    ("get-name", lambda: configs.get("fig99"), KeyError, "fig99"),      # an unknown name is a LookupError
+    ("get-profile", lambda: configs.get("default", "bogus"), ValueError, "profile"),
+    ("get-empty-profile", lambda: configs.get("default", ""), ValueError, "profile"),
+    ("two_point-setting", lambda: experiments.two_point(3.5), TypeError, "setting"),
+    ("two_point-profile", lambda: experiments.two_point(SMALL, profile="bogus"), ValueError, "profile"),
+    ("train-setting", lambda: train.train("default", X2, Y2, 0), TypeError, "setting"),
+    ("train-X-shape", lambda: train.train(SMALL, X2[:1], Y2[:1], 0), ValueError, "X"),
+    ("train-X-nan", lambda: train.train(SMALL, X2 * np.nan, Y2, 0), ValueError, "X"),
+    ("train-Y-inf", lambda: train.train(SMALL, X2, Y2 * np.inf, 0), ValueError, "Y"),
+    ("train-record", lambda: train.train(SMALL, X2, Y2, 0, record="all"), ValueError, "record"),
+    ("train-engine", lambda: train.train(SMALL, X2, Y2, 0, engine="jax"), ValueError, "engine"),
+    ("train-track", lambda: train.train(SMALL, X2, Y2, 0, record="ends", track=(0, 5)), ValueError, "track"),
+    ("train_batch-seeds", lambda: train.train_batch(SMALL, [(X2, Y2)], [0, 1]), ValueError, "seed"),
+    ("train_batch-adam", lambda: train.train_batch(dataclasses.replace(SMALL, optimizer="adam"), [(X2, Y2)], [0]),
+     ValueError, "optimizer"),
+    ("device-name", lambda: train.device("tpu"), ValueError, "device"),
+    ("device-index", lambda: train.device("cuda:7"), ValueError, "cuda"),
+    ("n_jobs-zero", lambda: parallel.run(abs, [(1,)], n_jobs=0), ValueError, "n_jobs"),
+    ("n_jobs-bool", lambda: parallel.run(abs, [(1,)], n_jobs=True), ValueError, "n_jobs"),
+    ("n_jobs-float", lambda: parallel.run(abs, [(1,)], n_jobs=2.0), ValueError, "n_jobs"),
+    ("mean_rates-n_jobs", lambda: experiments.mean_rates(SMALL, n_jobs=-1), ValueError, "n_jobs"),
+    ("fit_rates-method", lambda: fit.fit_rates(T, CURVES.h2, CURVES.y2, CURVES.w, 1.0, 0.5, method="euler"),
+     ValueError, "method"),
+    ("solve-method", lambda: theory.solve(T, 0.1, 0.01, 0.0, 1e-2, 2e-2, 1.0, 0.5, method="euler"), ValueError,
+     "method"),
+    ("solve-w_0-range", lambda: theory.solve(T, 0.1, 0.01, 5.0, 1e-2, 2e-2, 1.0, 0.5), ValueError, "w_0"),
+    ("solve-eta_h-array", lambda: theory.solve(T, 0.1, 0.01, 0.0, np.array([1e-2, 2e-2]), 2e-2, 1.0, 0.5),
+     (TypeError, ValueError), "eta_h"),
+    ("solve-eta_h-huge", lambda: theory.solve(T, 0.1, 0.01, 0.0, 1e300, 2e-2, 1.0, 0.5),
+     (ValueError, theory.SolveError), "eta_h"),
+    ("rhs-z", lambda: theory.rhs(0.0, np.ones(2), 1e-2, 2e-2, 1.0, 0.5), ValueError, "z"),
+    ("fixed_expansion-n", lambda: rnn_expansion.fixed_expansion([1, 2], [0, 1], n=0, scale=0.1, t=T),
+     ValueError, "n"),
+    ("fixed_expansion-scale", lambda: rnn_expansion.fixed_expansion([1, 2], [0, 1], scale=-1.0, t=T),
+     ValueError, "scale"),
+    ("fixed_expansion-lr", lambda: rnn_expansion.fixed_expansion([1, 2], [0, 1], lr="fast", scale=0.1, t=T),
+     (TypeError, ValueError), "lr"),
+]
+
+
+@pytest.mark.parametrize("fn,err,name", [pytest.param(f, e, n, id=i) for i, f, e, n in OTHER])
+def test_entry_points_refuse_bad_input(fn, err, name):
+    with pytest.raises(err) as info:
+        fn()
+    assert name in str(info.value), f"the message does not name {name!r}: {info.value}"
+
+
+# -- the command line: usage and setup errors exit with status 2 before any kernel starts ------------------
+CLI = [
+    ("figure", ["reproduce", "fig99"]),
+    ("jobs-zero", ["reproduce", "fig2", "--jobs", "0"]),
+    ("jobs-text", ["reproduce", "fig2", "--jobs", "two"]),
+    ("timeout-negative", ["reproduce", "fig2", "--timeout", "-5"]),
+    ("profile", ["reproduce", "fig2", "--profile", "bogus"]),
+    ("backend", ["reproduce", "fig2", "--backend", "spark"]),
+    ("device", ["reproduce", "fig2", "--device", "tpu"]),
+    ("device-missing", ["reproduce", "fig2", "--device", "cuda:9"]),
+    ("no-command", []),
+    ("unknown-option", ["reproduce", "fig2", "--fast"]),
+    ("hours-without-yes", ["reproduce", "fig5", "--profile", "paper", "--jobs", "2"]),
+    ("days-without-yes", ["reproduce", "parity_phase", "--profile", "paper", "--jobs", "1"]),
+]
+
+
+def _status(argv) -> int:
+    """The exit status of ``python -m reptheory ARGV``: argparse exits, the checks before a kernel return."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("argv", [pytest.param(a, id=f"cli-{i}") for i, a in CLI])
+def test_cli_refuses_bad_options_with_status_2(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _status(argv) == cli.BAD_SETUP == 2
+    assert capsys.readouterr().err.strip(), "a refused command says why on stderr"
+    assert not list(tmp_path.iterdir()), "a refused command must not write anything"
+
+
+def test_cli_refuses_an_out_folder_that_is_a_file(tmp_path, capsys):
+    f = tmp_path / "taken"
+    f.write_text("")
+    assert _status(["reproduce", "fig2", "--out", str(f)]) == 2 and "--out" in capsys.readouterr().err
+
+
+def test_the_table_is_large():
+    n = len(CASES) + sum(len(v) for v in SETTING_BAD.values()) + len(OTHER) + len(CLI) + 1
+    assert n >= 200, n
+
+
+def test_cli_names_the_estimate_and_the_way_on(capsys):
+    assert _status(["reproduce", "fig5", "--profile", "paper", "--jobs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "estimated at 4.5 hours on 2 workers" in err and "--yes" in err
