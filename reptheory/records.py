@@ -1,0 +1,124 @@
+"""Committed compact results of long runs: Fig. 5 per architecture at the paper's protocol.
+
+``benchmarks/fig5_rows.py`` writes one JSON record per architecture (row of Fig. 5) under
+``results/fig5/<profile>-<device>/<row>.json``: the mean rates and every fit's rates, every grid point with
+its Eq. 10 prediction, the statistics the Fig. 5 page asserts, the settings, and the provenance (device, code
+version, wall seconds). The book loads these records instead of recomputing hours of training in CI; a test
+re-runs one committed grid point on the CPU and finds its numbers.
+
+>>> recs = fig5_records()
+>>> sorted(recs["paper-cuda"])[:2]
+['shallow', 'tanh']
+>>> recs["paper-cuda"]["tanh"].stats["fits used"]
+50
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+__all__ = ["RESULTS", "Fig5Record", "fig5_records", "fig5_table", "fig5_scatter"]
+
+#: the results folder of a source checkout
+RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
+
+_KEYS = ("row", "profile", "rates", "stats", "scaling", "points", "settings", "provenance")
+_POINT_KEYS = ("dx", "dy", "seed", "h2_0", "y2_0", "h2_final", "loss_final", "epochs", "diverged", "predicted")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig5Record:
+    """One architecture's Fig. 5 at one profile on one device (a committed JSON record)."""
+
+    row: str
+    profile: str
+    device: str
+    rates: dict             # eta_h, eta_y (means), used [(seed, eta_h, eta_y)], discarded [(seed, why)]
+    stats: dict             # FinalDistanceResult.stats() of the run
+    scaling: dict           # FinalDistanceResult.scaling()
+    points: tuple           # grid points as dicts (dx, dy, seed, h2_0, y2_0, h2_final, ..., predicted)
+    settings: dict          # the fit and grid settings as run
+    provenance: dict        # device, device_name, torch, code_version, wall_s, cpu_s, finished
+    path: pathlib.Path
+
+    def arrays(self, converged_only: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(dy, measured h2_final, predicted)`` of the ``dy > 0`` grid points (converged ones by default,
+        the points the statistics use: not diverged and final loss at most ``configs.FIG5_MAX_LOSS``)."""
+        from .configs import FIG5_MAX_LOSS
+        pts = [p for p in self.points if p["dy"] > 0 and (not converged_only or (
+            not p["diverged"] and p["loss_final"] is not None and p["loss_final"] <= FIG5_MAX_LOSS))]
+        return (np.array([p["dy"] for p in pts]), np.array([p["h2_final"] for p in pts]),
+                np.array([p["predicted"] for p in pts], dtype=float))
+
+
+def _load(path: pathlib.Path) -> Fig5Record:
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON record ({exc})") from None
+    missing = [k for k in _KEYS if k not in d]
+    if missing:
+        raise ValueError(f"{path}: the record lacks {missing}")
+    for i, p in enumerate(d["points"]):
+        lack = [k for k in _POINT_KEYS if k not in p]
+        if lack:
+            raise ValueError(f"{path}: grid point {i} lacks {lack}")
+    if len(d["points"]) != 25:
+        raise ValueError(f"{path}: a Fig. 5 grid has 25 points, the record has {len(d['points'])}")
+    return Fig5Record(d["row"], d["profile"], d["provenance"]["device"], d["rates"], d["stats"], d["scaling"],
+                      tuple(d["points"]), d["settings"], d["provenance"], path)
+
+
+def fig5_records(root: pathlib.Path | str | None = None) -> dict[str, dict[str, Fig5Record]]:
+    """Every record under ``root`` (default ``results/fig5``): ``{"<profile>-<device>": {row: record}}``,
+    folders and rows sorted. A malformed record is an error naming its file."""
+    root = pathlib.Path(root) if root is not None else RESULTS / "fig5"
+    if not root.is_dir():
+        raise FileNotFoundError(f"no Fig. 5 records at {root}")
+    out = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and "-" in p.name):
+        recs = {p.stem: _load(p) for p in sorted(folder.glob("*.json"))}
+        if recs:
+            out[folder.name] = recs
+    return out
+
+
+def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
+    """One row per record for :func:`reptheory.display.table`: the statistics Fig. 5 asserts, the rates,
+    the scaling exponents and the cost."""
+    rows = []
+    for row, r in records.items():
+        s = r.stats
+        rows.append({"architecture": row, "fits used": f"{s['fits used']}/{s['fits used'] + s['fits discarded']}",
+                     "eta_h": r.rates["eta_h"], "eta_y": r.rates["eta_y"], "pearson r": s["pearson r"],
+                     "r 95% low": s["r 95% low"], "median |rel err|": s["median |rel err|"],
+                     "unconverged": s["unconverged"], "a (dx)": r.scaling["a (dx)"], "b (dy)": r.scaling["b (dy)"],
+                     "wall (s)": r.provenance["wall_s"], "device": r.provenance["device_name"]})
+    return rows
+
+
+def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float = 2.6):
+    """Measured final ``||Δh||²`` against Eq. 10's prediction, one log-log panel per record (colour: ``||Δy||``),
+    with the line of equality. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    n = len(records)
+    if n == 0:
+        raise ValueError("records is empty: nothing to draw")
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(size * min(n, ncols), size * nrows), squeeze=False)
+    for ax, (row, r) in zip(axes.ravel(), records.items()):
+        dy, meas, pred = r.arrays()
+        sc = ax.scatter(pred, meas, c=dy, cmap="viridis", vmin=0, vmax=1, s=22)
+        lo = min(meas.min(), pred.min()) / 1.5
+        hi = max(meas.max(), pred.max()) * 1.5
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"{row} (r = {r.stats['pearson r']:.2f})",
+               xlabel=r"Eq. 10 prediction", ylabel=r"measured final $\|\Delta h\|^2$")
+    for ax in axes.ravel()[n:]:
+        ax.remove()
+    fig.colorbar(sc, ax=axes.ravel().tolist(), label=r"$\|\Delta y\|$", shrink=0.8)
+    return fig
