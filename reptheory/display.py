@@ -35,6 +35,37 @@ def table(rows: list[dict], sig: int = 4) -> str:
     return "\n".join(lines)
 
 
+class Markdown:
+    r"""Markdown for a notebook that also renders as HTML, tables included.
+
+    A notebook's ``text/markdown`` output is rendered by the book without table support, so a Markdown table
+    shows as running ``| a | b |`` text. This object offers the same text as ``text/markdown`` (Jupyter) and,
+    rendered by markdown-it (CommonMark with tables), as ``text/html``, which the book prefers. Wide tables
+    scroll sideways inside their own box instead of running off the page.
+
+    >>> html = Markdown("| a | b |\n|---|---|\n| **1** | 2 |")._repr_html_()
+    >>> "<table>" in html and "<strong>1</strong>" in html
+    True
+    """
+
+    def __init__(self, text: str):
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark").enable("table").render(self.text)
+        return f'<div class="rt-output" style="overflow-x: auto">{body}</div>'
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def show_step(step, lhs=None, math: bool = True) -> None:
     """Display a :class:`reptheory.symbolic.Step` in a notebook: the derived form as math (one line per
     component, ``lhs`` naming them; skipped with ``math=False``, for steps whose expanded matrix
