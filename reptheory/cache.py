@@ -91,11 +91,47 @@ def _writable(folder: pathlib.Path) -> None:
                          "nothing was computed. Point $REPTHEORY_CACHE (or --cache) at a writable folder") from None
 
 
-def _save(path: pathlib.Path, result: dict) -> None:
+_META = "__entry__"
+
+
+def _digest(result: dict) -> str:
+    h = hashlib.sha256()
+    for k in sorted(result):
+        a = np.ascontiguousarray(result[k])
+        h.update(f"{k}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _meta(kind: str, description: dict, result: dict) -> np.ndarray:
+    """What an entry must match when it is loaded: its kind and description, and each array's key, dtype and
+    shape, with a SHA-256 over their bytes."""
+    return np.asarray(json.dumps({"kind": kind, "description": description, "digest": _digest(result),
+                                  "arrays": {k: [v.dtype.str, list(v.shape)] for k, v in sorted(result.items())}},
+                                 sort_keys=True, default=str))
+
+
+def _invalid(entry: dict, kind: str, description: dict) -> str:
+    """Why a loaded entry cannot be used ("" if it can)."""
+    if _META not in entry:
+        return "it has no record of what it holds (written by an older version)"
+    meta = json.loads(str(entry.pop(_META)))
+    want = json.loads(json.dumps({"kind": kind, "description": description}, sort_keys=True, default=str))
+    if {"kind": meta.get("kind"), "description": meta.get("description")} != want:
+        return "it was computed for another description"
+    arrays = {k: [v.dtype.str, list(v.shape)] for k, v in sorted(entry.items())}
+    if arrays != meta.get("arrays"):
+        return f"its arrays {arrays} differ from those it recorded {meta.get('arrays')}"
+    if _digest(entry) != meta.get("digest"):
+        return "its arrays do not match their recorded checksum"
+    return ""
+
+
+def _save(path: pathlib.Path, result: dict, meta: np.ndarray | None = None) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **result)
+            np.savez(f, **result, **({} if meta is None else {_META: meta}))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -106,27 +142,37 @@ def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
     """Return the arrays ``compute()`` produced for ``description``, from disk when present.
 
     ``compute`` returns a dict of numpy arrays or scalars; the same dict (as arrays) comes back. Raises
-    :class:`CacheError` before calling ``compute`` if the entry's folder cannot be written to. Example (the
+    :class:`CacheError` before calling ``compute`` if the entry's folder cannot be written to. An entry is
+    checked when it is loaded: it must hold the kind and description it is asked for, the keys, dtypes and
+    shapes it recorded, and arrays whose SHA-256 matches the one written with them; an entry that fails
+    (or cannot be read) is recomputed with a one-line warning naming it and the reason. Example (the
     second call loads what the first computed): ``cached("demo", {"x": 1}, lambda: {"y": 2.0})["y"]``.
     """
     path = _path(kind, description)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as f:
-                return {k: f[k] for k in f.files}
-        except Exception as exc:          # truncated or corrupt entry: recompute below
-            warnings.warn(f"result cache: the entry {path} could not be read ({type(exc).__name__}); "
-                          "recomputing it", RuntimeWarning, stacklevel=2)
-            path.unlink(missing_ok=True)
+                entry = {k: f[k] for k in f.files}
+            why = _invalid(entry, kind, description)
+        except Exception as exc:          # truncated or corrupt file
+            why = f"it could not be read ({type(exc).__name__})"
+        if not why:
+            return entry
+        warnings.warn(f"result cache: the entry {path} is not valid: {why}; recomputing it", RuntimeWarning,
+                      stacklevel=2)
+        path.unlink(missing_ok=True)
     _writable(path.parent)
     result = {k: np.asarray(v) for k, v in compute().items()}
+    if _META in result:
+        raise ValueError(f"a cached result may not use the key {_META!r}")
+    meta = _meta(kind, description, result)
     try:
-        _save(path, result)
+        _save(path, result, meta)
     except OSError as exc:
         rescue = pathlib.Path(tempfile.gettempdir()) / "reptheory-unsaved" / kind / path.name
         try:
             rescue.parent.mkdir(parents=True, exist_ok=True)
-            _save(rescue, result)
+            _save(rescue, result, meta)
             where = f"it was saved to {rescue} instead"
         except OSError:
             where = "it could not be saved anywhere, but is returned"

@@ -267,8 +267,9 @@ def fig5_rows(profile: str | None = None) -> tuple:
 
 
 def profile_name(profile: str | None = None) -> str:
-    """The profile in use: the argument, else ``$REPTHEORY_PROFILE``, else ``"default"``."""
-    name = profile or os.environ.get("REPTHEORY_PROFILE", "default")
+    """The profile in use: the argument, else ``$REPTHEORY_PROFILE``, else ``"default"``. An empty or unknown
+    name is an error (never silently the default)."""
+    name = os.environ.get("REPTHEORY_PROFILE", "default") if profile is None else profile
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {name!r}")
     return name

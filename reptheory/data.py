@@ -25,7 +25,7 @@ def two_points(dx2: float = 1.0, dy2: float = 0.5, in_dim: int = 1, out_dim: int
     ``||Δy||² = 0.5``."""
     dx2, dy2 = float(_v.positive("dx2", dx2)), float(_v.nonnegative("dy2", dy2))
     for name, n in (("in_dim", in_dim), ("out_dim", out_dim)):
-        if not isinstance(n, int) or n < 1:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
     X = np.array([[-1.0], [-1.0 + np.sqrt(dx2)]]) * np.ones((1, in_dim)) / np.sqrt(in_dim)
     Y = np.array([[0.6], [0.6 + np.sqrt(dy2)]]) * np.ones((1, out_dim)) / np.sqrt(out_dim)

@@ -12,6 +12,7 @@ interrupted sweep resumes where it stopped.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,9 @@ def _desc(setting: _configs.Setting) -> dict:
 
 def _setting(setting, profile) -> _configs.Setting:
     if isinstance(setting, _configs.Setting):
+        if profile is not None:             # a Setting carries its values: a profile would be ignored
+            raise ValueError(f"profile={profile!r} applies to setting names, not to a Setting object "
+                             f"({setting.name!r}); pass the name, or leave profile unset")
         return setting
     if not isinstance(setting, str):
         raise TypeError(f"setting must be a name or a reptheory.configs.Setting, got {setting!r}")
@@ -127,7 +131,9 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     if run.diverged:
         return TwoPointResult(s, seed, run, m, None, None, None, "diverged")
     t = m.traj.t
-    desc = {"setting": _desc(s), "seed": seed, "layer": m.layer}
+    # the fit entry names the measured curves it was fitted to (their digest): it is never reused for others
+    curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
+    desc = {"setting": _desc(s), "seed": seed, "layer": m.layer, "curves": curves}
 
     def compute():
         f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, raise_on_failure=False,
@@ -136,7 +142,8 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
             return {"ok": False, "message": f.message}
         mf = _fit.fit_mean_rate(t, m.loss, f.theory.y2, f.theory.w, m.dy2, m.m0, raise_on_failure=False)
         return {"ok": True, "message": f.message, "eta_h": f.eta_h, "eta_y": f.eta_y, "at_boundary": ",".join(f.at_boundary),
-                "eta_ybar": mf.eta_ybar if mf.success else np.nan}
+                "eta_ybar": mf.eta_ybar if mf.success else np.nan, "flags": "\n".join(f.flags),
+                "unexplained": f.unexplained, "sensitivity": f.sensitivity}
 
     a = _cache.cached("two_point_fit", desc, compute)
     if not bool(a["ok"]):
@@ -146,7 +153,9 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
     dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
     edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
-    f = _fit.RateFit(True, eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge)
+    flags = tuple(x for x in str(a["flags"]).split("\n") if x)
+    f = _fit.RateFit(True, eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge,
+                     unexplained=float(a["unexplained"]), sensitivity=float(a["sensitivity"]), flags=flags)
     mean_fit = None
     if np.isfinite(a["eta_ybar"]):
         curve = _th.loss(t, tr.y2, tr.w, m.dy2, float(a["eta_ybar"]), m.m0)
@@ -178,7 +187,8 @@ def summary(result: TwoPointResult) -> dict:
                 "eta_h": result.fit.eta_h, "eta_y": result.fit.eta_y,
                 "final h2": float(result.measured.traj.h2[-1]), "h_inf (Eq. 10)": result.h_inf,
                 "note": "eta_h at the search boundary (frozen encoder)" if "eta_h" in result.fit.at_boundary
-                else ("rate at the search boundary" if result.fit.at_boundary else "")})
+                else ("rate at the search boundary" if result.fit.at_boundary
+                      else ("not identifiable: " + "; ".join(result.fit.flags) if result.fit.flags else ""))})
     return row
 
 
@@ -223,6 +233,8 @@ def _estimate(s: _configs.Setting) -> RateEstimate:
             discarded.append((seed, f"fit failed: {r.fit_message}"))
         elif r.fit.at_boundary:
             discarded.append((seed, f"{', '.join(r.fit.at_boundary)} at the search boundary"))
+        elif r.fit.flags:
+            discarded.append((seed, f"not identifiable: {'; '.join(r.fit.flags)}"))
         else:
             used.append((seed, r.fit.eta_h, r.fit.eta_y))
     if not used:            # no rates: predictions are NaN and the figure reports why

@@ -95,3 +95,25 @@ def test_training_data_with_nan_or_inf_is_an_input_error():
         train.train_batch(s, [data.two_points(1.0, 0.5), (X, Y)], [0, 1])
     with pytest.raises(TypeError, match="X must be an array of real numbers"):
         train.train(s, "abc", Y, 0)
+
+
+def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
+    """A fit that ``fit_rates`` flags as not identifiable is discarded from the mean rates with its reason,
+    and the summary row says why."""
+    from reptheory import data, fit, measure, train
+
+    s = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=20, seeds=(0, 1))
+    run = train.train(s, *data.two_points(1.0, 0.5), 0)
+    m = measure.two_point_variables(run)
+    run = dataclasses.replace(run, loss=np.full_like(run.loss, 1e-3))   # a run that trained (final loss low)
+    good = fit.RateFit(True, 1e-3, 2e-3, 0.0, {"h2": 0.01, "y2": 0.01, "w": 0.01}, m.traj, "converged")
+    bad = dataclasses.replace(good, flags=("the fit leaves 0.9 of the curves' variation unexplained (> 0.5)",),
+                              message="not identifiable: ...")
+    results = {0: experiments.TwoPointResult(s, 0, run, m, good, None, 0.1, "converged"),
+               1: experiments.TwoPointResult(s, 1, run, m, bad, None, 0.1, bad.message)}
+    monkeypatch.setattr(experiments, "two_point", lambda setting, seed: results[seed])
+    est = experiments._estimate(s)
+    assert [u[0] for u in est.used] == [0] and est.eta_h == 1e-3
+    assert est.discarded == ((1, "not identifiable: the fit leaves 0.9 of the curves' variation unexplained (> 0.5)"),)
+    assert experiments.summary(results[1])["note"].startswith("not identifiable: the fit leaves 0.9")
+    assert experiments.summary(results[0])["note"] == ""

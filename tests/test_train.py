@@ -139,7 +139,7 @@ def test_cache_recomputes_a_corrupt_entry(tmp_path, monkeypatch):
     assert len(calls) == 1 and np.array_equal(a["x"], b["x"]) and bool(b["flag"])
     (entry,) = (tmp_path / "t").glob("*.npz")
     entry.write_bytes(b"not a zip file")
-    with pytest.warns(RuntimeWarning, match=f"{entry.name} could not be read"):
+    with pytest.warns(RuntimeWarning, match=f"{entry.name} is not valid: it could not be read"):
         c = cache.cached("t", {"k": 1}, compute)
     assert len(calls) == 2 and np.array_equal(c["x"], a["x"])
     assert not list((tmp_path / "t").glob("*.tmp"))
@@ -266,10 +266,10 @@ def test_cache_keeps_a_result_whose_write_fails(tmp_path, monkeypatch):
     real = cache._save
     calls = []
 
-    def failing(path, result):
+    def failing(path, result, meta=None):
         if path.parent.parent == tmp_path / "c":
             raise OSError(28, "No space left on device")
-        real(path, result)
+        real(path, result, meta)
 
     monkeypatch.setattr(cache, "_save", failing)
     with pytest.warns(RuntimeWarning, match="saved to .*reptheory-unsaved"):
@@ -292,3 +292,32 @@ def test_train_batch_polls_the_device_without_changing_a_result(monkeypatch):
         assert a.loss.size == b.loss.size and a.diverged == b.diverged
         np.testing.assert_array_equal(a.loss, b.loss)
         np.testing.assert_array_equal(a.dist2, b.dist2)
+
+
+@pytest.mark.parametrize("change,why", [
+    ({"x": np.arange(4.0)}, "differ from those it recorded"),          # a shape that is not the recorded one
+    ({"x": np.array([0.0, 1.0, 5.0])}, "do not match their recorded checksum"),   # a changed value
+    ({"n": None}, "differ from those it recorded"),                    # a missing key
+    ({"__entry__": None}, "no record of what it holds"),               # an entry of an older version
+    ({"__entry__": cache._meta("t", {"k": 2}, {"x": np.arange(3.0), "n": np.asarray(2)})},
+     "computed for another description"),                              # an entry copied from elsewhere
+])
+def test_cache_validates_an_entry_when_it_loads_it(tmp_path, monkeypatch, change, why):
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.arange(3.0), "n": 2}
+
+    first = cache.cached("t", {"k": 1}, compute)
+    (entry,) = (tmp_path / "t").glob("*.npz")
+    with np.load(entry) as f:
+        d = {k: f[k] for k in f.files}
+    d.update(change)
+    with open(entry, "wb") as f:
+        np.savez(f, **{k: v for k, v in d.items() if v is not None})
+    with pytest.warns(RuntimeWarning, match=f"{entry.name} is not valid: .*{why}.*; recomputing it"):
+        again = cache.cached("t", {"k": 1}, compute)
+    assert len(calls) == 2 and np.array_equal(again["x"], first["x"]) and int(again["n"]) == 2
+    assert cache.cached("t", {"k": 1}, compute)["x"].shape == (3,) and len(calls) == 2   # valid once more
