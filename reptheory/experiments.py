@@ -149,7 +149,10 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     if not bool(a["ok"]):
         return TwoPointResult(s, seed, run, m, None, None, None, str(a["message"]))
     eh, ey = float(a["eta_h"]), float(a["eta_y"])
-    tr = _th.solve(t, m.traj.h2[0], m.traj.y2[0], m.traj.w[0], eh, ey, m.dx2, m.dy2)
+    try:                            # the curves the fit reported, integrated as fit_rates integrates them
+        tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
+    except _th.SolveError as exc:
+        return TwoPointResult(s, seed, run, m, None, None, None, f"the fitted rates do not integrate: {exc}")
     cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
     dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
     edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
@@ -172,6 +175,11 @@ def run_many(names, profile: str | None = None, n_jobs: int | None = None, progr
     return {s.name: two_point(s) for s in settings}
 
 
+def _flag_label(flag: str) -> str:
+    """A flag of :func:`fit.fit_rates` without its numbers (a table's note must not hinge on rounding)."""
+    return "most of the variation unexplained" if "unexplained" in flag else "rates ill-determined"
+
+
 def summary(result: TwoPointResult) -> dict:
     """One row of a figure's results table: deviations, rates, final distance against Eq. 10."""
     row = {"setting": result.setting.name, "diverged": result.diverged}
@@ -188,7 +196,8 @@ def summary(result: TwoPointResult) -> dict:
                 "final h2": float(result.measured.traj.h2[-1]), "h_inf (Eq. 10)": result.h_inf,
                 "note": "eta_h at the search boundary (frozen encoder)" if "eta_h" in result.fit.at_boundary
                 else ("rate at the search boundary" if result.fit.at_boundary
-                      else ("not identifiable: " + "; ".join(result.fit.flags) if result.fit.flags else ""))})
+                      else ("not identifiable: " + ", ".join(_flag_label(f) for f in result.fit.flags)
+                            if result.fit.flags else ""))})
     return row
 
 
