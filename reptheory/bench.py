@@ -118,6 +118,22 @@ def reptheory_trials(steps: int, trials: int, n_jobs: int) -> float:
     return trials * steps / (time.perf_counter() - t0)
 
 
+def engine_rates(steps: int, names=("skip", "dropout", "adam")) -> dict[str, tuple[float, float]]:
+    """Trial-steps per second of the fused kernel and of the PyTorch engine on the Table 1 rows ``names`` (the
+    skip-connection net, the dropout net, the default net with Adam; width 500, one trial each):
+    ``{name: (numba, torch)}``."""
+    X, Y = data.two_points()
+    out = {}
+    for name in names:
+        s = dataclasses.replace(configs.get(name, "paper"), epochs=steps)
+        rates = []
+        for engine in ("numba", "torch"):
+            train.train(dataclasses.replace(s, epochs=2), X, Y, 0, engine=engine)
+            rates.append(steps / train.train(s, X, Y, 0, engine=engine).seconds)
+        out[name] = tuple(rates)
+    return out
+
+
 def fit_times() -> tuple[float, float]:
     """Seconds for one Eq. 49 fit of a 6000-epoch rich-regime trajectory (Eq. 7 at the default net's rates,
     with 1 % multiplicative noise, seed 0): ``(rk4 search, radau search)``, each after one untimed fit."""
@@ -151,5 +167,7 @@ def main(steps: int = 300) -> None:
     print(f"(c) reptheory, 16 trials, 2 processes {c16:8.1f} trial-steps/s   {c16 / a:5.2f}x (a)   {c16 / b:5.2f}x (b)")
     ok = c1 >= 2 * a and c1 >= 4 * b
     print("targets (c) >= 2x (a) and >= 4x (b) per trial-step, 1 trial:", "met" if ok else "NOT met")
+    for name, (nb, tr) in engine_rates(steps).items():
+        print(f"{name:8s} net: fused kernel {nb:7.1f} trial-steps/s, PyTorch {tr:7.1f}, {nb / tr:5.2f}x")
     fast, ref = fit_times()
     print(f"Eq. 49 fit of 6000 epochs: RK4 search {fast:6.2f} s, Radau search {ref:6.2f} s, {ref / fast:5.1f}x faster")

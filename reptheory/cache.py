@@ -46,16 +46,20 @@ RESULT_MODULES = ("configs", "data", "experiments", "fit", "measure", "models", 
 TRAINING_KINDS = ("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run", "parity_run",
                   "parity_run_batched")
 _NOT_TRAINING = ("fit", "theory")
+#: the sequel's training kinds are decided by the parity modules alone (the RNN, its data and training loops
+#: live there): an edit to the feed-forward networks' modules keeps them
+PARITY_KINDS = {"parity_run": ("parity",), "parity_run_batched": ("parity", "parity_batch")}
 
 
 @lru_cache(maxsize=None)
 def code_version(kind: str | None = None) -> str:
     """Hash of the modules in :data:`RESULT_MODULES` that decide entries of ``kind``: all of them, except
-    ``fit`` and ``theory`` for the :data:`TRAINING_KINDS`. An edit to any of those modules invalidates the
-    kind's entries."""
+    ``fit`` and ``theory`` for the :data:`TRAINING_KINDS`, and only the parity modules for the sequel's runs
+    (:data:`PARITY_KINDS`). An edit to any of those modules invalidates the kind's entries."""
     skip = _NOT_TRAINING if kind in TRAINING_KINDS else ()
+    modules = PARITY_KINDS.get(kind, [m for m in RESULT_MODULES if m not in skip])
     h = hashlib.sha256()
-    for p in sorted(pathlib.Path(__file__).parent / f"{m}.py" for m in RESULT_MODULES if m not in skip):
+    for p in sorted(pathlib.Path(__file__).parent / f"{m}.py" for m in modules):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]

@@ -9,8 +9,11 @@ into the theory's variables.
 
 Two engines give the same numbers (tested against each other):
 
-* ``"numba"``: the dense MLP with SGD, as one fused kernel per epoch loop (forward pass, then one backward
-  pass that reads and writes each weight matrix once, no autograd); used whenever it applies.
+* ``"numba"``: the dense nets (the MLP, its skip-connection and dropout variants) trained full batch with SGD
+  or Adam, as one fused kernel per epoch loop (forward pass, then one backward pass that reads and writes each
+  weight matrix once, no autograd); used whenever it applies on the CPU. Dropout masks come from numba's
+  Mersenne Twister seeded with the run's seed (PyTorch's own masks differ, so the two engines agree on a
+  dropout net in distribution, and exactly when the kernel's masks are replayed: tested).
 * ``"torch"``: any architecture and optimiser of :mod:`reptheory.models`, with autograd.
 
 A run whose loss becomes non-finite or grows above ``1e6 ×`` its initial value is stopped and marked
@@ -97,10 +100,12 @@ def device(name: str | None = None) -> str:
 
 
 def engine_for(setting: Setting) -> str:
-    """``"numba"`` for the dense MLP trained with full-batch SGD on the CPU, else ``"torch"``."""
+    """``"numba"`` for the dense nets (MLP, skip connections, dropout) trained full batch with SGD or Adam on the
+    CPU, else ``"torch"``."""
     full = setting.batch_size is None
     on_cpu = device() == "cpu"
-    return "numba" if setting.arch == "mlp" and setting.optimizer == "sgd" and full and on_cpu else "torch"
+    return "numba" if setting.arch in _NUMBA_ARCHS and full and on_cpu else "torch"
+
 
 
 def _finite_data(name: str, a) -> np.ndarray:
@@ -141,14 +146,14 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     if engine not in ("numba", "torch"):
         raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
     if engine == "numba" and engine_for(setting) != "numba":
-        raise ValueError("the numba engine covers arch 'mlp' with full-batch optimizer 'sgd', not "
+        raise ValueError(f"the numba engine covers archs {', '.join(_NUMBA_ARCHS)} trained full batch on the CPU, not "
                          f"{setting.arch}/{setting.optimizer}/batch_size={setting.batch_size}")
     torch.set_num_threads(1)
     model = _models.build(setting, X.shape[1], Y.shape[1], seed)
     t0 = time.perf_counter()
     hidden = None
     if engine == "numba":
-        loss, outs, d2, div = _train_numba(model, setting, X, Y)
+        loss, outs, d2, div = _train_numba(model, setting, X, Y, seed)
     else:
         loss, outs, d2, div, hidden = _train_torch(model, setting, X, Y, seed, record, track)
     return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0, hidden)
@@ -298,7 +303,9 @@ def _dact(z, kind):
 
 
 @njit(cache=True, fastmath=_FM)
-def _forward(X, W0, b0, Wh, bh, WL, bL, kind, Z, A, out):
+def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out):
+    """Forward pass; ``X`` and the layer inputs are read as given (the dropout masks are already applied to
+    ``X`` and, through :func:`_masked`, to the hidden layers' inputs by the caller's choice of ``AD``)."""
     B, n_in = X.shape
     P = W0.shape[0]
     L = Z.shape[0]
@@ -319,11 +326,49 @@ def _forward(X, W0, b0, Wh, bh, WL, bL, kind, Z, A, out):
                 s += bh[l - 1, i]
                 Z[l, b, i] = s
                 A[l, b, i] = _act(s, kind)
+        if skip and l >= 2:                       # ResNet: the activation two layers back is added
+            for b in range(B):
+                for i in range(P):
+                    A[l, b, i] += A[l - 2, b, i]
     for b in range(B):
         for k in range(WL.shape[0]):
             s = bL[k]
             for j in range(P):
                 s += WL[k, j] * A[L - 1, b, j]
+            out[b, k] = s
+
+
+@njit(cache=True, fastmath=_FM)
+def _forward_dropout(X, W0, b0, Wh, bh, WL, bL, kind, MX, MA, Z, A, AD, out):
+    """Forward pass with dropout before every linear layer: the input of layer ``l`` is ``A[l-1] * MA[l-1]``
+    (``X * MX`` for the first), kept in ``AD`` for the backward pass; ``A`` holds the activations."""
+    B, n_in = X.shape
+    P = W0.shape[0]
+    L = Z.shape[0]
+    for b in range(B):
+        for i in range(P):
+            s = b0[i]
+            for j in range(n_in):
+                s += W0[i, j] * (X[b, j] * MX[b, j])
+            Z[0, b, i] = s
+            A[0, b, i] = _act(s, kind)
+            AD[0, b, i] = A[0, b, i] * MA[0, b, i]
+    for l in range(1, L):
+        W = Wh[l - 1]
+        for i in range(P):
+            for b in range(B):
+                s = np.float32(0.0)
+                for j in range(P):
+                    s += W[i, j] * AD[l - 1, b, j]
+                s += bh[l - 1, i]
+                Z[l, b, i] = s
+                A[l, b, i] = _act(s, kind)
+                AD[l, b, i] = A[l, b, i] * MA[l, b, i]
+    for b in range(B):
+        for k in range(WL.shape[0]):
+            s = bL[k]
+            for j in range(P):
+                s += WL[k, j] * AD[L - 1, b, j]
             out[b, k] = s
 
 
@@ -350,37 +395,82 @@ def _record(e, A, out, Y, loss_rec, out_rec, d2_rec):
 
 
 @njit(cache=True, inline="always", fastmath=_FM)
-def _row_backward_update(w_row, d_col, A_prev, dprev, lr32):
-    """One weight row: accumulate its back-propagated error with the old weights, then apply the SGD
-    update ``w -= lr Σ_b d_b a_b`` (the row stays in L1 between the two contiguous passes)."""
+def _row_backward_update(w_row, d_col, A_prev, dprev, lr32, opt, m_row, v_row, c1, c2, grow):
+    """One weight row: accumulate its back-propagated error with the old weights, then update the row with
+    the gradient ``Σ_b d_b a_b``: SGD ``w -= lr g`` (``opt`` 0), or Adam (``opt`` 1) with the moments
+    ``m_row``, ``v_row`` and the step's bias corrections ``c1 = lr / (1 − β1^t)``, ``c2 = 1/√(1 − β2^t)``
+    (PyTorch's Adam: β = (0.9, 0.999), ε = 1e-8). The row stays in L1 between the two contiguous passes."""
     B, P = A_prev.shape
     for b in range(B):
         db = d_col[b]
         for j in range(P):
             dprev[b, j] += db * w_row[j]
+    if opt == 0:
+        for b in range(B):
+            c = lr32 * d_col[b]
+            for j in range(P):
+                w_row[j] -= c * A_prev[b, j]
+        return
+    for j in range(P):
+        grow[j] = np.float32(0.0)
     for b in range(B):
-        c = lr32 * d_col[b]
+        db = d_col[b]
         for j in range(P):
-            w_row[j] -= c * A_prev[b, j]
+            grow[j] += db * A_prev[b, j]
+    for j in range(P):
+        _adam(w_row, m_row, v_row, j, grow[j], c1, c2)
+
+
+@njit(cache=True, inline="always", fastmath=_FM)
+def _adam(p, m, v, j, g, c1, c2):
+    """One Adam update of ``p[j]`` with gradient ``g`` (PyTorch's formula, in float32)."""
+    m[j] = np.float32(0.9) * m[j] + np.float32(0.1) * g
+    v[j] = np.float32(0.999) * v[j] + np.float32(0.001) * g * g
+    p[j] -= c1 * m[j] / (np.sqrt(v[j]) * c2 + np.float32(1e-8))
 
 
 @njit(cache=True, fastmath=_FM)
-def _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, lr, epochs, div_factor, stop_loss, loss_rec, out_rec, d2_rec):
-    """Returns ``(status, e)``: status 0 finished, 1 diverged at record ``e`` (records [0, e) valid), 2 loss
-    below ``stop_loss`` at record ``e`` (records [0, e] valid)."""
+def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, lr, epochs, div_factor, stop_loss,
+                  loss_rec, out_rec, d2_rec):
+    """Full-batch training of the dense nets (MLP, ResNet skips, dropout) with SGD or Adam.
+
+    Returns ``(status, e)``: status 0 finished, 1 diverged at record ``e`` (records [0, e) valid), 2 loss
+    below ``stop_loss`` at record ``e`` (records [0, e] valid). With dropout (``p_drop > 0``) each epoch records
+    without it (as PyTorch's eval mode) and steps with fresh masks drawn from numba's generator seeded with
+    ``seed``: per epoch the input's mask (points × inputs), then each hidden layer's (points × units), in
+    row-major order, each entry kept with probability ``1 − p_drop`` and scaled by ``1/(1 − p_drop)``."""
     B, n_in = X.shape
     P = W0.shape[0]
     L = Wh.shape[0] + 1
     K = WL.shape[0]
+    drop = p_drop > 0.0
     Z = np.zeros((L, B, P), dtype=np.float32)
     A = np.zeros((L, B, P), dtype=np.float32)
+    AD = np.zeros((L, B, P), dtype=np.float32)
+    MX = np.ones((B, n_in), dtype=np.float32)
+    MA = np.ones((L, B, P), dtype=np.float32)
+    XD = np.zeros((B, n_in), dtype=np.float32)
+    G = np.zeros((L, B, P), dtype=np.float32)
     out = np.zeros((B, K), dtype=np.float32)
     g = np.zeros((B, K), dtype=np.float32)
     d = np.zeros((B, P), dtype=np.float32)
     dprev = np.zeros((B, P), dtype=np.float32)
+    grow = np.zeros(max(P, n_in), dtype=np.float32)
+    mW0, vW0 = np.zeros((P, n_in), np.float32), np.zeros((P, n_in), np.float32)
+    mb0, vb0 = np.zeros(P, np.float32), np.zeros(P, np.float32)
+    mWh = np.zeros(Wh.shape if opt == 1 else (0, P, P), np.float32)
+    vWh = np.zeros(Wh.shape if opt == 1 else (0, P, P), np.float32)
+    mbh = np.zeros(bh.shape, np.float32)
+    vbh = np.zeros(bh.shape, np.float32)
+    mWL, vWL = np.zeros(WL.shape, np.float32), np.zeros(WL.shape, np.float32)
+    mbL, vbL = np.zeros(K, np.float32), np.zeros(K, np.float32)
+    dummy = np.zeros(P, np.float32)
     lr32 = np.float32(lr)
+    keep = np.float32(1.0 / (1.0 - p_drop)) if drop else np.float32(1.0)
+    if drop:
+        np.random.seed(seed)
     for e in range(epochs + 1):
-        _forward(X, W0, b0, Wh, bh, WL, bL, kind, Z, A, out)
+        _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out)
         _record(e, A, out, Y, loss_rec, out_rec, d2_rec)
         if not np.isfinite(loss_rec[e]) or loss_rec[e] > div_factor * max(loss_rec[0], 1e-30):
             return 1, e
@@ -388,49 +478,99 @@ def _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, lr, epochs, div_factor, stop
             return 2, e
         if e == epochs:
             break
+        if drop:
+            for b in range(B):
+                for j in range(n_in):
+                    MX[b, j] = keep if np.random.random() >= p_drop else np.float32(0.0)
+                    XD[b, j] = X[b, j] * MX[b, j]
+            for l in range(L):
+                for b in range(B):
+                    for j in range(P):
+                        MA[l, b, j] = keep if np.random.random() >= p_drop else np.float32(0.0)
+            _forward_dropout(X, W0, b0, Wh, bh, WL, bL, kind, MX, MA, Z, A, AD, out)
+        else:
+            AD[:, :, :] = A
+            XD[:, :] = X
+        t = e + 1
+        c1 = np.float32(lr / (1.0 - 0.9 ** t))
+        c2 = np.float32(1.0 / np.sqrt(1.0 - 0.999 ** t))
         # dL/dout for L = ½ mean over B·K entries
         for b in range(B):
             for k in range(K):
                 g[b, k] = (out[b, k] - Y[b, k]) / np.float32(B * K)
+        G[:, :, :] = 0.0
         # output layer: back-propagate with the old weights and update in the same pass
         dprev[:, :] = 0.0
         for k in range(K):
-            _row_backward_update(WL[k], g[:, k], A[L - 1], dprev, lr32)
+            if opt == 0:
+                _row_backward_update(WL[k], g[:, k], AD[L - 1], dprev, lr32, 0, dummy, dummy, c1, c2, grow)
+            else:
+                _row_backward_update(WL[k], g[:, k], AD[L - 1], dprev, lr32, 1, mWL[k], vWL[k], c1, c2, grow)
             gb = np.float32(0.0)
             for b in range(B):
                 gb += g[b, k]
-            bL[k] -= lr32 * gb
+            if opt == 0:
+                bL[k] -= lr32 * gb
+            else:
+                _adam(bL, mbL, vbL, k, gb, c1, c2)
         for b in range(B):
             for j in range(P):
-                d[b, j] = dprev[b, j] * _dact(Z[L - 1, b, j], kind)
-        # hidden layers L-1 … 1 (weights Wh[l-1] map A[l-1] to Z[l])
+                G[L - 1, b, j] += dprev[b, j] * MA[L - 1, b, j]
+        # hidden layers L-1 … 1 (weights Wh[l-1] map the input AD[l-1] to Z[l])
         for l in range(L - 1, 0, -1):
+            for b in range(B):
+                for j in range(P):
+                    d[b, j] = G[l, b, j] * _dact(Z[l, b, j], kind)
+            if skip and l >= 2:                   # the skip passes G[l] on to A[l-2] unchanged
+                for b in range(B):
+                    for j in range(P):
+                        G[l - 2, b, j] += G[l, b, j]
             W = Wh[l - 1]
             dprev[:, :] = 0.0
             for i in range(P):
-                _row_backward_update(W[i], d[:, i], A[l - 1], dprev, lr32)
+                if opt == 0:
+                    _row_backward_update(W[i], d[:, i], AD[l - 1], dprev, lr32, 0, dummy, dummy, c1, c2, grow)
+                else:
+                    _row_backward_update(W[i], d[:, i], AD[l - 1], dprev, lr32, 1, mWh[l - 1, i], vWh[l - 1, i],
+                                         c1, c2, grow)
                 db = np.float32(0.0)
                 for b in range(B):
                     db += d[b, i]
-                bh[l - 1, i] -= lr32 * db
+                if opt == 0:
+                    bh[l - 1, i] -= lr32 * db
+                else:
+                    _adam(bh[l - 1], mbh[l - 1], vbh[l - 1], i, db, c1, c2)
             for b in range(B):
                 for j in range(P):
-                    d[b, j] = dprev[b, j] * _dact(Z[l - 1, b, j], kind)
+                    G[l - 1, b, j] += dprev[b, j] * MA[l - 1, b, j]
         # first layer
+        for b in range(B):
+            for j in range(P):
+                d[b, j] = G[0, b, j] * _dact(Z[0, b, j], kind)
         for i in range(P):
             db = np.float32(0.0)
             for b in range(B):
                 db += d[b, i]
-            b0[i] -= lr32 * db
+            if opt == 0:
+                b0[i] -= lr32 * db
+            else:
+                _adam(b0, mb0, vb0, i, db, c1, c2)
             for j in range(n_in):
                 upd = np.float32(0.0)
                 for b in range(B):
-                    upd += d[b, i] * X[b, j]
-                W0[i, j] -= lr32 * upd
+                    upd += d[b, i] * XD[b, j]
+                if opt == 0:
+                    W0[i, j] -= lr32 * upd
+                else:
+                    _adam(W0[i], mW0[i], vW0[i], j, upd, c1, c2)
     return 0, epochs
 
 
-def _train_numba(model, s: Setting, X, Y):
+#: the dense architectures the numba kernel trains, and their skip / dropout switches
+_NUMBA_ARCHS = {"mlp": (False, 0.0), "resnet": (True, 0.0), "dropout": (False, 0.1)}
+
+
+def _train_numba(model, s: Setting, X, Y, seed: int = 0):
     layers = list(model.layers)
     P = s.width
     W0 = layers[0].weight.detach().numpy().copy()
@@ -446,8 +586,10 @@ def _train_numba(model, s: Setting, X, Y):
     out_rec = np.zeros((s.epochs + 1,) + Y.shape)
     d2_rec = np.zeros((s.epochs + 1, s.hidden_layers, X.shape[0], X.shape[0]))
     stop_loss = -1.0 if s.stop_loss is None else float(s.stop_loss)
-    status, e = _mlp_epochs(X, Y, W0, b0, Wh, bh, WL, bL, _ACT_CODE[s.nonlinearity], s.lr, s.epochs,
-                            DIVERGENCE_FACTOR, stop_loss, loss_rec, out_rec, d2_rec)
+    skip, p_drop = _NUMBA_ARCHS[s.arch]
+    status, e = _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, _ACT_CODE[s.nonlinearity], skip, p_drop, seed,
+                              0 if s.optimizer == "sgd" else 1, s.lr, s.epochs, DIVERGENCE_FACTOR, stop_loss,
+                              loss_rec, out_rec, d2_rec)
     n = e if status == 1 else e + 1
     return loss_rec[:n], out_rec[:n], d2_rec[:n], status == 1
 

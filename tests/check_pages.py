@@ -1,7 +1,16 @@
-"""Headless-Chromium check of every built page: math typeset, no unexpected console errors or failed
+r"""Headless-Chromium check of every built page: math typeset, no unexpected console errors or failed
 requests, no error output rendered, every figure loaded, and every precomputed slider
 (``reptheory.widgets.FrameSlider``) working without a kernel: each range input is moved with the keyboard
 (End, or Home when it already sits at the end), and its figure must change.
+
+It also looks at each page as a reader would, at 1400 px and at 420 px (:func:`layout_problems`): a displayed
+equation, output, code block, table or figure that reaches past the text column without a scroll box of its
+own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
+fence); at 1400 px, a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with
+it: draw it at the shown size instead); a figure page without its Claim, Checks and Findings; a cross-reference to a page or anchor that does not
+exist (:func:`broken_links`). A full-page
+screenshot of every page at both widths is saved under ``_build/screenshots/`` (not part of the site), so a
+person can look at the whole book in a minute.
 
 Usage: ``python tests/check_pages.py _build/html`` (needs Debian's chromium at /usr/bin/chromium, or
 ``CHROMIUM=/path``). Exits non-zero and lists the problems on failure. Runs offline: the book must not
@@ -24,6 +33,110 @@ BENIGN = ("THEBE_JS_URL' has already been declared",   # sphinx-thebe adds its c
           "reading 'Queue'")                            # widget html-manager calling MathJax 2 API
 # pages that must carry sliders (at least this many): a page that lost its slider output fails the check
 EXPECTED_SLIDERS = {"explorer.html": 1, "phase_diagram.html": 1}
+WIDTHS = (1400, 420)
+#: a notebook figure displayed below this fraction of its drawn width is flagged (at the widest viewport)
+MIN_IMAGE_SCALE = 0.7
+#: figure pages (figNN_*.html) must have these section headings
+FIGURE_SECTIONS = ("Checks", "Findings")
+
+# Runs in the page: every element that reaches past the article's text column without an ancestor (inside
+# the column) that scrolls sideways. ``overflow: hidden`` clips, so it does not count as a way to see it.
+_OVERFLOW_JS = """() => {
+  const art = document.querySelector('article.bd-article') || document.querySelector('article');
+  if (!art) return [];
+  const ar = art.getBoundingClientRect();
+  const sel = 'mjx-container[display="true"], div.cell_output pre, div.cell_input pre, div.highlight pre, ' +
+              'div.cell_output img, img, table, div.cell_output > div';
+  const out = [];
+  for (const e of art.querySelectorAll(sel)) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const own = getComputedStyle(e).overflowX;
+    if (e.scrollWidth > e.clientWidth + 1 && own !== 'auto' && own !== 'scroll' && e.tagName !== 'MJX-CONTAINER') {
+      // its content runs past its own box (visible: over the page; hidden: cut off) unless an ancestor scrolls
+      let scrolls = false;
+      for (let a = e.parentElement; a && a !== art; a = a.parentElement) {
+        const st = getComputedStyle(a);
+        if (st.overflowX === 'auto' || st.overflowX === 'scroll') { scrolls = true; break; }
+      }
+      if (!scrolls) {
+        out.push(e.tagName.toLowerCase() + ' content wider than its box: ' +
+                 (e.innerText || '').replace(/\\s+/g, ' ').slice(0, 60));
+        continue;
+      }
+    }
+    if (r.right <= ar.right + 1 && r.left >= ar.left - 1) {
+      // inside the column; still clipped if a clipping ancestor cuts it and nothing scrolls
+      let cut = false, scrolls = false;
+      for (let a = e.parentElement; a && a !== art; a = a.parentElement) {
+        const st = getComputedStyle(a);
+        if (st.overflowX === 'auto' || st.overflowX === 'scroll') { scrolls = true; break; }
+        if (st.overflowX === 'hidden' || st.overflowX === 'clip') {
+          const ra = a.getBoundingClientRect();
+          if (r.left < ra.left - 1 || r.right > ra.right + 1) { cut = true; break; }
+        }
+      }
+      if (cut && !scrolls) out.push(e.tagName.toLowerCase() + ' cut off: ' + (e.innerText || e.src || '').slice(0, 60));
+      continue;
+    }
+    let scrolls = false;
+    for (let a = e; a && a !== art; a = a.parentElement) {
+      const st = getComputedStyle(a);
+      if (st.overflowX === 'auto' || st.overflowX === 'scroll') {
+        const ra = a.getBoundingClientRect();
+        if (ra.right <= ar.right + 1 && ra.left >= ar.left - 1) { scrolls = true; break; }
+      }
+    }
+    if (!scrolls) out.push(e.tagName.toLowerCase() + ' wider than the column: ' +
+                           (e.innerText || e.src || '').replace(/\\s+/g, ' ').slice(0, 60));
+  }
+  return out;
+}"""
+
+# The rendered prose without code, math and outputs of code (where | and ** may legitimately appear).
+_PROSE_JS = """() => {
+  const art = (document.querySelector('article.bd-article') || document.querySelector('article'));
+  if (!art) return '';
+  const c = art.cloneNode(true);
+  c.querySelectorAll('pre, code, mjx-container, .math, script, style, div.cell_output, div.cell_input, ' +
+                     'mjx-assistive-mml, .MathJax').forEach(e => e.remove());
+  return c.innerText;
+}"""
+_RAW = ((re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule '|---|'"),
+        (re.compile(r"\*\*\S"), "Markdown bold '**'"),
+        (re.compile(r"(?<![\w$])\$[^$\s][^$\n]{0,200}?\$(?![\w$])"), "TeX between '$'"),
+        (re.compile(r"\\(frac|sqrt|Delta|eta|mathcal|tfrac|begin)\b"), "a TeX command"),
+        (re.compile(r"```\{|:::\{"), "an unparsed directive fence"))
+
+_SMALL_IMAGES_JS = """(minScale) => [...document.querySelectorAll('div.cell_output img')]
+  .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < minScale * i.naturalWidth)
+  .map(i => [Math.round(i.getBoundingClientRect().width), i.naturalWidth])"""
+
+
+def layout_problems(page, name: str, width: int) -> list[str]:
+    """What a reader would see wrong on the open ``page`` at viewport ``width`` (see the module docstring)."""
+    problems = [f"{name} @{width}px: {m}" for m in page.evaluate(_OVERFLOW_JS)]
+    prose = page.evaluate(_PROSE_JS)
+    for pattern, what in _RAW:
+        m = pattern.search(prose)
+        if m:
+            problems.append(f"{name} @{width}px: raw text in the prose, {what}: {m.group(0)[:60]!r}")
+    if width == max(WIDTHS):
+        for shown, natural in page.evaluate(_SMALL_IMAGES_JS, MIN_IMAGE_SCALE):
+            problems.append(f"{name} @{width}px: a figure drawn {natural} px wide is shown at {shown} px "
+                            f"(below {MIN_IMAGE_SCALE:.0%}; draw it at the shown size)")
+    if re.fullmatch(r"fig\d\d[a-z]?_.*\.html", name):
+        heads = page.evaluate("[...document.querySelectorAll('article h2, article h3')].map(h => h.innerText)")
+        heads = [h.rstrip("#").strip() for h in heads]
+        has_claim = page.evaluate("!!document.querySelector('article .admonition')"
+                                  " && [...document.querySelectorAll('article .admonition-title')]"
+                                  ".some(t => t.innerText.startsWith('Claim'))")
+        missing = [s for s in FIGURE_SECTIONS if not any(h.startswith(s) for h in heads)]
+        if not has_claim:
+            missing.insert(0, "Claim")
+        if missing and width == max(WIDTHS):
+            problems.append(f"{name}: a figure page without its {', '.join(missing)} section(s)")
+    return problems
 
 
 def check_sliders(page) -> tuple[int, list[str]]:
@@ -63,11 +176,36 @@ def external_resources(html: str) -> list[str]:
     return [m.group(0)[:120] for m in _EXTERNAL.finditer(html)]
 
 
+_HREF = re.compile(r'<a\b[^>]*class="[^"]*reference internal[^"]*"[^>]*href="([^"]*)"')
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def broken_links(root: pathlib.Path, pages) -> list[str]:
+    """Internal cross-references (Sphinx's ``a.reference.internal``) whose target page or anchor does not
+    exist in the built site."""
+    ids: dict[pathlib.Path, set] = {}
+    problems = []
+    for html in pages:
+        text = html.read_text(encoding="utf-8")
+        for href in set(_HREF.findall(text)):
+            path, _, anchor = href.partition("#")
+            target = (html.parent / path).resolve() if path else html.resolve()
+            if not target.exists():
+                problems.append(f"{html.name}: a cross-reference to a page that does not exist: {href}")
+                continue
+            if anchor:
+                if target not in ids:
+                    ids[target] = set(_ID.findall(target.read_text(encoding="utf-8")))
+                if anchor not in ids[target]:
+                    problems.append(f"{html.name}: a cross-reference to an anchor that does not exist: {href}")
+    return problems
+
+
 def check(root: pathlib.Path) -> list[str]:
     pages = sorted(root.glob("book/*.html"))
     if not pages:
         return [f"no pages under {root}/book"]
-    problems = []
+    problems = broken_links(root, pages)
     for html in pages + [root / "index.html"]:
         if html.exists():
             ext = external_resources(html.read_text(encoding="utf-8"))
@@ -106,6 +244,14 @@ def check(root: pathlib.Path) -> list[str]:
                               ("Traceback (most recent call last)" in text, "a rendered traceback")):
                 if cond:
                     problems.append(f"{html.name}: {msg}")
+            shots = root.parent / "screenshots" if root.name == "html" else root / "_screenshots"
+            shots.mkdir(parents=True, exist_ok=True)
+            for w in WIDTHS:
+                page.set_viewport_size({"width": w, "height": 900})
+                page.wait_for_timeout(300)
+                problems += layout_problems(page, html.name, w)
+                page.screenshot(path=str(shots / f"{html.stem}-{w}.png"), full_page=True)
+            page.set_viewport_size({"width": max(WIDTHS), "height": 900})
             n_sliders = page.locator(".rt-slider").count()
             moved, slider_problems = check_sliders(page)
             problems += [f"{html.name}: {m}" for m in slider_problems]

@@ -62,12 +62,75 @@ def test_divergence_is_detected_and_reported():
         assert r.loss.size < 201 and np.all(np.isfinite(r.loss))
 
 
-@pytest.mark.parametrize("arch", ["resnet", "dropout", "cnn"])
-def test_other_architectures_train_with_torch(arch):
-    s = small(arch=arch, width=200, hidden_layers=4, layer=2, epochs=20, lr=0.005)
+def test_cnn_trains_with_torch():
+    s = small(arch="cnn", width=200, hidden_layers=4, layer=2, epochs=20, lr=0.005)
     r = train.train(s, X2, Y2, seed=0)
     assert r.engine == "torch" and not r.diverged
     assert r.dist2.shape[1] == s.n_tracked
+
+
+@pytest.mark.parametrize("arch", ["resnet", "dropout"])
+def test_skip_and_dropout_nets_train_with_the_fused_kernel(arch):
+    s = small(arch=arch, width=200, hidden_layers=4, layer=2, epochs=20, lr=0.005)
+    r = train.train(s, X2, Y2, seed=0)
+    assert r.engine == "numba" and not r.diverged
+    assert r.dist2.shape == (21, 4, 2, 2)
+
+
+@pytest.mark.parametrize("act", ["tanh", "leaky_relu"])
+def test_numba_skip_connections_match_torch(act):
+    s = small(arch="resnet", nonlinearity=act, gain=0.5, epochs=40 if act == "tanh" else 10)
+    a = train.train(s, X2, Y2, seed=3, engine="numba")
+    b = train.train(s, X2, Y2, seed=3, engine="torch")
+    np.testing.assert_allclose(a.loss, b.loss, rtol=2e-5, atol=1e-9)
+    np.testing.assert_allclose(a.dist2, b.dist2, rtol=2e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "resnet"])
+def test_numba_adam_matches_torch(arch):
+    s = small(arch=arch, nonlinearity="tanh", optimizer="adam", lr=1e-3, epochs=60)
+    a = train.train(s, X2, Y2, seed=4, engine="numba")
+    b = train.train(s, X2, Y2, seed=4, engine="torch")
+    assert a.engine == "numba" and b.engine == "torch"
+    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(a.dist2, b.dist2, rtol=1e-3, atol=1e-9)
+
+
+def test_numba_dropout_is_torch_dropout_with_the_kernels_masks():
+    """The kernel draws its masks from numba's Mersenne Twister seeded with the run's seed, the same stream as
+    NumPy's legacy ``RandomState``: replaying those masks in a PyTorch model gives the same run."""
+    s = small(arch="dropout", nonlinearity="tanh", epochs=30, lr=0.05)
+    X, Y = data.xor()
+    a = train.train(s, X, Y, seed=5, engine="numba")
+    net = models.build(s, X.shape[1], Y.shape[1], 5)
+    lin = list(net.layers)
+    rng = np.random.RandomState(5)
+    keep = np.float32(1 / 0.9)
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    opt = torch.optim.SGD(net.parameters(), lr=s.lr)
+    losses = []
+    for e in range(s.epochs + 1):
+        with torch.no_grad():
+            h = Xt
+            for n, layer in enumerate(lin):
+                h = layer(h) if n == len(lin) - 1 else torch.tanh(layer(h))
+            losses.append(0.5 * torch.mean((h.double() - Yt.double()) ** 2).item())
+        if e == s.epochs:
+            break
+        masks = [np.where(rng.random_sample((4, X.shape[1])) >= 0.1, keep, 0).astype(np.float32)]
+        masks += [np.where(rng.random_sample((4, s.width)) >= 0.1, keep, 0).astype(np.float32)
+                  for _ in range(s.hidden_layers)]
+        h = Xt
+        for n, layer in enumerate(lin):
+            h = layer(h * torch.from_numpy(masks[n]))
+            if n < len(lin) - 1:
+                h = torch.tanh(h)
+        loss = 0.5 * torch.mean((h - Yt) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    np.testing.assert_allclose(a.loss, losses, rtol=1e-4, atol=1e-9)
+    assert not np.allclose(a.loss, train.train(dataclasses.replace(s, arch="mlp"), X, Y, seed=5).loss)
 
 
 def test_models_initialisation_and_tracking():

@@ -1,0 +1,111 @@
+"""The page check catches each defect a reader would see: one small page per defect class, and a clean page
+that must pass. Needs Debian's chromium (``make unit`` installs it, as ``make pages`` does)."""
+import base64
+import io
+import pathlib
+import shutil
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import check_pages  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not pathlib.Path(CHROMIUM).exists(),
+                                reason="chromium is not installed (make unit installs it)")
+
+SHELL = """<html><head><style>
+article.bd-article {{ width: 600px; margin-left: 100px; }}
+div.scroll {{ overflow-x: auto; }}
+div.clip {{ overflow: hidden; }}
+</style></head><body><article class="bd-article">{body}</article></body></html>"""
+
+
+def _png(width_px: int) -> str:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(width_px / 100, 2), dpi=100)
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+CLEAN = ("<h1>Fig. 99</h1><div class='admonition'><p class='admonition-title'>Claim (paper)</p><p>text</p></div>"
+         "<p>Prose with a | bar and 2 * 3 and $5 of it.</p>"
+         "<div class='scroll'><mjx-container display='true' style='display:block;width:900px'>x</mjx-container></div>"
+         "<div class='cell_output'><pre>short output</pre></div>"
+         "<h2>Checks</h2><p>asserted</p><h2>Findings</h2><p>found</p>")
+
+DEFECTS = {
+    "equation cut off": "<div class='clip'><mjx-container display='true' style='display:block;width:900px'>"
+                        "x</mjx-container></div>",
+    "equation wider than the column": "<mjx-container display='true' style='display:block;width:900px'>x"
+                                      "</mjx-container>",
+    "raw table": "<p>| a | b |<br>|---|---|<br>| 1 | 2 |</p>",
+    "raw bold": "<p>this is **bold** text</p>",
+    "raw TeX": "<p>the distance $\\|\\Delta h\\|^2$ grows</p>",
+    "raw TeX command": "<p>half is \\frac{1}{2}</p>",
+    "raw directive": "<p>```{admonition} Claim</p>",
+    "output wider than the column": "<div class='cell_output'><pre style='white-space:pre;overflow:visible'>"
+                                    + "x" * 300 + "</pre></div>",
+    "table wider than the column": "<table style='width:900px'><tr><td>a</td></tr></table>",
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=check_pages.ARGS)
+        yield b
+        b.close()
+
+
+def _problems(browser, body: str, name: str = "page.html", width: int = 1400) -> list[str]:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_content(SHELL.format(body=body))
+    page.wait_for_timeout(100)
+    out = check_pages.layout_problems(page, name, width)
+    page.close()
+    return out
+
+
+def test_a_clean_page_passes(browser):
+    assert _problems(browser, CLEAN, "fig99_clean.html") == []
+
+
+@pytest.mark.parametrize("defect", list(DEFECTS))
+def test_each_defect_is_caught(browser, defect):
+    problems = _problems(browser, CLEAN + DEFECTS[defect], "fig99_clean.html")
+    assert problems, defect
+
+
+def test_a_figure_shrunk_below_its_drawn_width_is_caught(browser):
+    wide = f"<div class='cell_output'><img src='{_png(1400)}' style='max-width:100%'></div>"
+    fits = f"<div class='cell_output'><img src='{_png(590)}' style='max-width:100%'></div>"
+    assert any("drawn 1400 px wide" in p for p in _problems(browser, CLEAN + wide, "fig99_clean.html"))
+    assert _problems(browser, CLEAN + fits, "fig99_clean.html") == []
+
+
+def test_a_figure_page_without_its_sections_is_caught(browser):
+    problems = _problems(browser, "<h1>Fig. 99</h1><p>only a figure</p>", "fig99_bare.html")
+    assert any("without its Claim, Checks, Findings" in p for p in problems)
+    assert _problems(browser, "<h1>Notes</h1><p>not a figure page</p>", "notes.html") == []
+
+
+def test_broken_cross_references_are_caught(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "a.html").write_text('<p id="here">x</p>'
+                                 '<a class="reference internal" href="b.html#there">ok</a>'
+                                 '<a class="reference internal" href="#here">ok</a>'
+                                 '<a class="reference internal" href="b.html#missing">bad anchor</a>'
+                                 '<a class="reference internal" href="c.html">bad page</a>')
+    (book / "b.html").write_text('<h1 id="there">b</h1>')
+    problems = check_pages.broken_links(tmp_path, sorted(book.glob("*.html")))
+    assert len(problems) == 2
+    assert any("b.html#missing" in p for p in problems) and any("c.html" in p for p in problems)
