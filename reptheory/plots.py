@@ -1,5 +1,6 @@
 """One plotting style for the whole book: network curves solid, theory curves dashed, fixed colours for
-``h2``, ``y2``, ``w`` and the loss."""
+``h2``, ``y2``, ``w`` and the loss; figures drawn at the width of the book's text column (:data:`COLUMN`, 784 px
+at a desktop window) so that their text shows at its point size (at least 9 pt)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -8,11 +9,16 @@ COLORS = {"h2": "#1f77b4", "y2": "#d62728", "w": "#2ca02c", "loss": "#444444"}
 LABELS = {"h2": r"$\|\Delta h\|^2$", "y2": r"$\|\Delta\hat y\|^2$", "w": r"$w$", "loss": r"$\mathcal{L}$"}
 THEORY = {"ls": "--", "lw": 1.8}
 MEASURED = {"ls": "-", "lw": 2.4, "alpha": 0.55}
+#: width of the book's text column at a desktop window, in inches at the figures' 100 dpi (784 px)
+COLUMN = 7.8
+#: y-axis label of a panel of the three theory variables
+CURVES_YLABEL = r"$\|\Delta h\|^2$, $\|\Delta\hat y\|^2$, $w$"
 
 
 def style() -> None:
     """Apply the book's matplotlib defaults (deterministic: no usetex, fixed DPI and font)."""
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "axes.spines.top": False,
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "legend.fontsize": 9,
+                         "axes.titlesize": 10, "axes.spines.top": False,
                          "axes.spines.right": False, "legend.frameon": False, "figure.constrained_layout.use": True})
 
 
@@ -35,7 +41,7 @@ def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = Non
     if result.fit is not None:
         curves(ax, result.fit.theory, "theory", names=names, label="")
     else:
-        ax.text(0.5, 0.5, f"no theory: {result.fit_message}", transform=ax.transAxes, ha="center", fontsize=7, wrap=True)
+        ax.text(0.5, 0.5, f"no theory: {result.fit_message}", transform=ax.transAxes, ha="center", fontsize=9, wrap=True)
     ax.set_title(title or result.setting.name, fontsize=9)
 
 
@@ -92,16 +98,24 @@ def schematic(ax) -> dict:
     return {"dx": pts["x2"] - pts["x1"], "dh": pts["h2"] - pts["h1"], "dyhat": dyhat, "dy": dy}
 
 
-def distance_matrix(ax, D, labels, vmax: float, title: str) -> None:
-    """A distance matrix as an image with every entry written in it (2 significant digits)."""
-    ax.imshow(D, cmap="viridis", vmin=0, vmax=vmax)
+def distance_matrix(ax, D, labels, vmax: float, title: str):
+    """A distance matrix as an image with every off-diagonal entry written in it (2 significant digits); the
+    diagonal (a point's distance to itself, 0 up to rounding) is drawn as 0 and left unwritten. Returns the
+    image (for a colour bar)."""
+    import numpy as np
+
+    D = np.array(D, dtype=float)
+    np.fill_diagonal(D, 0.0)
+    im = ax.imshow(D, cmap="viridis", vmin=0, vmax=vmax)
     for i in range(len(D)):
         for j in range(len(D)):
-            ax.text(j, i, f"{D[i, j]:.2g}", ha="center", va="center", fontsize=7,
-                    color="w" if D[i, j] < 0.6 * vmax else "k")
+            if i != j:
+                ax.text(j, i, f"{D[i, j]:.2g}", ha="center", va="center", fontsize=9,
+                        color="w" if D[i, j] < 0.6 * vmax else "k")
     ax.set_xticks(range(len(D)), labels)
     ax.set_yticks(range(len(D)), labels)
     ax.set_title(title, fontsize=9)
+    return im
 
 
 def phase_diagram(result, layer: int):
@@ -118,7 +132,7 @@ def phase_diagram(result, layer: int):
     pts = [p for p in result.points if p["layer"] == layer]
     vals = np.concatenate([result.h_inf[l][np.isfinite(result.h_inf[l])], [p["h2_final"] for p in pts]])
     norm = mcolors.LogNorm(vmin=float(vals.min()), vmax=float(vals.max()))
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.9), gridspec_kw={"width_ratios": [1, 1.25]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(COLUMN, 3.6), gridspec_kw={"width_ratios": [1, 1.25]})
     g = np.arange(len(result.gains) + 1) - 0.5
     edges = np.sqrt(result.dy[1:] * result.dy[:-1])
     edges = np.concatenate([[result.dy[0] ** 2 / edges[0]], edges, [result.dy[-1] ** 2 / edges[-1]]])
@@ -148,8 +162,8 @@ def phase_diagram(result, layer: int):
     ax2.set_xlabel(r"$\|\Delta y\|$")
     ax2.set_ylabel(r"final $\|\Delta h\|^2$")
     ax2.set_title("Eq. 10 (lines; dashed: †), rich limit $A_{low}$ (dotted),\nnetworks (circles: the fitted "
-                  "runs, squares: predicted)", fontsize=8)
-    ax2.legend(fontsize=7, loc="lower right")
+                  "runs, squares: predicted)", fontsize=9)
+    ax2.legend(fontsize=9, loc="lower right")
     for a in (ax.yaxis, ax2.xaxis):
         a.set_major_formatter(mticker.FormatStrFormatter("%g"))
         a.set_minor_formatter(mticker.NullFormatter())
@@ -188,7 +202,7 @@ def automaton(ax, a, title: str = "") -> None:
                                connectionstyle="arc3,rad=0.15" if small else "arc3")
     if small:
         nx.draw_networkx_labels(G, pos, ax=ax, labels={g: ("even" if o == 0 else "odd") for g, o in enumerate(a.output)},
-                                font_size=7)
+                                font_size=9)
     ax.set_title(title or f"{n} states", fontsize=9)
     ax.set_axis_off()
     ax.margins(0.15)
@@ -205,7 +219,7 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     divided by their start; ``case`` is one of ``"agree"``, ``"equal"``, ``"disagree"`` followed by a label after
     ``": "``. Both panels show the distance over its start on a log scale. Returns the figure."""
     import numpy as np
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.6, 3.6))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(COLUMN, 3.6))
     for case, r in model.items():
         kind, label = case.split(": ", 1)
         ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], label=label)
@@ -220,8 +234,8 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     ax2.set_xlabel("epoch")
     ax2.set_ylabel(r"$\|h_a-h_b\|^2$ / start")
     ax2.set_title("trained RNN (one line per seed)", fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
-    ax2.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9, loc="lower left")
+    ax2.legend(fontsize=9, loc="upper left")
     return fig
 
 
@@ -234,7 +248,7 @@ def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: 
     import matplotlib.colors as mcolors
     import matplotlib.patheffects as patheffects
     import numpy as np
-    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.3))
+    fig, axes = plt.subplots(1, 2, figsize=(COLUMN, 3.3))
     edges_x = np.arange(len(gains) + 1) - 0.5
     edges_y = np.arange(len(xs) + 1) - 0.5
     panels = ((acc, "median accuracy, length 100", "viridis", mcolors.Normalize(0.4, 1.0), "{:.2f}"),
@@ -270,3 +284,141 @@ def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: 
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+# ----------------------------------------------------------------------------------------------------------
+# figures at the book's column width: drawn at the size they are shown, so labels keep their point size
+
+
+
+def column_figure(nrows: int, ncols: int, row_height: float = 2.4, **kw):
+    """``plt.subplots`` at the column's width, ``nrows × ncols`` panels, each row ``row_height`` inches tall;
+    returns ``(fig, axes)`` with ``axes`` always 2-D."""
+    if not (isinstance(nrows, int) and isinstance(ncols, int) and nrows >= 1 and ncols >= 1):
+        raise ValueError(f"nrows and ncols must be integers >= 1, got {nrows!r}, {ncols!r}")
+    return plt.subplots(nrows, ncols, figsize=(COLUMN, nrows * row_height), squeeze=False, **kw)
+
+
+def _legend_slot(ax, lines: list[str]) -> None:
+    ax.axis("off")
+    ax.text(0.0, 0.5, "\n".join(lines), transform=ax.transAxes, va="center", fontsize=10)
+
+
+def architecture_grid(results: dict, panel: str = "curves", ncols: int = 3):
+    """One panel per :class:`reptheory.experiments.TwoPointResult`: the three curves with the fitted Eq. 7
+    (``panel="curves"``, Fig. 2) or the loss with Eq. 9 (``"loss"``, Fig. 11); a free slot explains the lines.
+    Returns the figure."""
+    if panel not in ("curves", "loss"):
+        raise ValueError(f"panel must be 'curves' or 'loss', got {panel!r}")
+    n = len(results)
+    nrows = -(-(n + 1) // ncols)
+    fig, axes = column_figure(nrows, ncols, 2.3)
+    flat = axes.ravel()
+    for ax, (name, r) in zip(flat, results.items()):
+        (two_point_panel if panel == "curves" else loss_panel)(ax, r, title=name)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(CURVES_YLABEL if panel == "curves" else "½ MSE")
+    for ax in flat[n + 1:]:
+        ax.remove()
+    if panel == "curves":
+        handles = [plt.Line2D([], [], color=COLORS[k], lw=2.4) for k in ("h2", "y2", "w")]
+        flat[n].legend(handles, [LABELS[k] for k in ("h2", "y2", "w")], loc="upper left", fontsize=10)
+        _legend_slot(flat[n], ["", "", "", "", "solid: network", r"dashed: Eq. 7, fitted $\eta_h$, $\eta_y$"])
+    else:
+        _legend_slot(flat[n], ["solid: network loss", "dashed: Eq. 9"])
+    return fig
+
+
+def gain_rows(results: dict):
+    """Fig. 3: one row per initial gain, the three curves with the fitted Eq. 7 (left) and the training loss
+    with Eq. 9 (right). Returns the figure."""
+    fig, axes = column_figure(len(results), 2, 2.3)
+    for row, r in enumerate(results.values()):
+        two_point_panel(axes[row, 0], r, title=f"gain {r.setting.gain}")
+        loss_panel(axes[row, 1], r, title=f"gain {r.setting.gain}: training loss")
+        axes[row, 0].set_ylabel(CURVES_YLABEL)
+        axes[row, 1].set_ylabel("½ MSE")
+    axes[0, 0].legend(fontsize=9, ncol=2)
+    return fig
+
+
+def final_distance_grid(results: dict, rows, dy_max: float, ncols: int = 3):
+    """Fig. 5: for each architecture of ``rows``, every grid point's measured final ``||Δh||²`` against Eq. 10
+    (filled: converged; open: not), coloured by ``||Δy||``, with the line of equality. Returns the figure."""
+    n = len(rows)
+    nrows = -(-n // ncols)
+    fig, axes = column_figure(nrows, ncols, 2.5)
+    for ax, name in zip(axes.ravel(), rows):
+        res = results[name]
+        pts = res.points
+        top = max(max(p.h2_final for p in pts), max(p.predicted for p in pts)) * 1.1
+        ax.plot([0, top], [0, top], color="0.6", lw=1)
+        for p in pts:
+            c = plt.cm.viridis(p.dy / dy_max)
+            ax.scatter(p.h2_final, p.predicted, s=10 + 25 * p.dx ** 2, facecolor=c if p.converged else "none",
+                       edgecolor=c if p.converged else "0.4", lw=1)
+        st = res.stats()
+        ax.set_title(f"{name}: r = {st['pearson r']:.2f}, median {100 * st['median |rel err|']:.0f} %", fontsize=9)
+        ax.set(xlim=(0, top), ylim=(0, top), xlabel=r"measured $\|\Delta h(\infty)\|^2$", ylabel="Eq. 10")
+    for ax in axes.ravel()[n:]:
+        ax.remove()
+    sm = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(0, dy_max))
+    fig.colorbar(sm, ax=axes.ravel()[:n].tolist(), label=r"$\|\Delta y\|$ (marker size: $\|\Delta x\|$)",
+                 shrink=0.6)
+    return fig
+
+
+def distance_matrices(runs: dict, labels, columns=(("initial", "D0"), ("trained network", "D_end"),
+                                                    ("theory (Eq. 10)", "D_theory"))):
+    """Figs. 6 and 14: per setting, the pairwise distance matrices of ``columns`` (attribute names of a
+    :class:`reptheory.experiments.XorResult`) on one colour scale per row, with its colour bar. The diagonal
+    (a point with itself) is 0 by definition and left unwritten. Returns the figure."""
+    fig, axes = column_figure(len(runs), len(columns), 2.5)
+    for row, (name, r) in enumerate(runs.items()):
+        mats = [getattr(r, attr) for _, attr in columns]
+        vmax = max(float(m.max()) for m in mats)
+        for col, ((title, _), D) in enumerate(zip(columns, mats)):
+            im = distance_matrix(axes[row, col], D, labels, vmax, f"{name}: {title}")
+        fig.colorbar(im, ax=axes[row, :].tolist(), label="distance", shrink=0.9)
+    return fig
+
+
+def class_matrices(panels: dict, labels, order):
+    """Figs. 9 and 16: class-sorted distance matrices (``{title: matrix}``), two per row, each with its colour
+    bar; ticks at the middle of each class's block. Returns the figure."""
+    import numpy as np
+
+    n = len(panels)
+    ncols = 2 if n > 1 else 1
+    nrows = -(-n // ncols)
+    fig, axes = column_figure(nrows, ncols, 3.4)
+    y = np.asarray(labels)[order]
+    ticks = [np.flatnonzero(y == k).mean() for k in np.unique(y)]
+    for ax, (title, M) in zip(axes.ravel(), panels.items()):
+        im = ax.imshow(M[np.ix_(order, order)], cmap="viridis")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks(ticks, [str(k) for k in np.unique(y)], fontsize=9)
+        ax.set_yticks(ticks, [str(k) for k in np.unique(y)], fontsize=9)
+        ax.set(xlabel="digit", ylabel="digit")
+        fig.colorbar(im, ax=ax, label="squared distance", shrink=0.85)
+    for ax in axes.ravel()[n:]:
+        ax.remove()
+    return fig
+
+
+def mds_panels(axes, H, context, mu_x, mu_y, title: str, pairs=((0, 1), (1, 2))) -> None:
+    """Figs. 8, 12, 15: the blob dataset's hidden layer ``H`` in its first three MDS dimensions, one row per pair
+    of dimensions in ``pairs`` (rows of ``axes``) and one column per colouring (context, μx, μy)."""
+    from . import structure
+
+    Z = structure.mds(H, 3)
+    for col, (colour, label) in enumerate(((context, "context"), (mu_x, "μx"), (mu_y, "μy"))):
+        for row, (i, j) in enumerate(pairs):
+            ax = axes[row, col]
+            ax.scatter(Z[:, i], Z[:, j], c=colour, s=3, cmap="coolwarm" if col else "Set1")
+            ax.set_aspect("equal", adjustable="datalim")
+            ax.set_title(f"{title}: colour {label}", fontsize=9)
+            ax.set_xlabel(f"MDS {i + 1}")
+            ax.set_ylabel(f"MDS {j + 1}")
+            ax.set_xticks([])
+            ax.set_yticks([])

@@ -27,15 +27,16 @@ __all__ = ["FrameSlider"]
 _MAX_FRAMES = 400
 
 
-def _png(fig, dpi: int) -> bytes:
-    """The figure as a palette PNG (deterministic: no timestamps in the metadata)."""
+def _png(fig, dpi: int, colors: int = 256) -> bytes:
+    """The figure as a palette PNG of at most ``colors`` colours (deterministic: no timestamps in the
+    metadata)."""
     from PIL import Image
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)
     buf.seek(0)
-    img = Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img = Image.open(buf).convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
     img.save(out, format="png", optimize=True)
     return out.getvalue()
@@ -51,11 +52,11 @@ def _changed_rc() -> dict:
                 if k != "backend" and k in mpl.rcParamsDefault and mpl.rcParamsDefault[k] != v}
 
 
-def _render(draw: Callable, values: dict, dpi: int, rc: dict) -> bytes:
+def _render(draw: Callable, values: dict, dpi: int, rc: dict, colors: int = 256) -> bytes:
     """One frame, drawn under the settings ``rc`` (in a worker process or in this one)."""
     import matplotlib as mpl
     with mpl.rc_context(rc):
-        return _png(draw(**values), dpi)
+        return _png(draw(**values), dpi, colors)
 
 
 def _label_text(v) -> str:
@@ -70,7 +71,8 @@ class FrameSlider:
     ``draw(**values)`` must return a matplotlib figure for one combination (it is closed after use).
     ``params`` maps each keyword of ``draw`` to its values (in slider order); ``labels`` gives each slider's
     text (defaults to the keyword); ``initial`` the starting value per keyword (defaults to the middle
-    value). At most 400 frames, drawn in ``n_jobs`` worker processes (:func:`reptheory.parallel.run`;
+    value). Frames are palette PNGs of at most ``colors`` colours (fewer make a lighter page). At most 400
+    frames, drawn in ``n_jobs`` worker processes (:func:`reptheory.parallel.run`;
     default ``$REPTHEORY_N_JOBS``) under this process's matplotlib settings, so a frame is the same PNG
     whichever process draws it (tested).
 
@@ -79,7 +81,8 @@ class FrameSlider:
     """
 
     def __init__(self, draw: Callable, params: Mapping[str, Sequence], labels: Mapping[str, str] | None = None,
-                 initial: Mapping | None = None, dpi: int = 80, progress: bool = False, n_jobs: int | None = None):
+                 initial: Mapping | None = None, dpi: int = 80, progress: bool = False, n_jobs: int | None = None,
+                 colors: int = 256):
         if not callable(draw):
             raise TypeError(f"draw must be callable, got {draw!r}")
         if not isinstance(params, Mapping) or not params:
@@ -111,9 +114,11 @@ class FrameSlider:
         self.initial_index = tuple(idx)
         if not isinstance(dpi, int) or not 30 <= dpi <= 300:
             raise ValueError(f"dpi must be an integer in [30, 300], got {dpi!r}")
+        if not isinstance(colors, int) or isinstance(colors, bool) or not 2 <= colors <= 256:
+            raise ValueError(f"colors must be an integer in [2, 256], got {colors!r}")
         from . import parallel
         rc = _changed_rc()
-        jobs = [(draw, dict(zip(self.names, c)), dpi, rc) for c in itertools.product(*self.values)]
+        jobs = [(draw, dict(zip(self.names, c)), dpi, rc, colors) for c in itertools.product(*self.values)]
         self.frames = parallel.run(_render, jobs, n_jobs, progress, "slider frames")
         self._draw = draw
 

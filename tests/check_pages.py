@@ -8,7 +8,8 @@ equation, output, code block, table or figure that reaches past the text column 
 own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
 fence); at 1400 px, a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with
 it: draw it at the shown size instead); a figure page without its Claim, Checks and Findings; a cross-reference to a page or anchor that does not
-exist (:func:`broken_links`). A full-page
+exist (:func:`broken_links`); a page heavier than :data:`MAX_PAGE_BYTES`; a warning printed to the page
+(:func:`stderr_outputs`). A full-page
 screenshot of every page at both widths is saved under ``_build/screenshots/`` (not part of the site), so a
 person can look at the whole book in a minute.
 
@@ -34,6 +35,8 @@ BENIGN = ("THEBE_JS_URL' has already been declared",   # sphinx-thebe adds its c
 # pages that must carry sliders (at least this many): a page that lost its slider output fails the check
 EXPECTED_SLIDERS = {"explorer.html": 1, "phase_diagram.html": 1}
 WIDTHS = (1400, 420)
+#: no page may weigh more than this (bytes of HTML, precomputed slider frames included): the explorer's 2.3 MB
+MAX_PAGE_BYTES = 2_300_000
 #: a notebook figure displayed below this fraction of its drawn width is flagged (at the widest viewport)
 MIN_IMAGE_SCALE = 0.7
 #: figure pages (figNN_*.html) must have these section headings
@@ -180,6 +183,14 @@ _HREF = re.compile(r'<a\b[^>]*class="[^"]*reference internal[^"]*"[^>]*href="([^
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
+_STDERR = re.compile(r'<div class="output stderr[^"]*">\s*<div[^>]*><pre>(.*?)</pre>', re.S)
+
+
+def stderr_outputs(html: str) -> list[str]:
+    """The text of every stderr output a notebook left on the page (a warning a reader should not see)."""
+    return [m.group(1).strip() for m in _STDERR.finditer(html)]
+
+
 def broken_links(root: pathlib.Path, pages) -> list[str]:
     """Internal cross-references (Sphinx's ``a.reference.internal``) whose target page or anchor does not
     exist in the built site."""
@@ -201,16 +212,35 @@ def broken_links(root: pathlib.Path, pages) -> list[str]:
     return problems
 
 
-def check(root: pathlib.Path) -> list[str]:
+def check(root: pathlib.Path, part: int = 0, parts: int = 1) -> list[str]:
+    """Every check on the built book under ``root``; with ``parts > 1``, only every ``parts``-th page from
+    ``part`` on in the browser (the site-wide checks run in part 0)."""
     pages = sorted(root.glob("book/*.html"))
     if not pages:
         return [f"no pages under {root}/book"]
-    problems = broken_links(root, pages)
+    problems = []
+    if part == 0:
+        problems = broken_links(root, pages)
+        problems += _external(root, pages)
+    pages = pages[part::parts]
+    _browse(root, pages, problems)
+    return problems
+
+
+def _external(root: pathlib.Path, pages) -> list[str]:
+    problems = [f"{html.name}: {html.stat().st_size:,} bytes, above the {MAX_PAGE_BYTES:,} allowed"
+                for html in pages if html.stat().st_size > MAX_PAGE_BYTES]
+    problems += [f"{html.name}: a warning or error printed to the page (stderr output): {m[:80]!r}"
+                 for html in pages for m in stderr_outputs(html.read_text(encoding="utf-8"))]
     for html in pages + [root / "index.html"]:
         if html.exists():
             ext = external_resources(html.read_text(encoding="utf-8"))
             if ext:
                 problems.append(f"{html.name}: resources from other hosts: {ext}")
+    return problems
+
+
+def _browse(root: pathlib.Path, pages, problems: list[str]) -> None:
     exe = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, headless=True, args=ARGS)
@@ -261,7 +291,11 @@ def check(root: pathlib.Path) -> list[str]:
                   f"({moved} inputs moved)", flush=True)
             page.close()
         browser.close()
-    return problems
+
+
+def _check_part(args) -> list[str]:
+    root, part, parts = args
+    return check(root, part, parts)
 
 
 def main(argv: list[str]) -> int:
@@ -269,7 +303,11 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     root = pathlib.Path(argv[1])
-    problems = check(root)
+    # two browsers at once, each on every other page (the rendering is CPU-bound; CI has two cores)
+    from concurrent.futures import ProcessPoolExecutor
+    parts = int(os.environ.get("CHECK_PAGES_PROCESSES", "2"))
+    with ProcessPoolExecutor(parts) as pool:
+        problems = [p for part in pool.map(_check_part, [(root, k, parts) for k in range(parts)]) for p in part]
     for p in problems:
         print("PROBLEM:", p)
     print(f"{len(list(root.glob('book/*.html')))} pages checked, {len(problems)} problems")

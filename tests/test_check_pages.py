@@ -109,3 +109,10 @@ def test_broken_cross_references_are_caught(tmp_path):
     problems = check_pages.broken_links(tmp_path, sorted(book.glob("*.html")))
     assert len(problems) == 2
     assert any("b.html#missing" in p for p in problems) and any("c.html" in p for p in problems)
+
+
+def test_a_warning_left_on_the_page_is_caught():
+    page = ('<div class="cell_output docutils container"><div class="output stderr highlight-myst-ansi notranslate">'
+            '<div class="highlight"><pre>UserWarning: constrained_layout not applied</pre></div></div></div>')
+    assert check_pages.stderr_outputs(page) == ["UserWarning: constrained_layout not applied"]
+    assert check_pages.stderr_outputs('<div class="output stream highlight-myst-ansi"><div><pre>ok</pre></div></div>') == []

@@ -384,3 +384,26 @@ def test_cache_validates_an_entry_when_it_loads_it(tmp_path, monkeypatch, change
         again = cache.cached("t", {"k": 1}, compute)
     assert len(calls) == 2 and np.array_equal(again["x"], first["x"]) and int(again["n"]) == 2
     assert cache.cached("t", {"k": 1}, compute)["x"].shape == (3,) and len(calls) == 2   # valid once more
+
+
+def test_cache_keys_follow_the_modules_that_decide_each_kind(monkeypatch):
+    """A training entry ignores the fitter; the sequel's runs ignore the feed-forward modules; fits see all."""
+    import pathlib
+    real = pathlib.Path.read_bytes
+
+    def edited(name):
+        def read_bytes(self):
+            return real(self) + (b"# edit" if self.name == f"{name}.py" else b"")
+        return read_bytes
+    kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched")
+    before = {k: cache.code_version(k) for k in kinds}
+    for module, changes in (("train", {"two_point_run", "two_point_fit"}),
+                            ("fit", {"two_point_fit"}),
+                            ("parity_batch", {"two_point_run", "two_point_fit", "parity_run_batched"}),
+                            ("parity", set(kinds))):
+        cache.code_version.cache_clear()
+        monkeypatch.setattr(pathlib.Path, "read_bytes", edited(module))
+        after = {k: cache.code_version(k) for k in kinds}
+        assert {k for k in kinds if after[k] != before[k]} == changes, module
+    monkeypatch.undo()
+    cache.code_version.cache_clear()

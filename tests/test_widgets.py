@@ -67,3 +67,22 @@ def test_frames_drawn_in_worker_processes_equal_the_frames_drawn_here():
         two = widgets.FrameSlider(_draw, {"a": (1, 2, 3), "b": (0.5, 1.0)}, n_jobs=2)
     plain = widgets.FrameSlider(_draw, {"a": (1, 2, 3), "b": (0.5, 1.0)}, n_jobs=1)
     assert one.frames == two.frames and one.frames != plain.frames
+
+
+def test_fewer_colours_make_lighter_frames_and_bad_counts_are_named():
+    def draw(a, b):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        for k in range(8):
+            ax.plot([0, 1], [0, a * b * (k + 1)], lw=2)
+        return fig
+    full = widgets.FrameSlider(draw, {"a": (1, 2), "b": (1, 3)}, n_jobs=1)
+    few = widgets.FrameSlider(draw, {"a": (1, 2), "b": (1, 3)}, n_jobs=1, colors=16)
+    assert sum(map(len, few.frames)) < sum(map(len, full.frames))
+    for bad in (1, 257, True, 2.5):
+        with pytest.raises(ValueError, match="colors"):
+            widgets.FrameSlider(draw, {"a": (1, 2), "b": (1, 3)}, colors=bad)
+
+
+def test_the_explorer_offers_seven_rate_ratios():
+    assert len(explorer.PARAMS["eta_ratio"][1]) >= 7
+    assert all(v in explorer.PARAMS[k][1] for k, v in explorer.INITIAL.items())
