@@ -73,8 +73,9 @@ def default_vs_paper() -> list[dict]:
     (g_d, p_d, cap_d), (g_p, p_p, cap_p) = parity.phase_grid("default"), parity.phase_grid("paper")
     if (g_d, p_d, cap_d) != (g_p, p_p, cap_p):
         rows.append({"page": "parity phase diagram", "settings": "phase/<loss>/g<gain>/p<fraction>",
-                     "difference": f"gains × data fractions {len(g_d)} × {len(p_d)} (paper: {len(g_p)} × {len(p_p)}); "
-                                   f"epoch cap {cap_d} (paper: {cap_p})",
+                     "difference": f"gains × data fractions {len(g_d)} × {len(p_d)} "
+                                   f"(paper: {len(g_p)} × {len(p_p)}); epoch cap {cap_d} (paper: {cap_p})",
                      "reason": "CI budget"})
     order = [page for _, page in _PAGES]
-    return sorted(rows, key=lambda r: (order.index(r["page"]) if r["page"] in order else len(order), r["settings"]))
+    rank = {page: k for k, page in enumerate(order)}
+    return sorted(rows, key=lambda r: (rank.get(r["page"], len(order)), r["settings"]))

@@ -7,7 +7,7 @@ the record holds the loss, the outputs and, for every hidden layer, the matrix o
 points' representations. This module knows nothing of the theory; :mod:`reptheory.measure` turns a record
 into the theory's variables.
 
-Two engines give the same numbers (tested against each other):
+Two engines give the same numbers (tested against each other; for dropout, with the same masks):
 
 * ``"numba"``: the dense nets (the MLP, its skip-connection and dropout variants) trained full batch with SGD
   or Adam, as one fused kernel per epoch loop (forward pass, then one backward pass that reads and writes each
@@ -107,7 +107,6 @@ def engine_for(setting: Setting) -> str:
     return "numba" if setting.arch in _NUMBA_ARCHS and full and on_cpu else "torch"
 
 
-
 def _finite_data(name: str, a) -> np.ndarray:
     """``a`` as float32; NaN or inf in training data is an input error naming the array (not a divergence)."""
     try:
@@ -146,8 +145,8 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     if engine not in ("numba", "torch"):
         raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
     if engine == "numba" and engine_for(setting) != "numba":
-        raise ValueError(f"the numba engine covers archs {', '.join(_NUMBA_ARCHS)} trained full batch on the CPU, not "
-                         f"{setting.arch}/{setting.optimizer}/batch_size={setting.batch_size}")
+        raise ValueError(f"the numba engine covers archs {', '.join(_NUMBA_ARCHS)} trained full batch on the CPU, "
+                         f"not {setting.arch}/{setting.optimizer}/batch_size={setting.batch_size}")
     torch.set_num_threads(1)
     model = _models.build(setting, X.shape[1], Y.shape[1], seed)
     t0 = time.perf_counter()
@@ -304,8 +303,9 @@ def _dact(z, kind):
 
 @njit(cache=True, fastmath=_FM)
 def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out):
-    """Forward pass; ``X`` and the layer inputs are read as given (the dropout masks are already applied to
-    ``X`` and, through :func:`_masked`, to the hidden layers' inputs by the caller's choice of ``AD``)."""
+    """Forward pass without dropout (every record, and the training step of the nets without dropout):
+    ``Z[l]`` the pre-activations, ``A[l]`` the activations (plus ``A[l-2]`` from layer 2 on with ``skip``, as
+    the ResNet of :mod:`reptheory.models`), ``out`` the outputs."""
     B, n_in = X.shape
     P = W0.shape[0]
     L = Z.shape[0]

@@ -89,3 +89,37 @@ def test_class_matrices_have_colour_bars():
 def test_column_figure_refuses_bad_shapes():
     with pytest.raises(ValueError, match="nrows and ncols"):
         plots.column_figure(0, 2)
+
+
+def _phase_result(fit_ok=(True, True, True, False)):
+    import reptheory as rt
+    gains = np.array([0.9, 1.0, 1.1, 1.3])
+    rows = ("gain_0.9", "default", "gain_1.1", "gain_1.3")
+    dy = np.geomspace(0.25, 2.0, 9)
+    eh, ey = np.array([[1e-3, 2e-3, 3e-3, 4e-3]]), np.array([[0.04, 0.03, 0.02, 0.01]])
+    h0, y0 = np.array([1e-3, 1e-2, 1e-1, 0.5]), np.array([1e-6, 1e-4, 1e-2, 0.1])
+    a_high = np.stack([rt.a_high(h0, y0, eh[0], ey[0], 1.0)] * dy.size, axis=-1)[None]
+    points = [{"layer": 10, "row": r, "gain": g, "dy": 0.71, "h2_0": h, "h2_final": 0.1, "fitted": True}
+              for r, g, h in zip(rows, gains, h0)]
+    return NS(layers=(10,), gains=gains, rows=rows, dy=dy, eta_h=eh, eta_y=ey, fit_ok=np.array([fit_ok]),
+              a_high=a_high, a_low=np.full((1, 4, dy.size), 0.05), points=points,
+              h_inf=np.full((1, 4, dy.size), 0.1)), (h0, y0, eh[0], ey[0])
+
+
+def test_phase_map_is_eq10_at_the_trained_gains_and_stops_at_a_failed_fit():
+    import reptheory as rt
+    res, (h0, y0, eh, ey) = _phase_result()
+    m = plots.phase_map(res, 10, n_gain=21)
+    assert m["span"] == (0.9, 1.1)                        # gain 1.3's fit failed: not interpolated to
+    for k, g in enumerate((0.9, 1.0, 1.1)):
+        i = int(np.argmin(np.abs(m["gain"] - g)))
+        np.testing.assert_allclose(m["h_inf"][i], rt.h_inf(h0[k], y0[k], eh[k], ey[k], 1.0, m["dy"] ** 2),
+                                   rtol=1e-9)
+    assert m["ratio"].shape == (21, 9) and np.all(m["ratio"] > 0)
+    fig = plots.phase_diagram(res, 10)
+    _check_column(fig)
+
+
+def test_phase_map_needs_two_converged_fits():
+    res, _ = _phase_result(fit_ok=(True, False, False, False))
+    assert plots.phase_map(res, 10)["h_inf"] is None
