@@ -173,7 +173,8 @@ def _verdict(step) -> None:
 
 def html_table(rows: list[dict], sig: int = 4):
     """An HTML table (``IPython.display.HTML``) from a list of dicts with equal keys: a notebook's Markdown output
-    is rendered without tables, HTML is not. Floats are rounded with :func:`fmt`; ``None`` and NaN show as "–"."""
+    is rendered without tables, HTML is not. Floats are rounded with :func:`fmt`; ``None``, NaN and the text
+    ``"None"`` (a missing setting written out by ``str``) show as "–"."""
     import html
 
     from IPython.display import HTML
@@ -182,7 +183,7 @@ def html_table(rows: list[dict], sig: int = 4):
     keys = list(rows[0])
 
     def cell(v):
-        if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        if v is None or v == "None" or (isinstance(v, (float, np.floating)) and np.isnan(v)):
             return "–"
         return html.escape(fmt(v, sig) if isinstance(v, (float, np.floating)) else str(v))
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
