@@ -25,12 +25,18 @@ def fmt(x, sig: int = 4) -> str:
 
 
 def table(rows: list[dict], sig: int = 4) -> str:
-    """A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`."""
+    r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`; a ``|`` in a key
+    or a value is escaped (it would split the cell).
+
+    >>> table([{"|x|": 1.23456}]).splitlines()
+    ['| \\|x\\| |', '|---|', '| 1.235 |']
+    """
     if not rows:
         raise ValueError("rows must hold at least one row")
     keys = list(rows[0])
-    cell = lambda v: fmt(v, sig) if isinstance(v, (float, np.floating)) else str(v)
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
+    cell = lambda v: esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else v)
+    lines = ["| " + " | ".join(map(esc, keys)) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
 

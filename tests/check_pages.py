@@ -96,13 +96,14 @@ _OVERFLOW_JS = """() => {
   return out;
 }"""
 
-# The rendered prose without code, math and outputs of code (where | and ** may legitimately appear).
+# The rendered text without code, math and printed (monospace) output, where | and ** may legitimately appear;
+# rendered outputs (Markdown or HTML a cell displayed) are kept: a table that failed to parse shows up there.
 _PROSE_JS = """() => {
   const art = (document.querySelector('article.bd-article') || document.querySelector('article'));
   if (!art) return '';
   const c = art.cloneNode(true);
-  c.querySelectorAll('pre, code, mjx-container, .math, script, style, div.cell_output, div.cell_input, ' +
-                     'mjx-assistive-mml, .MathJax').forEach(e => e.remove());
+  c.querySelectorAll('pre, code, mjx-container, .math, script, style, div.cell_input, ' +
+                     'mjx-assistive-mml, .MathJax, img').forEach(e => e.remove());
   return c.innerText;
 }"""
 _RAW = ((re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule '|---|'"),

@@ -53,6 +53,8 @@ DEFECTS = {
     "output wider than the column": "<div class='cell_output'><pre style='white-space:pre;overflow:visible'>"
                                     + "x" * 300 + "</pre></div>",
     "table wider than the column": "<table style='width:900px'><tr><td>a</td></tr></table>",
+    "raw table in an output": "<div class='cell_output'><div class='output text_html'><p>| a | b |<br>|---|---|</p>"
+                              "</div></div>",
 }
 
 
