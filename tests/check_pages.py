@@ -7,11 +7,11 @@ It also looks at each page as a reader would, at 1400 px and at 420 px (:func:`l
 equation, output, code block, table or figure that reaches past the text column without a scroll box of its
 own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
 fence); at 1400 px, a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with
-it: draw it at the shown size instead); a figure page without its Claim, Checks and Findings; a cross-reference to a page or anchor that does not
-exist (:func:`broken_links`); a page heavier than :data:`MAX_PAGE_BYTES`; a warning printed to the page
-(:func:`stderr_outputs`). A full-page
-screenshot of every page at both widths is saved under ``_build/screenshots/`` (not part of the site), so a
-person can look at the whole book in a minute.
+it: draw it at the shown size instead); a figure page without its Claim, Checks and Findings; a
+cross-reference to a page or anchor that does not exist (:func:`broken_links`); a page heavier than
+:data:`MAX_PAGE_BYTES`; a warning printed to the page (:func:`stderr_outputs`). A full-page screenshot of every
+page at both widths is saved under ``_build/screenshots/`` (not part of the site), so a person can look at the
+whole book in a minute.
 
 Usage: ``python tests/check_pages.py _build/html`` (needs Debian's chromium at /usr/bin/chromium, or
 ``CHROMIUM=/path``). Exits non-zero and lists the problems on failure. Runs offline: the book must not
