@@ -46,18 +46,21 @@ RESULT_MODULES = ("configs", "data", "experiments", "fit", "measure", "models", 
 TRAINING_KINDS = ("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run", "parity_run",
                   "parity_run_batched")
 _NOT_TRAINING = ("fit", "theory")
-#: the sequel's training kinds are decided by the parity modules alone (the RNN, its data and training loops
-#: live there): an edit to the feed-forward networks' modules keeps them
-PARITY_KINDS = {"parity_run": ("parity",), "parity_run_batched": ("parity", "parity_batch")}
+#: kinds decided by a few modules of their own: the sequel's training (the RNN, its data and training loops
+#: live in the parity modules), and :func:`reptheory.lab.probe`'s runs, whose description itself holds the
+#: bytecode of the training loop and of the probed model (only the input rule is hashed here); an edit to the
+#: feed-forward networks' modules keeps them
+OWN_MODULES = {"parity_run": ("parity",), "parity_run_batched": ("parity", "parity_batch"),
+               "probe_run": ("validate",)}
 
 
 @lru_cache(maxsize=None)
 def code_version(kind: str | None = None) -> str:
     """Hash of the modules in :data:`RESULT_MODULES` that decide entries of ``kind``: all of them, except
-    ``fit`` and ``theory`` for the :data:`TRAINING_KINDS`, and only the parity modules for the sequel's runs
-    (:data:`PARITY_KINDS`). An edit to any of those modules invalidates the kind's entries."""
+    ``fit`` and ``theory`` for the :data:`TRAINING_KINDS`, and only their own modules for the kinds of
+    :data:`OWN_MODULES`. An edit to any of those modules invalidates the kind's entries."""
     skip = _NOT_TRAINING if kind in TRAINING_KINDS else ()
-    modules = PARITY_KINDS.get(kind, [m for m in RESULT_MODULES if m not in skip])
+    modules = OWN_MODULES.get(kind, [m for m in RESULT_MODULES if m not in skip])
     h = hashlib.sha256()
     for p in sorted(pathlib.Path(__file__).parent / f"{m}.py" for m in modules):
         h.update(p.name.encode())

@@ -4,6 +4,7 @@ at a desktop window) so that their text shows at its point size (at least 9 pt).
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 COLORS = {"h2": "#1f77b4", "y2": "#d62728", "w": "#2ca02c", "loss": "#444444"}
 LABELS = {"h2": r"$\|\Delta h\|^2$", "y2": r"$\|\Delta\hat y\|^2$", "w": r"$w$", "loss": r"$\mathcal{L}$"}
@@ -36,9 +37,10 @@ def curves(ax, traj, kind: str = "theory", names=("h2", "y2", "w"), label: str |
 
 
 def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
-    """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`."""
+    """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
+    or a :class:`reptheory.lab.ProbeResult`."""
     curves(ax, result.measured.traj, "network", names=names, label="")
-    if result.fit is not None:
+    if result.fit is not None and result.fit.success:
         curves(ax, result.fit.theory, "theory", names=names, label="")
     else:
         ax.text(0.5, 0.5, f"no theory: {result.fit_message}", transform=ax.transAxes, ha="center", fontsize=9, wrap=True)
@@ -375,6 +377,20 @@ def architecture_grid(results: dict, panel: str = "curves", ncols: int = 3):
         _legend_slot(flat[n], ["", "", "", "", "solid: network", r"dashed: Eq. 7, fitted $\eta_h$, $\eta_y$"])
     else:
         _legend_slot(flat[n], ["solid: network loss", "dashed: Eq. 9"])
+    return fig
+
+
+def probe_curves(results: dict, ncols: int = 3):
+    """The universality chapter's curves: one panel per :class:`reptheory.lab.ProbeResult` (network solid,
+    fitted Eq. 7 dashed), as :func:`architecture_grid`, each panel's epoch axis ending at 3× the epoch where
+    the pair's loss first fell below 1 % of its start (later epochs sit at the fixed point). Returns the
+    figure."""
+    fig = architecture_grid(results, "curves", ncols)
+    for ax, r in zip(fig.axes, results.values()):
+        loss = r.measured.loss
+        below = np.nonzero(loss <= 0.01 * loss[0])[0]
+        if below.size:
+            ax.set_xlim(0, min(float(r.measured.traj.t[-1]), 3.0 * max(float(below[0]), 10.0)))
     return fig
 
 

@@ -1,0 +1,704 @@
+"""The two-point theory tested on any PyTorch model: :func:`probe` and the Fig. 5 protocol :func:`probe_grid`.
+
+:func:`probe` trains a copy of a ``torch.nn.Module`` full batch on inputs ``X`` and targets ``Y`` with the
+book's criterion, ½-MSE (``0.5 · mean((ŷ − y)²)`` over points and output coordinates), by SGD or Adam. At
+every epoch, before the update, it reads the representation ``h`` of two points ``i, j`` (the ``pair``) at a
+chosen layer and measures Eq. 8's variables
+
+* ``h2 = ||h(x_j) − h(x_i)||²`` (the representation flattened to a vector),
+* ``y2 = ||ŷ(x_j) − ŷ(x_i)||²``, ``w = y2 − (y_j − y_i)·(ŷ(x_j) − ŷ(x_i))``,
+
+with ``dx2 = ||x_j − x_i||²`` (the inputs flattened), ``dy2 = ||y_j − y_i||²``, and the pair's own loss
+``¼ (||ŷ_i − y_i||² + ||ŷ_j − y_j||²)``, the quantity Eq. 9 describes. It then fits Eq. 7's rates
+(Eq. 49, :func:`reptheory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
+(:func:`reptheory.fit.fit_mean_rate`), and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``.
+
+:func:`probe_grid` is the protocol of Fig. 5 for a model factory: rates fitted on the reference pair
+(``||Δx||² = 1``, ``||Δy||² = 0.5``) over several seeds and averaged, then a grid of two-point datasets
+(:data:`reptheory.configs.FIG5_DX` × :data:`~reptheory.configs.FIG5_DY`), one fresh network per point, each
+run's final ``||Δh||²`` set against Eq. 10 from that run's own initial values.
+
+A run is cached (:mod:`reptheory.cache`, kind ``probe_run``) under a key made of the training loop's
+bytecode and constants, the model's printed structure, its initial parameters and buffers, the bytecode of the
+Python methods of its module classes (those not from ``torch``), the layer, the data and the training
+settings; the fits are recomputed on every call (0.2 s each). A run that diverges (a non-finite loss, or one :data:`reptheory.train.DIVERGENCE_FACTOR`
+times its initial value) stops there, is reported as diverged and is not fitted.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import time
+import types
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import cache as _cache
+from . import configs as _configs
+from . import fit as _fit
+from . import parallel as _par
+from . import theory as _th
+from . import validate as _v
+from .experiments import FinalDistanceResult, GridPoint, RateEstimate
+from .measure import Measured
+from .train import DIVERGENCE_FACTOR, device as _device
+
+__all__ = ["BARS", "SCALES", "ProbeResult", "ProbeGrid", "Survey", "probe", "pair_data", "probe_grid",
+           "choose_scale", "summary", "survey"]
+
+#: the default network's bars (Fig. 2's checks): largest deviation of each curve from the fitted Eq. 7,
+#: relative to the curve's largest value, and |Eq. 10 / final ||Δh||² − 1|
+BARS = {"h2": 0.15, "y2": 0.15, "w": 0.25, "h_inf": 0.10}
+#: a run whose pair loss ends above this has not converged: its final distance is not yet Eq. 10's fixed point
+#: (the bar for the runs Fig. 5 fits, :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`)
+CONVERGED_LOSS = _configs.FIG5_FIT_MAX_LOSS
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """A probed run with its theory.
+
+    ``measured`` holds the curves (``measured.traj``: epochs, ``h2``, ``y2``, ``w``; ``measured.loss``: the
+    pair's loss, Eq. 9's quantity); ``loss`` is the training criterion over all of ``X``. ``fit`` is the
+    :class:`~reptheory.fit.RateFit` of :func:`~reptheory.fit.fit_rates` (``fit.success`` False if it failed;
+    ``None`` if the run diverged, which is reported and never fitted); ``h_inf`` is Eq. 10 (NaN without
+    rates)."""
+
+    layer: str
+    pair: tuple
+    measured: Measured
+    loss: np.ndarray
+    fit: _fit.RateFit | None
+    mean_fit: _fit.MeanRateFit | None
+    h_inf: float
+    diverged: bool
+    seconds: float
+
+    @property
+    def h2_final(self) -> float:
+        """The measured ``||Δh||²`` at the last record."""
+        return float(self.measured.traj.h2[-1])
+
+    @property
+    def converged(self) -> bool:
+        """The run did not diverge and its pair loss ended below :data:`CONVERGED_LOSS`."""
+        return not self.diverged and float(self.measured.loss[-1]) <= CONVERGED_LOSS
+
+    @property
+    def loss_theory(self) -> np.ndarray | None:
+        """Eq. 9 with the fitted rates at the recorded epochs (``None`` without a fit)."""
+        return self.mean_fit.theory if self.mean_fit is not None and self.mean_fit.success else None
+
+    @property
+    def fit_message(self) -> str:
+        if self.fit is None:
+            return "the run diverged: not fitted" if self.diverged else "fewer than three records: not fitted"
+        return self.fit.message
+
+    @property
+    def deviations(self) -> dict:
+        """Per-curve deviations of the fit (``h2``, ``y2``, ``w``) and ``h_inf``: ``|Eq. 10 / final − 1|``
+        (empty without a successful fit)."""
+        if self.fit is None or not self.fit.success:
+            return {}
+        return {**self.fit.max_rel_dev, "h_inf": abs(self.h_inf / self.h2_final - 1.0)}
+
+    @property
+    def holds(self) -> bool:
+        """The fit is identifiable, the run converged, and every deviation is within :data:`BARS`."""
+        dev = self.deviations
+        return (bool(dev) and self.fit.identifiable and self.converged
+                and all(dev.get(k, 0.0) <= bar for k, bar in BARS.items()))
+
+    @property
+    def verdict(self) -> str:
+        """One line: whether Eq. 7 and Eq. 10 describe this run at the default network's bars, with the
+        numbers."""
+        if self.fit is None:
+            return (f"the run diverged after {self.measured.traj.t.size} records: not fitted" if self.diverged
+                    else "no verdict: fewer than three records")
+        if not self.fit.success:
+            return f"Eq. 7 could not be fitted: {self.fit.message}"
+        dev = self.deviations
+        curves = ", ".join(f"{k} {100 * dev[k]:.0f} %" for k in ("h2", "y2", "w") if k in dev)
+        head = "Eq. 7 and Eq. 10 hold" if self.holds else "the theory does not hold"
+        text = (f"{head}: deviation {curves} (bars 15, 15, 25 %); Eq. 10 "
+                f"{100 * dev['h_inf']:.0f} % from the final ||Δh||² (bar 10 %)")
+        if not self.converged:
+            text += f"; the run has not converged (pair loss {self.measured.loss[-1]:.2g} at the end)"
+        if not self.fit.identifiable:
+            text += "; " + self.fit.message
+        return text
+
+    def __repr__(self) -> str:
+        return f"ProbeResult(layer={self.layer!r}, pair={self.pair}, {self.verdict})"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# input checks
+
+def _tensor(name: str, value) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        arr = value.detach().cpu().numpy()
+    else:
+        arr = value
+    arr = _v.finite(name, arr)
+    if arr.ndim < 1 or arr.shape[0] < 2:
+        raise ValueError(f"{name} must hold at least two points along its first axis, got shape {arr.shape}")
+    return torch.as_tensor(arr, dtype=torch.float32)
+
+
+def _integer(name: str, value, low: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_pair(pair, n: int) -> tuple[int, int]:
+    ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
+        isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in pair)
+    if not ok or not (0 <= pair[0] < n and 0 <= pair[1] < n and pair[0] != pair[1]):
+        raise ValueError(f"pair must be two different point indices in [0, {n - 1}], got {pair!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _layer_name(model: torch.nn.Module, layer) -> str:
+    if callable(layer) and not isinstance(layer, str):
+        return getattr(layer, "__qualname__", type(layer).__qualname__)
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be the dotted name of a submodule or a callable (model, x) -> (n, d), "
+                        f"got {layer!r}")
+    names = [n for n, _ in model.named_modules()]
+    if layer not in names:
+        shown = ", ".join(repr(n) for n in names[:12]) + (", …" if len(names) > 12 else "")
+        raise ValueError(f"layer {layer!r} is not a submodule of the model; its submodules are {shown}")
+    return layer
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the cache key
+
+def _code_digest(h, code: types.CodeType) -> None:
+    """Feed ``code``'s bytecode, names and constants (nested code included, file names and line numbers
+    left out) to ``h``: the same function hashes the same in every session and process."""
+    h.update(code.co_code)
+    h.update(repr((code.co_names, code.co_varnames)).encode())
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_digest(h, c)
+        elif isinstance(c, frozenset):     # a set literal: its printed order changes with the hash seed
+            h.update(repr(sorted(map(repr, c))).encode())
+        else:
+            h.update(repr(c).encode())
+
+
+def _function_digest(h, fn) -> None:
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        _code_digest(h, code)
+    elif callable(fn):                  # a callable object: its class's methods
+        _class_digest(h, type(fn))
+
+
+def _class_digest(h, cls) -> None:
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] in ("torch", "builtins"):
+            continue
+        h.update(klass.__qualname__.encode())
+        for name, member in sorted(vars(klass).items()):
+            if isinstance(member, (types.FunctionType, staticmethod, classmethod)):
+                h.update(name.encode())
+                _function_digest(h, member)
+
+
+def _array_digest(t: torch.Tensor) -> str:
+    a = t.detach().cpu().contiguous().numpy()
+    return hashlib.sha256(f"{a.dtype.str}|{a.shape}|".encode() + a.tobytes()).hexdigest()
+
+
+def _model_digest(model: torch.nn.Module) -> str:
+    h = hashlib.sha256(repr(model).encode())
+    for cls in sorted({type(m) for m in model.modules()}, key=lambda c: c.__qualname__):
+        _class_digest(h, cls)
+    for name, t in list(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(_array_digest(t).encode())
+    return h.hexdigest()
+
+
+def _trainer_digest() -> str:
+    """The code that produces a probe's arrays (the training loop and its stop rule) and its constants: an
+    edit elsewhere in this module (the fits, the verdict, the grid) keeps the cached runs."""
+    h = hashlib.sha256(repr((_RECORDS, _POLL, DIVERGENCE_FACTOR)).encode())
+    for fn in (_train, _end, _first_tensor, _has_train_mode):
+        _code_digest(h, fn.__code__)
+    return h.hexdigest()
+
+
+def _layer_digest(layer) -> str:
+    if isinstance(layer, str):
+        return layer
+    h = hashlib.sha256()
+    _function_digest(h, layer)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# training
+
+def _has_train_mode(model: torch.nn.Module) -> bool:
+    """Whether a module behaves differently in training mode (dropout, batch statistics)."""
+    kinds = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+    return any(isinstance(m, kinds) for m in model.modules())
+
+
+def _first_tensor(out, layer: str) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, (tuple, list)):
+        for o in out:
+            if isinstance(o, torch.Tensor):
+                return o
+    raise TypeError(f"the output of layer {layer!r} holds no tensor (got {type(out).__name__}); pass a callable "
+                    "layer (model, x) -> (n, d) instead")
+
+
+#: the recorded columns: Eq. 8's variables, the pair's loss (Eq. 9's quantity) and the training loss
+_RECORDS = ("h2", "y2", "w", "pair_loss", "loss")
+#: the stop rule is read every _POLL epochs (the records are then cut where it fired: the same numbers as a
+#: check at every epoch, without a device transfer per epoch)
+_POLL = 25
+
+
+def _train(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss, dev) -> dict:
+    """Train ``model`` (a private copy) and record the pair's variables at every epoch; see :func:`probe`."""
+    i, j = pair
+    n = X.shape[0]
+    captured = {}
+    hook = None
+    if isinstance(layer, str):
+        def grab(_module, _inputs, out):
+            captured["h"] = _first_tensor(out, layer)
+        hook = model.get_submodule(layer).register_forward_hook(grab)
+    separate = _has_train_mode(model)       # record in eval mode, without dropout, as the book's kernel does
+    X, Y = X.to(dev), Y.to(dev)
+    K = Y.reshape(n, -1).shape[1]
+    Yt = Y.reshape(n, -1)
+    Yf = Yt.double()
+    dy = Yf[j] - Yf[i]
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(params, lr=lr)
+    T = epochs + 1
+    rec = torch.full((T, len(_RECORDS)), float("nan"), dtype=torch.float64, device=dev)
+    state = {}
+
+    def outputs(out) -> torch.Tensor:
+        if out.shape[0] != n or out.reshape(n, -1).shape[1] != K:
+            raise ValueError(f"the model's output has shape {tuple(out.shape)}; the targets Y need ({n}, {K})")
+        return out.reshape(n, -1)
+
+    def representation(x_pair) -> torch.Tensor:
+        if isinstance(layer, str):
+            if "h" not in captured:
+                raise ValueError(f"layer {layer!r} was not called in the model's forward pass")
+            h = captured.pop("h")
+            if h.shape[0] != n:
+                raise ValueError(f"the output of layer {layer!r} has shape {tuple(h.shape)}: its first axis must "
+                                 f"run over the {n} inputs; pass a callable layer (model, x) -> (n, d) instead")
+            return h[[i, j]].reshape(2, -1)
+        h = layer(model, x_pair)
+        if not isinstance(h, torch.Tensor) or h.shape[0] != 2:
+            raise ValueError(f"the callable layer must return a tensor with one row per input, got "
+                             f"{getattr(h, 'shape', type(h).__name__)} for 2 inputs")
+        return h.reshape(2, -1)
+
+    def record(e, out, h) -> None:
+        out = out.detach().double()
+        dh = (h[1] - h[0]).detach().double()
+        d_out = out[j] - out[i]
+        y2 = d_out @ d_out
+        err = out - Yf
+        e2 = (err ** 2).sum(1)
+        rec[e] = torch.stack((dh @ dh, y2, y2 - d_out @ dy, 0.25 * (e2[i] + e2[j]), 0.5 * e2.sum() / err.numel()))
+        if e == 0:
+            m = 0.5 * (out[i] + out[j]) - 0.5 * (Yf[i] + Yf[j])
+            state["m0"] = float(m @ m)
+
+    def representation_now() -> torch.Tensor:
+        with torch.no_grad():
+            return representation(X[[i, j]])
+
+    t0 = time.perf_counter()
+    written = 0
+    model.train()
+    try:
+        for e in range(epochs + 1):
+            if separate or e == epochs:         # eval mode (no dropout) for the record, or the last record
+                model.eval()
+                with torch.no_grad():
+                    out = outputs(model(X))
+                    h = representation_now()
+                model.train()
+                record(e, out, h)
+                written = e + 1
+            if e == epochs:
+                break
+            opt.zero_grad(set_to_none=True)
+            out = outputs(model(X))
+            if separate:
+                captured.pop("h", None)
+            else:
+                record(e, out, representation_now())
+                written = e + 1
+            loss = 0.5 * torch.mean((out - Yt) ** 2)
+            loss.backward()
+            opt.step()
+            if (e + 1) % _POLL == 0:            # the last _POLL records: the stop rule, read in one transfer
+                L = rec[e + 1 - _POLL: e + 1, 4]
+                bad = ~torch.isfinite(L) | (L > DIVERGENCE_FACTOR * rec[0, 4].clamp_min(1e-30))
+                if bool(bad.any()) or (stop_loss is not None and bool((L < stop_loss).any())):
+                    break
+    finally:
+        if hook is not None:
+            hook.remove()
+    seconds = time.perf_counter() - t0
+    arrays = dict(zip(_RECORDS, rec[:written].cpu().numpy().T.copy()))
+    stop, diverged = _end(arrays["loss"], arrays["h2"], stop_loss)
+    arrays = {k: v[:stop] for k, v in arrays.items()}
+    x = X.detach().double().reshape(n, -1)
+    dx = x[j] - x[i]
+    return {**arrays, "dx2": float(dx @ dx), "dy2": float(dy @ dy), "m0": state.get("m0", np.nan),
+            "diverged": diverged, "seconds": seconds}
+
+
+def _end(loss: np.ndarray, h2: np.ndarray, stop_loss) -> tuple[int, bool]:
+    """Where the record ends and whether the run diverged: at the first record whose loss is non-finite or
+    above :data:`~reptheory.train.DIVERGENCE_FACTOR` times the first (diverged; that record is dropped), or
+    just after the first whose loss is below ``stop_loss`` (finished), whichever comes first."""
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(loss) | ~np.isfinite(h2) | (loss > DIVERGENCE_FACTOR * max(loss[0], 1e-30))
+        low = loss < stop_loss if stop_loss is not None else np.zeros_like(bad)
+    k_bad = int(np.argmax(bad)) if bad.any() else None
+    k_low = int(np.argmax(low)) if low.any() else None
+    if k_low is not None and (k_bad is None or k_low < k_bad):
+        return k_low + 1, False
+    if k_bad is not None:
+        return k_bad, True
+    return loss.size, False
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the public calls
+
+def _result(arrays: dict, layer: str, pair: tuple) -> ProbeResult:
+    t = np.arange(arrays["h2"].size, dtype=float)
+    traj = _th.Trajectory(t, arrays["h2"], arrays["y2"], arrays["w"])
+    measured = Measured(traj, arrays["pair_loss"], float(arrays["dx2"]), float(arrays["dy2"]), float(arrays["m0"]),
+                        layer)
+    diverged, seconds = bool(arrays["diverged"]), float(arrays["seconds"])
+    if diverged or t.size < 3:          # a diverged run is reported, never fitted
+        return ProbeResult(layer, pair, measured, arrays["loss"], None, None, float("nan"), diverged, seconds)
+    try:
+        fit = _fit.fit_rates(t, traj.h2, traj.y2, traj.w, measured.dx2, measured.dy2, raise_on_failure=False)
+    except ValueError as exc:           # curves the fitter refuses (h2 = 0: the layer does not see the pair)
+        fit = _fit.RateFit(False, None, None, float("nan"), message=f"the curves cannot be fitted: {exc}")
+    mean_fit, h_inf = None, float("nan")
+    if fit.success:
+        h_inf = _th.h_inf(traj.h2[0], traj.y2[0], fit.eta_h, fit.eta_y, measured.dx2, measured.dy2)
+        if measured.m0 > 0:
+            mean_fit = _fit.fit_mean_rate(t, measured.loss, fit.theory.y2, fit.theory.w, measured.dy2, measured.m0,
+                                          raise_on_failure=False)
+    return ProbeResult(layer, pair, measured, arrays["loss"], fit, mean_fit, float(h_inf), diverged, seconds)
+
+
+def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=(0, 1),
+          seed: int = 0, stop_loss=None, device: str | None = None, cache: bool = True) -> ProbeResult:
+    """Train a copy of ``model`` on ``(X, Y)`` and test Eq. 7, Eq. 9 and Eq. 10 on the representation at
+    ``layer`` for the two points ``pair``.
+
+    ``X``: inputs, an array or tensor with the points along its first axis (any shape after it); ``Y``:
+    targets, ``(n,)`` or ``(n, k)``; the model maps ``X`` to outputs of ``Y``'s shape. ``layer``: the dotted
+    name of a submodule (``""`` is the model itself), read by a forward hook; its output (the first tensor of
+    a tuple) must have the points along its first axis and is flattened per point. Or a callable
+    ``layer(model, x) -> (len(x), d)`` that maps the model and inputs to vectors (one token, a pooled
+    sequence). ``lr`` (> 0) and ``epochs`` (≥ 2) of full-batch ``optimizer`` (``"sgd"`` or ``"adam"``) on
+    ½-MSE; ``seed`` seeds torch's generator during training (dropout masks; the caller's generator state is
+    restored afterwards); ``stop_loss``: stop once the training loss falls below it (``None``: all epochs).
+    ``device``: a torch device (default ``$REPTHEORY_DEVICE`` or the CPU). The caller's model is not modified.
+
+    Records are taken before each update and after the last, in eval mode if the model has dropout or batch
+    normalisation. Returns a :class:`ProbeResult`; its ``verdict`` says in one line whether the theory holds at
+    the default network's :data:`BARS`.
+
+    >>> import torch
+    >>> torch.manual_seed(0) and None
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64),
+    ...                           torch.nn.Tanh(), torch.nn.Linear(64, 1))
+    >>> with torch.no_grad():
+    ...     for p in net.parameters(): _ = p.mul_(0.5)
+    >>> X, Y = pair_data(1.0, 0.5 ** 0.5, (1,), 1)
+    >>> r = probe(net, X, Y, "3", lr=0.05, epochs=3000, cache=False)
+    >>> r.fit.success, r.converged, r.h_inf > 0
+    (True, True, True)
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    Xt, Yt = _tensor("X", X), _tensor("Y", Y)
+    if Xt.shape[0] != Yt.shape[0]:
+        raise ValueError(f"X and Y must hold the same number of points, got {Xt.shape[0]} and {Yt.shape[0]}")
+    name = _layer_name(model, layer)
+    lr = _v.scalar("lr", lr)
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+    epochs = _integer("epochs", epochs, 2)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    pair = _check_pair(pair, Xt.shape[0])
+    seed = _integer("seed", seed, 0)
+    if stop_loss is not None:
+        stop_loss = _v.scalar("stop_loss", stop_loss)
+        if not (np.isfinite(stop_loss) and stop_loss > 0):
+            raise ValueError(f"stop_loss must be a number > 0 or None, got {stop_loss!r}")
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
+    dev = _device(device)
+
+    def compute() -> dict:
+        net = copy.deepcopy(model).to(dev)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)                  # runs are small: one thread, and workers do not compete
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                return _train(net, Xt, Yt, layer, lr, epochs, optimizer, pair, seed, stop_loss, dev)
+        finally:
+            torch.set_num_threads(threads)
+
+    if not cache:
+        return _result({k: np.asarray(v) for k, v in compute().items()}, name, pair)
+    desc = {"trainer": _trainer_digest(), "model": _model_digest(model), "layer": _layer_digest(layer), "X": _array_digest(Xt),
+            "Y": _array_digest(Yt), "lr": lr, "epochs": epochs, "optimizer": optimizer, "pair": list(pair),
+            "seed": seed, "stop_loss": stop_loss, "device": str(dev), "torch": torch.__version__}
+    return _result(_cache.cached("probe_run", desc, compute), name, pair)
+
+
+def pair_data(dx: float, dy: float, in_shape, out_dim: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A two-point dataset with ``||Δx|| = dx`` and ``||Δy|| = dy`` for inputs of any shape.
+
+    ``x_i = b`` and ``x_j = b + dx·u``, with ``b`` and ``u`` orthogonal unit vectors drawn from ``seed`` and
+    reshaped to ``in_shape`` (random directions: an input along the all-ones direction, as in
+    :func:`reptheory.data.two_points`, would be erased by a normalisation layer); for a one-number input,
+    the book's ``x = (−1, −1 + dx)``. ``y = (0.6, 0.6 + dy)`` in every output coordinate, divided by
+    ``√out_dim``, as in the book's two-point data.
+
+    >>> X, Y = pair_data(1.0, 0.5, (3, 4))
+    >>> X.shape, Y.shape, round(float(((X[1] - X[0]) ** 2).sum()), 6), round(float(((Y[1] - Y[0]) ** 2).sum()), 6)
+    ((2, 3, 4), (2, 1), 1.0, 0.25)
+    """
+    dx, dy = float(_v.positive("dx", dx)), float(_v.nonnegative("dy", dy))
+    shape = (in_shape,) if isinstance(in_shape, (int, np.integer)) and not isinstance(in_shape, bool) else in_shape
+    if not (isinstance(shape, tuple) and shape and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                                        and d >= 1 for d in shape)):
+        raise ValueError(f"in_shape must be a tuple of integers >= 1, got {in_shape!r}")
+    out_dim = _integer("out_dim", out_dim, 1)
+    seed = _integer("seed", seed, 0)
+    D = int(np.prod(shape))
+    if D == 1:                          # one number per input: the book's x = (−1, −1 + dx)
+        b, u = np.array([-1.0]), np.array([1.0])
+    else:
+        rng = np.random.default_rng(seed)
+        b = rng.standard_normal(D)
+        b /= np.linalg.norm(b)
+        u = rng.standard_normal(D)
+        u -= (u @ b) * b
+        u /= np.linalg.norm(u)
+    X = np.stack([b, b + dx * u]).reshape((2, *shape))
+    Y = np.array([[0.6], [0.6 + dy]]) * np.ones((1, out_dim)) / np.sqrt(out_dim)
+    return X.astype(np.float32), Y.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ProbeGrid:
+    """The Fig. 5 protocol on one model: the reference fits, and the grid as a
+    :class:`reptheory.experiments.FinalDistanceResult` (``grid.stats()``: Pearson r with its bootstrap
+    interval, median |relative error|, counts)."""
+
+    name: str
+    fits: tuple                      # ProbeResult per reference seed
+    grid: FinalDistanceResult
+
+
+def _probe_job(make_model, seed, dx, dy, in_shape, out_dim, layer, kw):
+    X, Y = pair_data(dx, dy, in_shape, out_dim)
+    return probe(make_model(seed), X, Y, layer, seed=seed, **kw)
+
+
+def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: int = 1, optimizer: str = "sgd",
+               stop_loss=None, fit_seeds=(0, 1, 2, 3), grid_seed: int = 100, name: str = "",
+               n_jobs: int | None = None, progress: bool | None = None) -> ProbeGrid:
+    """Fig. 5's protocol for the networks ``make_model(seed)`` builds: fit Eq. 7 on the reference pair
+    (``||Δx||² = 1``, ``||Δy||² = 0.5``, :func:`pair_data`) for every seed of ``fit_seeds`` and average the
+    rates of the usable fits (as :class:`reptheory.experiments.RateEstimate`: runs that diverged, ended above
+    :data:`CONVERGED_LOSS`, failed, or whose rates the data do not decide are discarded and counted); then
+    train one network per point of :data:`~reptheory.configs.FIG5_DX` × :data:`~reptheory.configs.FIG5_DY`
+    (seeds ``grid_seed``, ``grid_seed + 1``, …) until its loss is below
+    :data:`~reptheory.configs.FIG5_STOP_LOSS` or ``epochs`` have passed, and predict its final ``||Δh||²``
+    with Eq. 10 from its own initial ``h2``, ``y2`` and the averaged rates. ``stop_loss`` ends the reference
+    runs once their loss falls below it (``None``: all ``epochs``). Runs go to ``n_jobs`` worker processes and
+    the cache; ``make_model`` must be picklable (a function or class; a notebook's are)."""
+    if not callable(make_model):
+        raise TypeError(f"make_model must be a callable seed -> torch.nn.Module, got {make_model!r}")
+    seeds = tuple(_integer("fit_seeds", s, 0) for s in fit_seeds)
+    if not seeds:
+        raise ValueError("fit_seeds must hold at least one seed")
+    grid_seed = _integer("grid_seed", grid_seed, 0)
+    kw = {"lr": lr, "epochs": epochs, "optimizer": optimizer}
+    ref = (1.0, float(np.sqrt(0.5)))
+    points = [(dx, dy) for dx in _configs.FIG5_DX for dy in _configs.FIG5_DY]
+    jobs = ([(make_model, s, *ref, in_shape, out_dim, layer, {**kw, "stop_loss": stop_loss}) for s in seeds] +
+            [(make_model, grid_seed + k, dx, dy, in_shape, out_dim, layer, {**kw, "stop_loss": _configs.FIG5_STOP_LOSS})
+             for k, (dx, dy) in enumerate(points)])
+    results = _par.run(_probe_job, jobs, n_jobs, progress, f"probe grid {name}".strip())
+    fits, grid = results[:len(seeds)], results[len(seeds):]
+    used, discarded = [], []
+    for s, r in zip(seeds, fits):
+        if r.diverged:
+            discarded.append((s, "diverged"))
+        elif not r.converged:
+            discarded.append((s, f"final loss {r.measured.loss[-1]:.2g} > {CONVERGED_LOSS:g}"))
+        elif r.fit is None or not r.fit.success:
+            discarded.append((s, f"fit failed: {r.fit_message}"))
+        elif r.fit.flags:
+            discarded.append((s, f"not identifiable: {'; '.join(r.fit.flags)}"))
+        else:
+            used.append((s, r.fit.eta_h, r.fit.eta_y))
+    eh = float(np.mean([u[1] for u in used])) if used else float("nan")
+    ey = float(np.mean([u[2] for u in used])) if used else float("nan")
+    rates = RateEstimate(None, eh, ey, tuple(used), tuple(discarded))
+    pts = []
+    for k, ((dx, dy), r) in enumerate(zip(points, grid)):
+        m = r.measured.traj
+        ok = m.h2.size > 0
+        h2_0, y2_0 = (float(m.h2[0]), float(m.y2[0])) if ok else (float("nan"), float("nan"))
+        pred = float(_th.h_inf(h2_0, y2_0, eh, ey, dx ** 2, dy ** 2)) if used and ok else float("nan")
+        pts.append(GridPoint(dx, dy, grid_seed + k, h2_0, y2_0, float(m.h2[-1]) if ok else float("nan"),
+                             float(r.loss[-1]) if ok else float("inf"), max(m.h2.size - 1, 0), r.diverged,
+                             r.seconds, pred))
+    return ProbeGrid(name, tuple(fits), FinalDistanceResult(name, rates, None, tuple(pts)))
+
+
+#: the initial scales :func:`choose_scale` tries, smallest first (multipliers of PyTorch's default initialisation)
+SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def choose_scale(build: Callable, layer, *, in_shape, lr, epochs, out_dim: int = 1, optimizer: str = "sgd",
+                 stop_loss=None, scales=SCALES, seed: int = 0) -> tuple:
+    """The smallest initial scale of ``scales`` at which the network ``build(seed, scale)`` leaves the loss
+    plateau on the reference pair within ``epochs``: its training loss ends below
+    :data:`reptheory.configs.FIG5_MAX_LOSS`. The rule reads the training loss only, never a fit, so a
+    model's scale is set before the theory is compared with it. The runs are those :func:`probe_grid` makes
+    for reference seed ``seed`` (same ``stop_loss``), so the chosen one is not trained twice. Returns
+    ``(scale, tried)``: ``scale`` is ``None`` if none trained, ``tried`` lists ``(scale, final loss)`` in the
+    order tried."""
+    X, Y = pair_data(1.0, float(np.sqrt(0.5)), in_shape, out_dim)
+    tried = []
+    for scale in scales:
+        r = probe(build(seed, scale), X, Y, layer, lr=lr, epochs=epochs, optimizer=optimizer, seed=seed,
+                  stop_loss=stop_loss)
+        final = float(r.loss[-1]) if r.loss.size else float("inf")
+        tried.append((float(scale), final))
+        if not r.diverged and final <= _configs.FIG5_MAX_LOSS:
+            return float(scale), tuple(tried)
+    return None, tuple(tried)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One architecture through the chapter's protocol: the chosen initial scale (with the scales tried and
+    their final losses), the Fig. 5 protocol at that scale, and the step-size control (the reference run
+    of seed 0 at half the learning rate, twice the epochs)."""
+
+    name: str
+    scale: float | None
+    tried: tuple
+    grid: ProbeGrid | None
+    half_step: ProbeResult | None
+
+    @property
+    def reference(self) -> ProbeResult | None:
+        """The reference run of seed 0 (the run that chose the scale)."""
+        return self.grid.fits[0] if self.grid is not None else None
+
+    def step_error(self) -> float:
+        """How far the reference run is from gradient flow: ``max_t |L_lr(t) − L_lr/2(t)| / L(0)``, the
+        training losses compared at equal time ``t = epoch · lr`` (NaN without both runs)."""
+        if self.reference is None or self.half_step is None:
+            return float("nan")
+        a, b = self.reference.loss, self.half_step.loss[::2]
+        n = min(a.size, b.size)
+        return float(np.max(np.abs(a[:n] - b[:n])) / a[0])
+
+
+def _scale_job(spec, kw):
+    return choose_scale(spec.build, spec.layer, in_shape=spec.in_shape, **kw)
+
+
+def _half_step_job(spec, scale, kw):
+    X, Y = pair_data(1.0, float(np.sqrt(0.5)), spec.in_shape)
+    return probe(spec.build(0, scale), X, Y, spec.layer, seed=0, **kw)
+
+
+def survey(specs: dict, *, lr, epochs, stop_loss=None, fit_seeds=(0, 1, 2, 3), n_jobs: int | None = None,
+           progress: bool | None = None) -> dict:
+    """The chapter's protocol for each architecture of ``specs`` (name → an object with ``build(seed,
+    scale)``, ``layer`` and ``in_shape``, as :data:`reptheory.zoo.ZOO`'s entries): :func:`choose_scale`,
+    then :func:`probe_grid` at the chosen scale, then the reference run at ``lr/2`` for ``2·epochs``
+    (:meth:`Survey.step_error`). The same ``lr``, ``epochs`` and ``stop_loss`` (the reference runs') for
+    all. Returns name → :class:`Survey`; an architecture that trains at no scale has ``grid=None``."""
+    kw = {"lr": lr, "epochs": epochs, "stop_loss": stop_loss}
+    names = list(specs)
+    chosen = _par.run(_scale_job, [(specs[n], kw) for n in names], n_jobs, progress, "initial scales")
+    grids = {n: probe_grid(functools.partial(specs[n].build, scale=s), specs[n].layer,
+                           in_shape=specs[n].in_shape, fit_seeds=fit_seeds, name=n, n_jobs=n_jobs,
+                           progress=progress, **kw)
+             for n, (s, _) in zip(names, chosen) if s is not None}
+    todo = [n for n, (s, _) in zip(names, chosen) if s is not None]
+    scale = {n: s for n, (s, _) in zip(names, chosen)}
+    half = _par.run(_half_step_job, [(specs[n], scale[n], {**kw, "lr": lr / 2, "epochs": 2 * epochs}) for n in todo],
+                    n_jobs, progress, "step-size control")
+    half = dict(zip(todo, half))
+    return {n: Survey(n, s, tried, grids.get(n), half.get(n)) for n, (s, tried) in zip(names, chosen)}
+
+
+def summary(sv: Survey) -> dict:
+    """One row of the chapter's table: the chosen scale; over the usable reference fits (identifiable,
+    converged), the median deviation of each curve from the fitted Eq. 7 and of ``|Eq. 10 / final − 1|``;
+    how far the representation moved (final over initial ``||Δh||²`` of the seed-0 reference run; near 1:
+    lazy); the step-size control; the Fig. 5 protocol's Pearson r with its 95 % bootstrap interval, median
+    relative error and unconverged grid runs; and whether the median deviations meet :data:`BARS`."""
+    row = {"model": sv.name, "scale": sv.scale}
+    if sv.grid is None:
+        return row | {"note": "trains at no scale tried"}
+    usable = [r for r in sv.grid.fits if r.fit is not None and r.fit.identifiable and r.converged]
+    dev = {k: float(np.median([r.deviations[k] for r in usable])) if usable else float("nan")
+           for k in ("h2", "y2", "w", "h_inf")}
+    st = sv.grid.grid.stats()
+    ref = sv.reference.measured.traj
+    return row | {
+        "fits used": f"{len(usable)}/{len(sv.grid.fits)}", "dev h2": dev["h2"], "dev y2": dev["y2"],
+        "dev w": dev["w"], "Eq. 10 vs final": dev["h_inf"], "h2 final/initial": float(ref.h2[-1] / ref.h2[0]),
+        "step error": sv.step_error(), "grid r": st["pearson r"], "r 95% low": st["r 95% low"],
+        "r 95% high": st["r 95% high"], "grid median |rel err|": st["median |rel err|"],
+        "grid unconverged": st["unconverged"],
+        "within bars": bool(usable) and all(dev[k] <= bar for k, bar in BARS.items()),
+    }
