@@ -423,7 +423,7 @@ def final_distance_grid(results: dict, rows, dy_max: float, ncols: int = 3):
             ax.scatter(p.h2_final, p.predicted, s=10 + 25 * p.dx ** 2, facecolor=c if p.converged else "none",
                        edgecolor=c if p.converged else "0.4", lw=1)
         st = res.stats()
-        ax.set_title(f"{name}: r = {st['pearson r']:.2f}, median {100 * st['median |rel err|']:.0f} %", fontsize=9)
+        ax.set_title(f"{name}\nr = {st['pearson r']:.2f}, median error {100 * st['median |rel err|']:.0f} %", fontsize=9)
         ax.set(xlim=(0, top), ylim=(0, top), xlabel=r"measured $\|\Delta h(\infty)\|^2$", ylabel="Eq. 10")
     for ax in axes.ravel()[n:]:
         ax.remove()

@@ -26,7 +26,7 @@ def _traj(scale=1.0):
 
 def _two_point(name, gain=1.0):
     m = NS(traj=_traj(), loss=np.exp(-np.arange(50.0) / 10) + 1e-3)
-    return NS(setting=NS(name=name, gain=gain), measured=m, fit=NS(theory=_traj(1.01)), fit_message="",
+    return NS(setting=NS(name=name, gain=gain), measured=m, fit=NS(theory=_traj(1.01), success=True), fit_message="",
               loss_theory=m.loss * 1.02)
 
 
@@ -48,6 +48,19 @@ def test_architecture_grid(panel):
     drawn = [ax for ax in fig.axes if ax.get_title()]
     assert len(drawn) == 11
     assert all(ax.get_ylabel() for ax in fig.axes if ax.get_subplotspec().is_first_col() and ax.get_title())
+
+
+def test_probe_curves_cut_each_panel_after_the_transition():
+    results = {f"net{k}": _two_point(f"net{k}") for k in range(6)}
+    failed = _two_point("failed")
+    failed.fit, failed.fit_message = NS(success=False, theory=None), "the optimum lies on the search boundary"
+    results["failed"] = failed
+    results["net1"].measured.loss = np.exp(-np.arange(50.0) / 3)     # below 1 % of its start from t = 14
+    fig = plots.probe_curves(results)
+    _check_column(fig)
+    assert fig.axes[0].get_xlim()[1] == pytest.approx(49.0)    # slow loss (t = 48): the whole run
+    assert fig.axes[1].get_xlim()[1] == pytest.approx(42.0)    # 3 × 14
+    assert any("no theory" in t.get_text() for t in _texts(fig))
 
 
 def test_gain_rows():
