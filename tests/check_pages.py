@@ -6,8 +6,8 @@ requests, no error output rendered, every figure loaded, and every precomputed s
 It also looks at each page as a reader would, at 1400 px and at 420 px (:func:`layout_problems`): a displayed
 equation, output, code block, table or figure that reaches past the text column without a scroll box of its
 own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
-fence); at 1400 px, a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with
-it: draw it at the shown size instead); a figure page without its Claim, Checks and Findings; a
+fence); a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with it: draw
+it at the shown size instead; on a phone the figure's box scrolls sideways); a figure page without its Claim, Checks and Findings; a
 cross-reference to a page or anchor that does not exist (:func:`broken_links`); a page heavier than
 :data:`MAX_PAGE_BYTES`; a warning printed to the page (:func:`stderr_outputs`). A full-page screenshot of every
 page at both widths is saved under ``_build/screenshots/`` (not part of the site), so a person can look at the
@@ -125,10 +125,9 @@ def layout_problems(page, name: str, width: int) -> list[str]:
         m = pattern.search(prose)
         if m:
             problems.append(f"{name} @{width}px: raw text in the prose, {what}: {m.group(0)[:60]!r}")
-    if width == max(WIDTHS):
-        for shown, natural in page.evaluate(_SMALL_IMAGES_JS, MIN_IMAGE_SCALE):
-            problems.append(f"{name} @{width}px: a figure drawn {natural} px wide is shown at {shown} px "
-                            f"(below {MIN_IMAGE_SCALE:.0%}; draw it at the shown size)")
+    for shown, natural in page.evaluate(_SMALL_IMAGES_JS, MIN_IMAGE_SCALE):
+        problems.append(f"{name} @{width}px: a figure drawn {natural} px wide is shown at {shown} px "
+                        f"(below {MIN_IMAGE_SCALE:.0%}; draw it at the shown size)")
     if re.fullmatch(r"fig\d\d[a-z]?_.*\.html", name):
         heads = page.evaluate("[...document.querySelectorAll('article h2, article h3')].map(h => h.innerText)")
         heads = [h.rstrip("#").strip() for h in heads]
