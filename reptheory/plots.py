@@ -100,6 +100,23 @@ def schematic(ax) -> dict:
     return {"dx": pts["x2"] - pts["x1"], "dh": pts["h2"] - pts["h1"], "dyhat": dyhat, "dy": dy}
 
 
+def cell_number(v: float) -> str:
+    """A number short enough for a matrix cell (at most 6 characters): two significant digits, whole numbers
+    from 10 on, and a short exponent below 0.01 (``8.5e-4``, not ``0.00085``).
+
+    >>> [cell_number(v) for v in (0.00085, 0.37, 1.1, 88.0, 105.0, 0.0)]
+    ['8.5e-4', '0.37', '1.1', '88', '105', '0']
+    """
+    if v == 0 or not np.isfinite(v):
+        return f"{v:g}"
+    if abs(v) >= 10:
+        return f"{v:.0f}"
+    if abs(v) >= 0.01:
+        return f"{v:.2g}"
+    mant, exp = f"{v:.1e}".split("e")
+    return f"{mant}e{int(exp)}"
+
+
 def distance_matrix(ax, D, labels, vmax: float, title: str):
     """A distance matrix as an image with every off-diagonal entry written in it (2 significant digits); the
     diagonal (a point's distance to itself, 0 up to rounding) is drawn as 0 and left unwritten. Returns the
@@ -112,7 +129,7 @@ def distance_matrix(ax, D, labels, vmax: float, title: str):
     for i in range(len(D)):
         for j in range(len(D)):
             if i != j:
-                ax.text(j, i, f"{D[i, j]:.2g}", ha="center", va="center", fontsize=9,
+                ax.text(j, i, cell_number(D[i, j]), ha="center", va="center", fontsize=9,
                         color="w" if D[i, j] < 0.6 * vmax else "k")
     ax.set_xticks(range(len(D)), labels)
     ax.set_yticks(range(len(D)), labels)
