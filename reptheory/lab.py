@@ -153,14 +153,6 @@ def _tensor(name: str, value) -> torch.Tensor:
     return torch.as_tensor(arr, dtype=torch.float32)
 
 
-def _integer(name: str, value, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _check_pair(pair, n: int) -> tuple[int, int]:
     ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
         isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in pair)
@@ -278,7 +270,7 @@ _RECORDS = ("h2", "y2", "w", "pair_loss", "loss")
 _POLL = 25
 
 
-def _train(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss, dev) -> dict:
+def _train(model, X, Y, layer, lr, epochs, optimizer, pair, stop_loss, dev) -> dict:
     """Train ``model`` (a private copy) and record the pair's variables at every epoch; see :func:`probe`."""
     i, j = pair
     n = X.shape[0]
@@ -460,11 +452,11 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     lr = _v.scalar("lr", lr)
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a number > 0, got {lr!r}")
-    epochs = _integer("epochs", epochs, 2)
+    epochs = _v.integer("epochs", epochs, 2)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     pair = _check_pair(pair, Xt.shape[0])
-    seed = _integer("seed", seed, 0)
+    seed = _v.integer("seed", seed, 0)
     if stop_loss is not None:
         stop_loss = _v.scalar("stop_loss", stop_loss)
         if not (np.isfinite(stop_loss) and stop_loss > 0):
@@ -480,7 +472,7 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                return _train(net, Xt, Yt, layer, lr, epochs, optimizer, pair, seed, stop_loss, dev)
+                return _train(net, Xt, Yt, layer, lr, epochs, optimizer, pair, stop_loss, dev)
         finally:
             torch.set_num_threads(threads)
 
@@ -510,8 +502,8 @@ def pair_data(dx: float, dy: float, in_shape, out_dim: int = 1, seed: int = 0) -
     if not (isinstance(shape, tuple) and shape and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                                                         and d >= 1 for d in shape)):
         raise ValueError(f"in_shape must be a tuple of integers >= 1, got {in_shape!r}")
-    out_dim = _integer("out_dim", out_dim, 1)
-    seed = _integer("seed", seed, 0)
+    out_dim = _v.integer("out_dim", out_dim, 1)
+    seed = _v.integer("seed", seed, 0)
     D = int(np.prod(shape))
     if D == 1:                          # one number per input: the book's x = (−1, −1 + dx)
         b, u = np.array([-1.0]), np.array([1.0])
@@ -558,10 +550,10 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
     the cache; ``make_model`` must be picklable (a function or class; a notebook's are)."""
     if not callable(make_model):
         raise TypeError(f"make_model must be a callable seed -> torch.nn.Module, got {make_model!r}")
-    seeds = tuple(_integer("fit_seeds", s, 0) for s in fit_seeds)
+    seeds = tuple(_v.integer("fit_seeds", s, 0) for s in fit_seeds)
     if not seeds:
         raise ValueError("fit_seeds must hold at least one seed")
-    grid_seed = _integer("grid_seed", grid_seed, 0)
+    grid_seed = _v.integer("grid_seed", grid_seed, 0)
     kw = {"lr": lr, "epochs": epochs, "optimizer": optimizer}
     ref = (1.0, float(np.sqrt(0.5)))
     points = [(dx, dy) for dx in _configs.FIG5_DX for dy in _configs.FIG5_DY]

@@ -29,6 +29,15 @@ def scalar(name: str, value) -> float:
     return float(arr)
 
 
+def integer(name: str, value, low: int) -> int:
+    """``value`` as a Python int ``>= low``: an int or numpy integer (a bool or a float is refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
 def _brief(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
