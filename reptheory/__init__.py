@@ -17,8 +17,9 @@ Modules, each with one job:
 * :mod:`reptheory.display`, :mod:`reptheory.plots`, :mod:`reptheory.bench` – printing, plot style, benchmark.
 * :mod:`reptheory.widgets`, :mod:`reptheory.explorer` – precomputed sliders; the effective-theory explorer.
 * :mod:`reptheory.cli`, :mod:`reptheory.report` – ``python -m reptheory reproduce``; checked numbers for it.
-* :mod:`reptheory.lab`, :mod:`reptheory.zoo` – the theory tested on any PyTorch model (:func:`probe`, the Fig. 5
-  protocol :func:`probe_grid`); the architectures beyond the paper's that the book probes.
+* :mod:`reptheory.lab`, :mod:`reptheory.probe_train`, :mod:`reptheory.zoo` – the theory tested on any PyTorch
+  model (:func:`probe`, many networks of one architecture at once with :func:`probe_many`, the Fig. 5 protocol
+  :func:`probe_grid`); their training engines; the architectures beyond the paper's that the book probes.
 * The sequel (arXiv:2507.09897): :mod:`reptheory.parity` (streaming parity, the RNN, training),
   :mod:`reptheory.parity_batch` (many parity trials as one batched model),
   :mod:`reptheory.automata` (extraction, minimisation), :mod:`reptheory.algorithm` (what a run learned),
@@ -39,12 +40,12 @@ __all__ = [
     "fit_rates", "max_relative_deviation",
     "SolveError", "Trajectory", "a_high", "a_low", "conserved", "h_inf", "identical_output", "lazy_limit", "loss",
     "rhs", "rich_limit", "solve", "solve_batch", "__version__",
-    "probe", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid",
+    "probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid",
 ]
 
 #: names served by :mod:`reptheory.lab`, imported on first use (it needs torch, which ``import reptheory``
 #: does not load)
-_LAB = ("probe", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid")
+_LAB = ("probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid")
 
 
 def __getattr__(name):

@@ -47,11 +47,11 @@ TRAINING_KINDS = ("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mni
                   "parity_run_batched")
 _NOT_TRAINING = ("fit", "theory")
 #: kinds decided by a few modules of their own: the sequel's training (the RNN, its data and training loops
-#: live in the parity modules), and :func:`reptheory.lab.probe`'s runs, whose description itself holds the
-#: bytecode of the training loop and of the probed model (only the input rule is hashed here); an edit to the
-#: feed-forward networks' modules keeps them
+#: live in the parity modules), and the runs of :func:`reptheory.lab.probe` and :func:`reptheory.lab.probe_many`
+#: (their training engines and the input rule; the description holds the probed model's bytecode and weights);
+#: an edit to the feed-forward networks' modules keeps them
 OWN_MODULES = {"parity_run": ("parity",), "parity_run_batched": ("parity", "parity_batch"),
-               "probe_run": ("validate",)}
+               "probe_run": ("probe_train", "validate"), "probe_many": ("probe_train", "validate")}
 
 
 @lru_cache(maxsize=None)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 import reptheory as rt
-from reptheory import cache, configs, data, lab, theory, zoo
+from reptheory import cache, configs, data, lab, probe_train, theory, zoo
 
 
 @pytest.fixture(autouse=True)
@@ -169,7 +169,7 @@ def test_stop_loss_ends_the_record_after_the_first_epoch_below_it():
 ])
 def test_end_rule(loss, stop, expect):
     loss = np.array(loss)
-    assert lab._end(loss, np.ones_like(loss), stop) == expect
+    assert probe_train.end(loss, np.ones_like(loss), stop) == expect
 
 
 def test_cache_reuses_a_run_and_tells_models_apart():
@@ -260,7 +260,8 @@ def test_survey_and_summary_on_a_small_spec():
     spec = zoo.Spec("tiny", lambda: nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(),
                                                   nn.Linear(8, 1)), (2,), "3", "a tiny tanh MLP")
     sv = lab.survey({"tiny": spec}, lr=0.2, epochs=150, fit_seeds=(0,), n_jobs=1)["tiny"]
-    assert sv.scale in lab.SCALES and sv.tried[-1][0] == sv.scale
+    assert [s for s, _ in sv.tried] == sorted(lab.SCALES)
+    assert sv.scale == min(s for s, final in sv.tried if final <= configs.FIG5_MAX_LOSS)
     assert sv.reference is sv.grid.fits[0]
     assert sv.half_step.loss.size > sv.reference.loss.size
     row = lab.summary(sv)
@@ -280,9 +281,8 @@ def test_zoo_specs_build_and_track_a_middle_block():
 
 
 def test_probe_kind_is_keyed_on_its_own_modules():
-    assert cache.OWN_MODULES["probe_run"] == ("validate",)
-    assert len(lab._trainer_digest()) == 64
-    assert rt.probe is lab.probe
+    assert cache.OWN_MODULES["probe_run"] == cache.OWN_MODULES["probe_many"] == ("probe_train", "validate")
+    assert rt.probe is lab.probe and rt.probe_many is lab.probe_many
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")

@@ -1,0 +1,135 @@
+"""Many networks trained together (reptheory.probe_train.train_many, rt.probe_many) against one at a time."""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from reptheory import lab
+from test_lab import _own_cache, tanh_net  # noqa: F401 (the fixture: each test has its own cache)
+
+
+def data(dx=1.0, dy=0.5 ** 0.5, n=2, seed=0):
+    X, Y = lab.pair_data(dx, dy, (4,), seed=seed)
+    if n > 2:                       # more points than the pair: the pair is then a choice
+        rng = np.random.default_rng(seed)
+        X = np.concatenate([X, rng.normal(size=(n - 2, 4)).astype(np.float32)])
+        Y = np.concatenate([Y, rng.normal(size=(n - 2, 1)).astype(np.float32)])
+    return X, Y
+
+
+def close(a, b, rtol=1e-4):
+    """Records of one run from the two engines: float32 training, so agreement to rounding, relative to
+    the curve's largest value."""
+    assert a.measured.traj.t.size == b.measured.traj.t.size
+    for x, y in ((a.measured.traj.h2, b.measured.traj.h2), (a.measured.traj.y2, b.measured.traj.y2),
+                 (a.measured.traj.w, b.measured.traj.w), (a.loss, b.loss), (a.measured.loss, b.measured.loss)):
+        assert np.max(np.abs(x - y)) <= rtol * np.max(np.abs(x)) + 1e-12
+
+
+def test_a_batch_trains_each_network_as_probe_does():
+    """Different data, pairs, learning rates, budgets and stop losses in one batch; each run equals its own
+    probe to float32 rounding, with the same length (the stop rule and the budget cut it at the same
+    epoch)."""
+    runs = [dict(seed=0, X=data(n=4), pair=(0, 1), lr=0.05, epochs=300, stop_loss=None),
+            dict(seed=1, X=data(1.5, 0.25, n=4, seed=1), pair=(2, 0), lr=0.1, epochs=120, stop_loss=None),
+            dict(seed=2, X=data(0.5, 1.0, n=4, seed=2), pair=(1, 3), lr=0.1, epochs=900, stop_loss=1e-3, scale=1.0),
+            dict(seed=3, X=data(n=4, seed=3), pair=(0, 1), lr=0.02, epochs=57, stop_loss=None)]
+    models = [tanh_net(r["seed"], scale=r.get("scale", 0.5)) for r in runs]
+    many = lab.probe_many(models, [r["X"][0] for r in runs], [r["X"][1] for r in runs], "3",
+                          lr=[r["lr"] for r in runs], epochs=[r["epochs"] for r in runs],
+                          pair=[r["pair"] for r in runs], stop_loss=[r["stop_loss"] for r in runs], cache=False)
+    for r, m, got in zip(runs, models, many):
+        one = lab.probe(m, *r["X"], "3", lr=r["lr"], epochs=r["epochs"], pair=r["pair"], stop_loss=r["stop_loss"],
+                        cache=False)
+        close(one, got)
+        assert got.pair == r["pair"] and got.measured.dx2 == pytest.approx(one.measured.dx2)
+        assert got.measured.m0 == pytest.approx(one.measured.m0, rel=1e-5)
+        assert got.fit.success == one.fit.success and got.fit.message == one.fit.message
+        if one.fit.success:
+            assert got.fit.eta_h == pytest.approx(one.fit.eta_h, rel=1e-3)
+    assert many[1].measured.traj.t.size == 121 and many[3].measured.traj.t.size == 58
+    assert many[2].loss[-1] < 1e-3 <= many[2].loss[-2]
+
+
+def test_adam_a_callable_layer_and_a_diverging_member():
+    X, Y = data()
+    models = [tanh_net(s) for s in range(3)]
+    layer = lambda m, x: m[:4](x)                                             # noqa: E731
+    many = lab.probe_many(models, X, Y, layer, lr=1e-2, epochs=150, optimizer="adam", cache=False)
+    for m, got in zip(models, many):
+        close(lab.probe(m, X, Y, layer, lr=1e-2, epochs=150, optimizer="adam", cache=False), got)
+    hooked = lab.probe_many(models, X, Y, "3", lr=1e-2, epochs=150, optimizer="adam", cache=False)
+    for a, b in zip(many, hooked):
+        assert np.array_equal(a.measured.traj.h2, b.measured.traj.h2)
+    mixed = lab.probe_many([tanh_net(0, scale=2.0), tanh_net(1)], X, Y, "3", lr=[500.0, 0.05], epochs=200,
+                           cache=False)
+    assert mixed[0].diverged and mixed[0].fit is None and not mixed[1].diverged
+    close(lab.probe(tanh_net(1), X, Y, "3", lr=0.05, epochs=200, cache=False), mixed[1])
+
+
+def test_models_with_a_training_mode_or_randomness_are_trained_one_by_one():
+    X, Y = data()
+    drop = [tanh_net(s, drop=0.2) for s in range(2)]
+    many = lab.probe_many(drop, X, Y, "4", lr=0.05, epochs=60, seed=[5, 6], cache=False, n_jobs=1)
+    for m, s, got in zip(drop, (5, 6), many):
+        one = lab.probe(m, X, Y, "4", lr=0.05, epochs=60, seed=s, cache=False)
+        assert np.array_equal(one.measured.traj.h2, got.measured.traj.h2)       # the same path: bit for bit
+
+    class Noisy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.out = nn.Linear(4, 8), nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.out(torch.tanh(self.lin(x) + 0.01 * torch.randn(8)))
+
+    torch.manual_seed(0)
+    nets = [Noisy(), Noisy()]
+    with pytest.warns(RuntimeWarning, match="one by one"):
+        many = lab.probe_many(nets, X, Y, "lin", lr=0.05, epochs=30, cache=False, n_jobs=1)
+    assert np.array_equal(many[1].measured.traj.h2,
+                          lab.probe(nets[1], X, Y, "lin", lr=0.05, epochs=30, cache=False).measured.traj.h2)
+
+
+def test_the_callers_models_are_left_alone_and_a_batch_is_cached():
+    X, Y = data()
+    models = [tanh_net(s) for s in range(2)]
+    before = [copy.deepcopy(m.state_dict()) for m in models]
+    a = lab.probe_many(models, X, Y, "3", lr=0.05, epochs=50)
+    for m, b in zip(models, before):
+        assert all(torch.equal(m.state_dict()[k], v) for k, v in b.items())
+    again = lab.probe_many(models, X, Y, "3", lr=0.05, epochs=50)
+    assert [r.seconds for r in again] == [r.seconds for r in a]                 # loaded, not retrained
+    unfitted = lab.probe_many(models, X, Y, "3", lr=0.05, epochs=50, fit=[True, False])
+    assert unfitted[0].fit is not None and unfitted[1].fit is None
+    assert "not fitted" in unfitted[1].verdict
+    assert np.array_equal(unfitted[1].measured.traj.h2, a[1].measured.traj.h2)
+
+
+@pytest.mark.parametrize("change, err, name", [
+    (dict(models=[]), TypeError, "models"),
+    (dict(models="net"), TypeError, "models"),
+    (dict(models=[tanh_net(0), tanh_net(1, width=8)]), ValueError, r"models\[1\]"),
+    (dict(models=[tanh_net(0), nn.Sequential(nn.Linear(4, 1))]), ValueError, r"models\[1\]"),
+    (dict(lr=[0.1]), ValueError, "lr"),
+    (dict(lr=[0.1, -1.0]), ValueError, r"lr\[1\]"),
+    (dict(epochs=[10, 1]), ValueError, r"epochs\[1\]"),
+    (dict(pair=[(0, 1), (1, 1)]), ValueError, r"pair\[1\]"),
+    (dict(stop_loss=[None, 0.0]), ValueError, r"stop_loss\[1\]"),
+    (dict(seed=[0, -2]), ValueError, r"seed\[1\]"),
+    (dict(fit="yes"), TypeError, "fit"),
+    (dict(X=[np.zeros((2, 4)), np.zeros((3, 4))], Y=[np.zeros((2, 1)), np.zeros((3, 1))]), ValueError, "X"),
+    (dict(X=[np.zeros((2, 4)), np.full((2, 4), np.nan)]), ValueError, r"X\[1\]"),
+    (dict(Y=np.zeros((2, 2))), ValueError, "output"),
+])
+def test_bad_inputs_name_the_argument(change, err, name):
+    X, Y = data()
+    args = dict(models=[tanh_net(0), tanh_net(1)], X=X, Y=Y, layer="3", lr=0.05, epochs=5, cache=False) | change
+    models, X, Y, layer = args.pop("models"), args.pop("X"), args.pop("Y"), args.pop("layer")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # a bad input is an error, not a fall-back
+        with pytest.raises(err, match=name):
+            lab.probe_many(models, X, Y, layer, **args)
