@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import hashlib
 import types
@@ -391,9 +392,12 @@ def _same_structure(models) -> None:
             bad = next(n for n in sorted(set(shapes) | set(other)) if shapes.get(n) != other.get(n))
             raise ValueError(f"models[{k}] has {bad!r} of shape {other.get(bad)}, models[0] {shapes.get(bad)}: "
                              "probe_many trains networks of one architecture together")
-    for k, m in enumerate(models):
-        if not any(p.requires_grad for p in m.parameters()):
-            raise ValueError(f"models[{k}] has no trainable parameters")
+    trainable = [n for n, p in ref.named_parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("models[0] has no trainable parameters")
+    for k, m in enumerate(models[1:], 1):
+        if [n for n, p in m.named_parameters() if p.requires_grad] != trainable:
+            raise ValueError(f"models[{k}] trains other parameters than models[0] (requires_grad differs)")
 
 
 def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=(0, 1), seed=0, stop_loss=None,
@@ -460,7 +464,9 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
         jobs = [(models[k], runs[k].X, runs[k].Y, layer,
                  dict(lr=runs[k].lr, epochs=runs[k].epochs, optimizer=optimizer, pair=runs[k].pair,
                       seed=runs[k].seed, stop_loss=runs[k].stop_loss, device=device, cache=cache)) for k in range(B)]
-        return _par.run(_probe_job_kw, jobs, n_jobs, progress, "probe one by one")
+        done = _par.run(_probe_job_kw, jobs, n_jobs, progress, "probe one by one")
+        return [r if per["fit"][k] else dataclasses.replace(r, fit=None, mean_fit=None, h_inf=float("nan"))
+                for k, r in enumerate(done)]
 
     if one_by_one:
         return sequential()

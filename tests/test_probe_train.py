@@ -133,3 +133,15 @@ def test_bad_inputs_name_the_argument(change, err, name):
         warnings.simplefilter("error")          # a bad input is an error, not a fall-back
         with pytest.raises(err, match=name):
             lab.probe_many(models, X, Y, layer, **args)
+
+
+def test_frozen_parameters_must_match_and_are_not_trained():
+    X, Y = data()
+    a, b = tanh_net(0), tanh_net(1)
+    b[0].weight.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"models\[1\] trains other parameters"):
+        lab.probe_many([a, b], X, Y, "3", lr=0.05, epochs=5, cache=False)
+    a[0].weight.requires_grad_(False)
+    many = lab.probe_many([a, b], X, Y, "3", lr=0.05, epochs=80, cache=False)
+    for m, got in zip((a, b), many):
+        close(lab.probe(m, X, Y, "3", lr=0.05, epochs=80, cache=False), got)
