@@ -145,3 +145,47 @@ def test_frozen_parameters_must_match_and_are_not_trained():
     many = lab.probe_many([a, b], X, Y, "3", lr=0.05, epochs=80, cache=False)
     for m, got in zip((a, b), many):
         close(lab.probe(m, X, Y, "3", lr=0.05, epochs=80, cache=False), got)
+
+
+def test_models_beyond_the_zoo_batch_or_fall_back():
+    """A small CNN read by a hook trains in one batch; a GRU (no vmap rule for aten::gru) falls back to
+    one-by-one training, says so, and gives probe's numbers."""
+    def cnn(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 36, 1))
+
+    X, Y = lab.pair_data(1.0, np.sqrt(0.5), (1, 6, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        many = lab.probe_many([cnn(0), cnn(1)], X, Y, "1", lr=0.01, epochs=100, cache=False)
+    close(lab.probe(cnn(1), X, Y, "1", lr=0.01, epochs=100, cache=False), many[1])
+
+    class GRUNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru, self.out = nn.GRU(3, 8, batch_first=True), nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.out(self.gru(x)[0][:, -1])
+
+    def last(m, x):
+        return m.gru(x)[0][:, -1]
+
+    torch.manual_seed(0)
+    nets = [GRUNet(), GRUNet()]
+    X, Y = lab.pair_data(1.0, np.sqrt(0.5), (5, 3))
+    with pytest.warns(RuntimeWarning, match="one by one"):
+        many = lab.probe_many(nets, X, Y, last, lr=0.05, epochs=60, cache=False, n_jobs=1)
+    assert np.array_equal(many[0].measured.traj.h2,
+                          lab.probe(nets[0], X, Y, last, lr=0.05, epochs=60, cache=False).measured.traj.h2)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")
+def test_a_batch_on_the_gpu_matches_the_cpu():      # pragma: no cover (runs where a GPU is present)
+    X, Y = data()
+    models = [tanh_net(s) for s in range(3)]
+    cpu = lab.probe_many(models, X, Y, "3", lr=0.05, epochs=200, stop_loss=[None, 1e-3, None], cache=False)
+    gpu = lab.probe_many(models, X, Y, "3", lr=0.05, epochs=200, stop_loss=[None, 1e-3, None], cache=False,
+                         device="cuda")
+    for a, b in zip(cpu, gpu):
+        close(a, b)
