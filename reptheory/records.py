@@ -20,10 +20,17 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["RESULTS", "Fig5Record", "fig5_records", "fig5_table", "fig5_scatter"]
+__all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
+           "fig5_scatter"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
+
+#: the bars of the Fig. 5 page's default network, applied to every record: (statistic, ">=" or "<=", bar). The
+#: lower end of the 95 % bootstrap interval of Pearson r, the median relative error, the unconverged and the
+#: diverged grid runs (of 25), and the fits used (of the paper's 50)
+FIG5_BARS = (("r 95% low", ">=", 0.5), ("median |rel err|", "<=", 0.25), ("unconverged", "<=", 3),
+             ("diverged", "<=", 0), ("fits used", ">=", 45))
 
 _KEYS = ("row", "profile", "rates", "stats", "scaling", "points", "settings", "provenance")
 _POINT_KEYS = ("dx", "dy", "seed", "h2_0", "y2_0", "h2_final", "loss_final", "epochs", "diverged", "predicted")
@@ -86,6 +93,38 @@ def fig5_records(root: pathlib.Path | str | None = None) -> dict[str, dict[str, 
     return out
 
 
+def profile_records(recs: dict, profile: str = "paper") -> dict[str, Fig5Record]:
+    """The records of one profile from every device folder of :func:`fig5_records`' result, one per
+    architecture, in the order of :data:`reptheory.configs.FIG5_ROWS`; an architecture recorded on several
+    devices keeps the record that finished last."""
+    from .configs import FIG5_ROWS
+    found: dict[str, Fig5Record] = {}
+    for folder, by_row in recs.items():
+        if folder.rsplit("-", 1)[0] != profile:
+            continue
+        for row, r in by_row.items():
+            if row not in found or r.provenance["finished"] > found[row].provenance["finished"]:
+                found[row] = r
+    order = {row: k for k, row in enumerate(FIG5_ROWS)}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def misses(stats: dict, bars=FIG5_BARS) -> list[str]:
+    """The bars of ``bars`` that a record's ``stats`` miss, each as ``"<statistic> <value> (bar <op> <bar>)"``;
+    empty if it meets them all. A missing or NaN statistic misses its bar.
+
+    >>> misses({"r 95% low": 0.8, "median |rel err|": 0.3, "unconverged": 0, "diverged": 0, "fits used": 50})
+    ['median |rel err| 0.3 (bar <= 0.25)']
+    """
+    out = []
+    for key, op, bar in bars:
+        v = stats.get(key)
+        ok = v is not None and v == v and (v >= bar if op == ">=" else v <= bar)
+        if not ok:
+            out.append(f"{key} {v:.3g} (bar {op} {bar:g})" if isinstance(v, (int, float)) else f"{key} missing")
+    return out
+
+
 def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
     """One row per record for :func:`reptheory.display.table`: the statistics Fig. 5 asserts, the rates,
     the scaling exponents and the cost."""
@@ -120,5 +159,5 @@ def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float = 2
                xlabel=r"Eq. 10 prediction", ylabel=r"measured final $\|\Delta h\|^2$")
     for ax in axes.ravel()[n:]:
         ax.remove()
-    fig.colorbar(sc, ax=axes.ravel().tolist(), label=r"$\|\Delta y\|$", shrink=0.8)
+    fig.colorbar(sc, ax=axes.ravel()[:n].tolist(), label=r"$\|\Delta y\|$", shrink=0.8)
     return fig

@@ -51,3 +51,58 @@ def test_a_malformed_record_is_an_error_naming_its_file(tmp_path):
         records.fig5_records(tmp_path)
     with pytest.raises(FileNotFoundError, match="no Fig. 5 records"):
         records.fig5_records(tmp_path / "nowhere")
+
+
+def test_the_paper_profile_merges_every_device_in_figure_order(tmp_path):
+    recs = records.fig5_records()
+    paper = records.profile_records(recs)
+    rows = [row for folder, by_row in recs.items() if folder.startswith("paper-") for row in by_row]
+    assert sorted(paper) == sorted(set(rows))
+    assert list(paper) == [r for r in configs.FIG5_ROWS if r in paper]
+    assert all(r.profile == "paper" for r in paper.values())
+    # the same architecture from two devices: the record that finished last
+    src = recs["paper-cuda"]["shallow"].path
+    for folder, when in (("paper-cuda", "2026-01-01T00:00:00+00:00"), ("paper-cpu", "2026-02-01T00:00:00+00:00")):
+        d = json.loads(src.read_text())
+        d["provenance"]["finished"] = when
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "shallow.json").write_text(json.dumps(d))
+    merged = records.profile_records(records.fig5_records(tmp_path))
+    assert merged["shallow"].path.parent.name == "paper-cpu"
+    assert records.profile_records(records.fig5_records(tmp_path), "default") == {}
+
+
+def test_misses_names_each_bar_with_its_value():
+    good = {"r 95% low": 0.7, "median |rel err|": 0.1, "unconverged": 0, "diverged": 0, "fits used": 50}
+    assert records.misses(good) == []
+    bad = good | {"r 95% low": 0.157, "unconverged": 4, "fits used": float("nan")}
+    assert records.misses(bad) == ["r 95% low 0.157 (bar >= 0.5)", "unconverged 4 (bar <= 3)",
+                                   "fits used nan (bar >= 45)"]
+    assert records.misses({}) == [f"{k} missing" for k, _, _ in records.FIG5_BARS]
+
+
+def test_a_committed_cpu_grid_point_is_reproduced():
+    """A paper-profile record computed on a CPU: its shortest grid run, re-run here, lands on the committed
+    final distance (the fused kernel on another CPU rounds differently: to 0.1 %) at the same epoch."""
+    r = records.fig5_records()["paper-cpu"]["narrow"]
+    p = min(r.points, key=lambda p: p["epochs"])
+    a = experiments._grid_chunk(configs.get("fig5_grid/narrow", "paper"), [(p["dx"], p["dy"], p["seed"])])[0]
+    assert int(a["epochs"]) == p["epochs"]
+    assert float(a["h2_0"]) == pytest.approx(p["h2_0"], rel=1e-6)
+    assert float(a["h2_final"]) == pytest.approx(p["h2_final"], rel=1e-3)
+
+
+@pytest.mark.parametrize("n, ncols", [(1, 2), (3, 2), (4, 2)])
+def test_the_scatter_draws_one_panel_per_record(n, ncols):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    some = list(records.fig5_records()["paper-cuda"].values())
+    recs = {f"r{k}": some[k % len(some)] for k in range(n)}
+    fig = records.fig5_scatter(recs, ncols=ncols)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title().split(" (")[0] for ax in panels] == list(recs)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="empty"):
+        records.fig5_scatter({})
