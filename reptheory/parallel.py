@@ -106,8 +106,12 @@ def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | No
     else:
         from joblib import Parallel, delayed
         with _backend(name):
-            for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs):
-                out.append(r)
-                bar.update()
+            if name == "ray":               # Ray's joblib backend returns lists only: the bar moves at the end
+                out = Parallel(n_jobs=n_jobs)(delayed(fn)(*job) for job in jobs)
+                bar.update(len(out))
+            else:
+                for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs):
+                    out.append(r)
+                    bar.update()
     bar.close()
     return out

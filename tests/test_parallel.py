@@ -93,3 +93,25 @@ def test_dask_cluster_runs_a_sweep_as_the_process_backend_does(tmp_path, monkeyp
     res = json.loads((tmp_path / "o" / "checks.json").read_text())
     assert rc == 0 and res["backend"] == "dask", res["error"]
     assert res["numbers"]["loss"] == [float(ref["tiny", k].train_loss[-1]) for k in (0, 1, 2)]
+
+
+def test_ray_runs_a_sweep_as_the_process_backend_does(tmp_path, monkeypatch):
+    """A local Ray instance of two CPUs through the library call: the results equal the process backend's and
+    Ray's workers write the cache."""
+    import numpy as np
+    ray = pytest.importorskip("ray")
+
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path / "loky"))
+    ref = _tiny_runs()
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path / "ray"))
+    monkeypatch.setenv("REPTHEORY_BACKEND", "ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"REPTHEORY_CACHE": str(tmp_path / "ray")}})
+    try:
+        got = _tiny_runs()
+    finally:
+        ray.shutdown()
+    assert len(list((tmp_path / "ray" / "parity_run").glob("*.npz"))) == 3       # written by Ray's workers
+    for k in ref:
+        np.testing.assert_array_equal(got[k].states, ref[k].states)
+        np.testing.assert_array_equal(got[k].train_loss, ref[k].train_loss)
