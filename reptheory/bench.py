@@ -8,7 +8,9 @@
 
 Prints trial-steps per second and the ratios (c)/(a), (c)/(b); the targets are (c) >= 2x (a) and >= 4x (b)
 per trial-step. Then one Eq. 49 fit (:func:`reptheory.fit.fit_rates`) of a 6000-epoch trajectory, searched with
-the compiled RK4 scheme against the adaptive Radau reference, and the ratio of their times. Run it with
+the compiled RK4 scheme against the adaptive Radau reference, and the ratio of their times; and
+:func:`reptheory.lab.probe` against :func:`reptheory.lab.probe_many` on the transformer of the chapter "Beyond the
+paper's architectures". Run it with
 ``python benchmarks/train_step.py [steps]`` (default 300; one torch thread each).
 """
 from __future__ import annotations
@@ -134,6 +136,25 @@ def engine_rates(steps: int, names=("skip", "dropout", "adam")) -> dict[str, tup
     return out
 
 
+def probe_rates(epochs: int, batch: int = 30, name: str = "transformer") -> tuple[float, float]:
+    """Network-epochs per second of :func:`reptheory.lab.probe` (one network) and of
+    :func:`reptheory.lab.probe_many` (``batch`` networks of one architecture in one vectorised loop) on the
+    chapter's ``name`` network (:data:`reptheory.zoo.ZOO`, scale 0.25, the reference pair, lr 1e-3, not
+    cached, fits included): ``(probe, probe_many)``."""
+    from . import lab, zoo
+
+    spec = zoo.ZOO[name]
+    X, Y = lab.pair_data(1.0, float(np.sqrt(0.5)), spec.in_shape)
+    lab.probe(spec.build(0, 0.25), X, Y, spec.layer, lr=1e-3, epochs=2, cache=False)
+    t0 = time.perf_counter()
+    lab.probe(spec.build(0, 0.25), X, Y, spec.layer, lr=1e-3, epochs=epochs, cache=False)
+    one = epochs / (time.perf_counter() - t0)
+    models = [spec.build(k, 0.25) for k in range(batch)]
+    t0 = time.perf_counter()
+    lab.probe_many(models, X, Y, spec.layer, lr=1e-3, epochs=epochs, cache=False)
+    return one, batch * epochs / (time.perf_counter() - t0)
+
+
 def fit_times() -> tuple[float, float]:
     """Seconds for one Eq. 49 fit of a 6000-epoch rich-regime trajectory (Eq. 7 at the default net's rates,
     with 1 % multiplicative noise, seed 0): ``(rk4 search, radau search)``, each after one untimed fit."""
@@ -169,5 +190,8 @@ def main(steps: int = 300) -> None:
     print("targets (c) >= 2x (a) and >= 4x (b) per trial-step, 1 trial:", "met" if ok else "NOT met")
     for name, (nb, tr) in engine_rates(steps).items():
         print(f"{name:8s} net: fused kernel {nb:7.1f} trial-steps/s, PyTorch {tr:7.1f}, {nb / tr:5.2f}x")
+    one, many = probe_rates(steps)
+    print(f"rt.probe on the chapter's transformer: 1 network {one:7.1f} network-epochs/s, 30 in one "
+          f"rt.probe_many batch {many:7.1f}, {many / one:5.1f}x")
     fast, ref = fit_times()
     print(f"Eq. 49 fit of 6000 epochs: RK4 search {fast:6.2f} s, Radau search {ref:6.2f} s, {ref / fast:5.1f}x faster")

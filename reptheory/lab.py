@@ -411,8 +411,9 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
     ``epochs``, ``stop_loss``, ``seed``: one value or a list with one per model; ``pair``: one pair, or a
     list of pairs. Each network trains exactly as :func:`probe` would train it (same records, stop rule and
     divergence rule), but all in one vectorised loop (:func:`reptheory.probe_train.train_many`): on a CPU,
-    about 10× faster per network for 30 small networks. Its numbers equal :func:`probe`'s to float32 rounding
-    (tested), not bit for bit, so the batch is cached as one entry (kind ``probe_many``).
+    7–10× faster per network for 30 small networks (``benchmarks/train_step.py`` prints the ratio). Its
+    numbers equal :func:`probe`'s to float32 rounding (tested), not bit for bit, so the batch is cached as one
+    entry (kind ``probe_many``).
 
     Networks that behave differently in training mode (dropout, batch normalisation: their random masks
     would differ from :func:`probe`'s), and any the vectorised loop cannot run (a forward pass that draws

@@ -13,8 +13,9 @@ network trains in float32.
   ``torch.func.functional_call``); one backward pass of the summed losses gives every network its own gradient,
   since the networks share no parameter. Each network has its own data, pair, learning rate, epoch budget and
   stop loss; a network that has stopped leaves the batch at the next poll. On a CPU, 30 small networks train
-  about 10× faster per network than one at a time (the cost of a step is dispatch, not arithmetic). The
-  numbers equal :func:`train_one`'s to float32 rounding (tested), not bit for bit.
+  7–10× faster per network than one at a time, because the cost of a step is dispatch, not arithmetic
+  (``benchmarks/train_step.py`` prints the ratio). The numbers equal :func:`train_one`'s to float32 rounding
+  (tested), not bit for bit.
 
 The stop rule (:func:`end`) is read every :data:`POLL` epochs, and the records are cut where it fired: the
 same numbers as a check at every epoch.
