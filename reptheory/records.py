@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
-           "fig5_scatter"]
+           "fig5_scatter", "mnist_summary", "mnist_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
@@ -139,16 +139,22 @@ def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
     return rows
 
 
-def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float = 2.6):
+def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float | None = None):
     """Measured final ``||Δh||²`` against Eq. 10's prediction, one log-log panel per record (colour: ``||Δy||``),
-    with the line of equality. Returns the figure."""
+    with the line of equality, ``ncols`` panels a row of ``size`` inches each (default: the row and its colour
+    bar fill the text column, :data:`reptheory.plots.COLUMN`, at most 3.4 inches a panel). Returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    from .plots import COLUMN
 
     n = len(records)
     if n == 0:
         raise ValueError("records is empty: nothing to draw")
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(size * min(n, ncols), size * nrows), squeeze=False)
+    size = min((COLUMN - 0.8) / min(n, ncols), 3.4) if size is None else size
+    fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(size * min(n, ncols) + 0.8, size * nrows),
+                             squeeze=False, layout="constrained")
     for ax, (row, r) in zip(axes.ravel(), records.items()):
         dy, meas, pred = r.arrays()
         sc = ax.scatter(pred, meas, c=dy, cmap="viridis", vmin=0, vmax=1, s=22)
@@ -157,7 +163,70 @@ def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float = 2
         ax.plot([lo, hi], [lo, hi], "k--", lw=1)
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"{row} (r = {r.stats['pearson r']:.2f})",
                xlabel=r"Eq. 10 prediction", ylabel=r"measured final $\|\Delta h\|^2$")
+        ax.xaxis.set_minor_formatter(NullFormatter())       # minor labels of a short decade run into each other
     for ax in axes.ravel()[n:]:
         ax.remove()
     fig.colorbar(sc, ax=axes.ravel()[:n].tolist(), label=r"$\|\Delta y\|$", shrink=0.8)
     return fig
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Figs. 4 and 9: the MNIST networks
+
+#: the predictions of the network's class structure that Fig. 9 compares (Eq. 50 as coded, class-balanced,
+#: and the input distances as a baseline)
+MNIST_PREDICTIONS = ("Eq. 50 as coded (sum)", "Eq. 50 class-balanced (mean)", "input distances (baseline)")
+
+
+def mnist_summary(nets, mn) -> dict:
+    """What Figs. 4 and 9 check, computed from MNIST networks (:func:`reptheory.experiments.mnist`) on the
+    digits ``mn`` (:func:`reptheory.data.load_mnist`).
+
+    * ``fig4``: per network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each curve's
+      deviation from Eq. 7, the rates), its seed and final loss;
+    * ``fig9``: the network's mean squared distances over the first 100 digits (averaged over the networks)
+      against each of :data:`MNIST_PREDICTIONS` (:func:`reptheory.structure.compare_matrices`), the
+      within/between-class distance ratio, and per network the class-balanced prediction's correlations with
+      their mean and Student-t 95 % interval over the networks (:func:`reptheory.stats.mean_interval`).
+    """
+    from . import experiments, stats, structure
+
+    y = nets[0].labels_first
+    net_sq = np.mean([structure.distances(n.H_first) ** 2 for n in nets], axis=0)
+    P_sum = structure.eq50_prediction(mn.images, mn.labels)
+    P_bal = structure.eq50_prediction(mn.images, mn.labels, balanced=True)
+    pred = dict(zip(MNIST_PREDICTIONS, (P_sum[y[:, None], y[None, :]] ** 2, P_bal[y[:, None], y[None, :]] ** 2,
+                                        structure.distances(mn.normalised()[:len(y)]) ** 2)))
+    same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)
+    per_net = [structure.compare_matrices(pred[MNIST_PREDICTIONS[1]], structure.distances(n.H_first) ** 2, y)
+               for n in nets]
+    intervals = {}
+    for key in ("r all pairs", "r different-class pairs", "r class-pair means"):
+        m, lo, hi = stats.mean_interval([s[key] for s in per_net])
+        intervals[key] = {"mean": m, "low": lo, "high": hi}
+    fig4 = [{k: v for k, v in experiments.summary(n.two_point).items() if k != "dev loss"}
+            | {"seed": n.seed, "final loss": float(n.loss[-1])} for n in nets]
+    return {"networks": len(nets), "data": mn.source,
+            "fig4": fig4,
+            "fig9": {"scores": {k: structure.compare_matrices(M, net_sq, y) for k, M in pred.items()},
+                     "within / between": float(net_sq[same].mean() / net_sq[y[:, None] != y[None, :]].mean()),
+                     "per network": per_net, "intervals": intervals}}
+
+
+def mnist_record(root: pathlib.Path | str | None = None, name: str = "paper-cpu") -> dict:
+    """The committed MNIST record ``<root>/<name>.json`` (default root ``results/mnist``), written by
+    ``benchmarks/mnist_paper.py``: :func:`mnist_summary` of the paper's 10 networks, the settings and the
+    provenance. A missing or malformed record is an error naming its file."""
+    path = (pathlib.Path(root) if root is not None else RESULTS / "mnist") / f"{name}.json"
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON record ({exc})") from None
+    missing = [k for k in ("networks", "data", "fig4", "fig9", "settings", "provenance") if k not in d]
+    if missing:
+        raise ValueError(f"{path}: the record lacks {missing}")
+    if len(d["fig4"]) != d["networks"] or len(d["fig9"]["per network"]) != d["networks"]:
+        raise ValueError(f"{path}: {d['networks']} networks, but {len(d['fig4'])} Fig. 4 rows and "
+                         f"{len(d['fig9']['per network'])} Fig. 9 rows")
+    return d
+
