@@ -122,20 +122,27 @@ def test_adam_and_a_tuple_output_layer():
     assert r.measured.traj.h2.size == 301 and r.fit is not None
 
 
+class GRUNet(nn.Module):
+    """A recurrent model the chapter does not use: its last hidden state is read by :func:`gru_last`."""
+
+    def __init__(self, hidden=16):
+        super().__init__()
+        self.gru, self.out = nn.GRU(3, hidden, batch_first=True), nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        return self.out(self.gru(x)[0][:, -1])
+
+
+def gru_last(m, x):
+    return m.gru(x)[0][:, -1]
+
+
 def test_models_beyond_the_zoo():
     """The API on models the chapter does not use: a GRU read through a callable (its last hidden state), and
     a small CNN through a hook on a convolution."""
-    class GRUNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.gru, self.out = nn.GRU(3, 16, batch_first=True), nn.Linear(16, 1)
-
-        def forward(self, x):
-            return self.out(self.gru(x)[0][:, -1])
-
     torch.manual_seed(0)
     X, Y = lab.pair_data(1.0, np.sqrt(0.5), (5, 3))
-    r = lab.probe(GRUNet(), X, Y, lambda m, x: m.gru(x)[0][:, -1], lr=0.05, epochs=200, cache=False)
+    r = lab.probe(GRUNet(), X, Y, gru_last, lr=0.05, epochs=200, cache=False)
     assert r.measured.traj.h2.size == 201 and np.all(np.isfinite(r.measured.traj.h2))
     cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 36, 1))
     X, Y = lab.pair_data(1.0, np.sqrt(0.5), (1, 6, 6))

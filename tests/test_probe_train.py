@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from reptheory import lab
-from test_lab import _own_cache, tanh_net  # noqa: F401 (the fixture: each test has its own cache)
+from test_lab import GRUNet, _own_cache, gru_last, tanh_net  # noqa: F401 (the fixture: each test has its own cache)
 
 
 def data(dx=1.0, dy=0.5 ** 0.5, n=2, seed=0):
@@ -160,24 +160,13 @@ def test_models_beyond_the_zoo_batch_or_fall_back():
         many = lab.probe_many([cnn(0), cnn(1)], X, Y, "1", lr=0.01, epochs=100, cache=False)
     close(lab.probe(cnn(1), X, Y, "1", lr=0.01, epochs=100, cache=False), many[1])
 
-    class GRUNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.gru, self.out = nn.GRU(3, 8, batch_first=True), nn.Linear(8, 1)
-
-        def forward(self, x):
-            return self.out(self.gru(x)[0][:, -1])
-
-    def last(m, x):
-        return m.gru(x)[0][:, -1]
-
     torch.manual_seed(0)
-    nets = [GRUNet(), GRUNet()]
+    nets = [GRUNet(8), GRUNet(8)]
     X, Y = lab.pair_data(1.0, np.sqrt(0.5), (5, 3))
     with pytest.warns(RuntimeWarning, match="one by one"):
-        many = lab.probe_many(nets, X, Y, last, lr=0.05, epochs=60, cache=False, n_jobs=1)
+        many = lab.probe_many(nets, X, Y, gru_last, lr=0.05, epochs=60, cache=False, n_jobs=1)
     assert np.array_equal(many[0].measured.traj.h2,
-                          lab.probe(nets[0], X, Y, last, lr=0.05, epochs=60, cache=False).measured.traj.h2)
+                          lab.probe(nets[0], X, Y, gru_last, lr=0.05, epochs=60, cache=False).measured.traj.h2)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")

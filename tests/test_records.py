@@ -106,3 +106,20 @@ def test_the_scatter_draws_one_panel_per_record(n, ncols):
     plt.close(fig)
     with pytest.raises(ValueError, match="empty"):
         records.fig5_scatter({})
+
+
+def test_the_mnist_record_loads_and_its_intervals_follow_from_its_networks(tmp_path):
+    from reptheory import stats
+
+    rec = records.mnist_record()
+    assert rec["networks"] == 10 == len(rec["fig4"]) and [row["seed"] for row in rec["fig4"]] == list(range(10))
+    assert rec["settings"] == experiments._desc(configs.get("mnist", "paper")) | {"seeds": list(range(10))}
+    for key, iv in rec["fig9"]["intervals"].items():
+        m, lo, hi = stats.mean_interval([s[key] for s in rec["fig9"]["per network"]])
+        assert (iv["mean"], iv["low"], iv["high"]) == pytest.approx((m, lo, hi), rel=1e-12)
+    bad = dict(rec, fig4=rec["fig4"][:3])
+    (tmp_path / "paper-cpu.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="10 networks, but 3 Fig. 4 rows"):
+        records.mnist_record(tmp_path)
+    with pytest.raises(ValueError, match="not a readable JSON record"):
+        records.mnist_record(tmp_path, "nowhere")
