@@ -227,8 +227,28 @@ def _array_digest(t: torch.Tensor) -> str:
     return hashlib.sha256(f"{a.dtype.str}|{a.shape}|".encode() + a.tobytes()).hexdigest()
 
 
+def _attributes(model: torch.nn.Module) -> str:
+    """The plain attributes of every submodule (those a forward pass may read besides parameters and buffers,
+    e.g. a scale or a head count): numbers, strings and their tuples by value, functions by bytecode, other
+    objects by type."""
+    h = hashlib.sha256()
+    for name, m in model.named_modules():
+        for k, v in sorted(vars(m).items()):
+            if k.startswith("_") or k == "training":
+                continue
+            h.update(f"{name}.{k}=".encode())
+            if v is None or isinstance(v, (bool, int, float, str, tuple, list)):
+                h.update(repr(v).encode())
+            elif callable(v) and not isinstance(v, torch.nn.Module):
+                _function_digest(h, v)
+            else:
+                h.update(type(v).__qualname__.encode())
+    return h.hexdigest()
+
+
 def _model_digest(model: torch.nn.Module) -> str:
     h = hashlib.sha256(repr(model).encode())
+    h.update(_attributes(model).encode())
     for cls in sorted({type(m) for m in model.modules()}, key=lambda c: c.__qualname__):
         _class_digest(h, cls)
     for name, t in list(model.state_dict().items()):
@@ -383,10 +403,15 @@ def _per_run(name: str, value, B: int, is_many) -> list:
 def _same_structure(models) -> None:
     ref = models[0]
     shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
+    attributes = _attributes(ref)
     for k, m in enumerate(models[1:], 1):
         if type(m) is not type(ref) or repr(m) != repr(ref):
             raise ValueError(f"models[{k}] differs in structure from models[0]: probe_many trains networks of one "
                              "architecture together (call it once per architecture)")
+        if _attributes(m) != attributes:
+            raise ValueError(f"models[{k}] differs from models[0] in a plain attribute of a submodule (not a "
+                             "parameter or buffer): probe_many runs every network through models[0]'s forward, so "
+                             "their non-tensor attributes must be equal")
         other = {n: tuple(v.shape) for n, v in m.state_dict().items()}
         if other != shapes:
             bad = next(n for n in sorted(set(shapes) | set(other)) if shapes.get(n) != other.get(n))
@@ -406,11 +431,12 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
     """:func:`probe` for many networks of one architecture, trained together: ``[probe(models[k], X[k],
     Y[k], layer, ...) for k]`` in one batch.
 
-    ``models``: a list of modules of one structure (same class, printed form and parameter shapes). ``X``,
-    ``Y``: one dataset for all (an array or tensor), or a list with one per model (same shapes). ``lr``,
+    ``models``: a list of modules of one structure (same class, printed form, parameter shapes and plain
+    attributes: every network runs through the first one's forward pass). ``X``, ``Y``: one dataset for all (an
+    array, tensor or nested list), or a list of arrays or tensors, one per model (same shapes). ``lr``,
     ``epochs``, ``stop_loss``, ``seed``: one value or a list with one per model; ``pair``: one pair, or a
-    list of pairs. Each network trains exactly as :func:`probe` would train it (same records, stop rule and
-    divergence rule), but all in one vectorised loop (:func:`reptheory.probe_train.train_many`): on a CPU,
+    list of pairs (or arrays: 1-D for the numbers, ``(B, 2)`` for the pairs). Each network keeps
+    :func:`probe`'s records, stop rule and divergence rule, but all train in one vectorised loop (:func:`reptheory.probe_train.train_many`): on a CPU,
     7–10× faster per network for 30 small networks (``benchmarks/train_step.py`` prints the ratio). Its
     numbers equal :func:`probe`'s to float32 rounding (tested), not bit for bit, so the batch is cached as one
     entry (kind ``probe_many``).
@@ -436,13 +462,22 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
     if not isinstance(models, (list, tuple)) or not models:
         raise TypeError(f"models must be a non-empty list of torch.nn.Module, got {type(models).__name__}")
     B = len(models)
-    listed = lambda v: isinstance(v, (list, tuple))                                          # noqa: E731
-    pairs_listed = lambda v: listed(v) and len(v) > 0 and all(listed(p) for p in v)          # noqa: E731
-    arrays_listed = lambda v: listed(v) and all(isinstance(a, (np.ndarray, torch.Tensor)) for a in v)  # noqa: E731
-    per = {"X": _per_run("X", X, B, arrays_listed), "Y": _per_run("Y", Y, B, arrays_listed), "lr": _per_run("lr", lr, B, listed),
-           "epochs": _per_run("epochs", epochs, B, listed), "pair": _per_run("pair", pair, B, pairs_listed),
+    for name, v in (("X", X), ("Y", Y)):
+        if isinstance(v, (list, tuple)) and any(isinstance(a, (np.ndarray, torch.Tensor)) for a in v) and not all(
+                isinstance(a, (np.ndarray, torch.Tensor)) for a in v):
+            raise TypeError(f"{name}: a list of datasets, one per model, must hold arrays or tensors only (a nested "
+                            "list of numbers is one dataset for all)")
+    listed = lambda v: isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim == 1)  # noqa: E731
+    pairs_listed = lambda v: ((isinstance(v, (list, tuple)) and len(v) > 0                            # noqa: E731
+                               and all(isinstance(p, (list, tuple, np.ndarray)) for p in v))
+                              or (isinstance(v, np.ndarray) and v.ndim == 2))
+    arrays_listed = lambda v: (isinstance(v, (list, tuple))                                          # noqa: E731
+                               and all(isinstance(a, (np.ndarray, torch.Tensor)) for a in v))
+    per = {"X": _per_run("X", X, B, arrays_listed), "Y": _per_run("Y", Y, B, arrays_listed),
+           "lr": _per_run("lr", lr, B, listed), "epochs": _per_run("epochs", epochs, B, listed), "pair": _per_run("pair", pair, B, pairs_listed),
            "seed": _per_run("seed", seed, B, listed), "stop_loss": _per_run("stop_loss", stop_loss, B, listed),
            "fit": _per_run("fit", fit, B, listed)}
+    per["pair"] = [tuple(p) if isinstance(p, np.ndarray) else p for p in per["pair"]]
     for k, f in enumerate(per["fit"]):
         if not isinstance(f, (bool, np.bool_)):
             raise TypeError(f"fit[{k}] must be True or False, got {f!r}")
@@ -471,6 +506,9 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
 
     if one_by_one:
         return sequential()
+    with torch.no_grad(), _one_thread(), torch.random.fork_rng(devices=[]):   # a bad input fails here, as in probe
+        _pt.check_outputs(copy.deepcopy(models[0]).eval()(runs[0].X), runs[0].X.shape[0],
+                          runs[0].Y.reshape(runs[0].Y.shape[0], -1).shape[1])
 
     def compute() -> dict:
         with _one_thread():

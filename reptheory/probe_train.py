@@ -30,7 +30,7 @@ import torch
 
 from .train import DIVERGENCE_FACTOR
 
-__all__ = ["RECORDS", "POLL", "has_train_mode", "train_one", "train_many", "end"]
+__all__ = ["RECORDS", "POLL", "has_train_mode", "check_outputs", "train_one", "train_many", "end"]
 
 #: the recorded columns: Eq. 8's variables, the pair's loss (Eq. 9's quantity) and the training loss
 RECORDS = ("h2", "y2", "w", "pair_loss", "loss")
@@ -57,7 +57,8 @@ def _first_tensor(out, layer: str) -> torch.Tensor:
                     "layer (model, x) -> (n, d) instead")
 
 
-def _check_outputs(out: torch.Tensor, n: int, K: int) -> torch.Tensor:
+def check_outputs(out: torch.Tensor, n: int, K: int) -> torch.Tensor:
+    """``out`` as ``(n, K)``: the model's outputs for ``n`` points must hold ``K`` numbers each (``Y``'s)."""
     if out.shape[0] != n or out.reshape(n, -1).shape[1] != K:
         raise ValueError(f"the model's output has shape {tuple(out.shape)}; the targets Y need ({n}, {K})")
     return out.reshape(n, -1)
@@ -163,7 +164,7 @@ def train_one(model, X, Y, layer, lr, epochs, optimizer, pair, stop_loss, dev) -
             if separate or e == epochs:         # eval mode (no dropout) for the record, or the last record
                 model.eval()
                 with torch.no_grad():
-                    out = _check_outputs(model(X), n, K)
+                    out = check_outputs(model(X), n, K)
                     h = representation_now()
                 model.train()
                 record(e, out, h)
@@ -171,7 +172,7 @@ def train_one(model, X, Y, layer, lr, epochs, optimizer, pair, stop_loss, dev) -
             if e == epochs:
                 break
             opt.zero_grad(set_to_none=True)
-            out = _check_outputs(model(X), n, K)
+            out = check_outputs(model(X), n, K)
             if separate:
                 captured.pop("h", None)
             else:
@@ -266,10 +267,10 @@ def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev
     t0 = time.perf_counter()
     for e in range(T):
         out, h = batched({**theta, **fz}, bf, x, pr)
-        out = out.reshape(live.numel(), n, -1)
-        if out.shape[2] != yt.shape[2]:
+        if out.shape[1] != n or out[:1].reshape(1, n, -1).shape[2] != yt.shape[2]:
             raise ValueError(f"the model's output has shape {tuple(out.shape[1:])}; the targets Y need "
                              f"({n}, {yt.shape[2]})")
+        out = out.reshape(live.numel(), n, -1)
         with torch.no_grad():
             o = out.double()
             dh = h[:, 1].double() - h[:, 0].double()
@@ -286,9 +287,11 @@ def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev
         if e == T - 1:
             break
         loss = 0.5 * ((out - yt) ** 2).mean((1, 2))
-        grads = torch.autograd.grad(loss.sum(), [theta[k] for k in names])
+        grads = torch.autograd.grad(loss.sum(), [theta[k] for k in names], allow_unused=True)
         with torch.no_grad():
             for k, g in zip(names, grads):
+                if g is None:                   # a parameter the forward pass does not use: no step, as torch.optim
+                    continue
                 step = rate.reshape(-1, *([1] * (g.dim() - 1)))
                 if optimizer == "sgd":
                     theta[k].sub_(step * g)

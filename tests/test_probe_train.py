@@ -178,3 +178,67 @@ def test_a_batch_on_the_gpu_matches_the_cpu():      # pragma: no cover (runs whe
                          device="cuda")
     for a, b in zip(cpu, gpu):
         close(a, b)
+
+
+class Scaled(nn.Module):
+    """A model whose forward pass reads a plain attribute."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c, self.lin, self.out = c, nn.Linear(4, 8), nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(self.c * torch.tanh(self.lin(x)))
+
+
+def test_plain_attributes_tell_models_apart():
+    torch.manual_seed(0)
+    a = Scaled(1.0)
+    b = copy.deepcopy(a)
+    b.c = 3.0
+    assert lab._model_digest(a) != lab._model_digest(b)           # probe's cache keeps them apart
+    X, Y = data()
+    with pytest.raises(ValueError, match=r"models\[1\] differs from models\[0\] in a plain attribute"):
+        lab.probe_many([a, b], X, Y, "lin", lr=0.05, epochs=5, cache=False)
+
+
+def test_a_bad_input_fails_as_in_probe_not_as_a_fallback():
+    X, Y = data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeError, match="mat1 and mat2"):        # 3 features for a 4-input network
+            lab.probe_many([tanh_net(0), tanh_net(1)], X[:, :3], Y, "3", lr=0.05, epochs=5, cache=False)
+
+        class Four(nn.Module):                      # 4 outputs of 1 number for 2 points of 2 numbers
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return self.lin(x).reshape(-1, 1)
+
+        with pytest.raises(ValueError, match=r"output has shape \(4, 1\)"):
+            lab.probe_many([Four(), Four()], X, np.zeros((2, 2), np.float32), "lin", lr=0.05, epochs=5,
+                           cache=False)
+
+
+def test_numpy_arrays_per_model_and_an_unused_parameter():
+    class Spare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.out, self.unused = nn.Linear(4, 8), nn.Linear(8, 1), nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.out(torch.tanh(self.lin(x)))
+
+    X, Y = data(n=4)
+    torch.manual_seed(0)
+    nets = [Spare(), Spare()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no fall-back: the unused layer simply gets no step
+        many = lab.probe_many(nets, X, Y, "lin", lr=np.array([0.05, 0.1]), epochs=np.array([40, 60]),
+                              pair=np.array([[0, 1], [2, 3]]), fit=np.array([True, False]), cache=False)
+    assert many[1].pair == (2, 3) and many[1].fit is None
+    close(lab.probe(nets[1], X, Y, "lin", lr=0.1, epochs=60, pair=(2, 3), cache=False), many[1])
+    with pytest.raises(TypeError, match="X: a list of datasets"):
+        lab.probe_many(nets, [X, X.tolist()], Y, "lin", lr=0.05, epochs=5, cache=False)
