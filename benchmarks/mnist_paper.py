@@ -1,0 +1,58 @@
+"""Figs. 4 and 9 at the paper's 10 MNIST networks, with a compact record of the result and its cost.
+
+Usage::
+
+    python benchmarks/mnist_paper.py --out results/mnist [--jobs N]
+
+Trains (or loads, through the cache: an interrupted call resumes) the ``mnist`` setting of the paper profile, one
+network per seed, and writes ``<out>/paper-<device>.json``: :func:`reptheory.records.mnist_summary` (the
+tracked pair's fit per network for Fig. 4; the class-structure comparisons of Fig. 9 over the networks), the
+settings, and the provenance (machine, code version, wall and CPU seconds of the call, and each network's own
+training seconds).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from fig5_rows import _clean, _cpu_seconds  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, type=pathlib.Path)
+    ap.add_argument("--jobs", type=int, default=None)
+    args = ap.parse_args(argv)
+    import torch
+
+    from reptheory import cache, configs, data, experiments, records, train
+
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+    setting = configs.get("mnist", "paper")
+    nets = experiments.mnist("mnist", profile="paper", n_jobs=args.jobs)
+    summary = records.mnist_summary(nets, data.load_mnist())
+    device = train.device()
+    out = args.out / f"paper-{torch.device(device).type}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rec = _clean(summary | {
+        "settings": experiments._desc(setting) | {"seeds": list(setting.seeds)},
+        "provenance": {"device": device, "device_name": platform.processor() or platform.machine(),
+                       "cpu_count": os.cpu_count(), "torch": torch.__version__,
+                       "code_version": cache.code_version("mnist_run"),
+                       "network seconds": [round(float(n.seconds), 1) for n in nets],
+                       "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(_cpu_seconds() - c0, 1),
+                       "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}})
+    out.write_text(json.dumps(rec, indent=1) + "\n")
+    print(f"{len(nets)} networks -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
