@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
-           "fig5_scatter", "mnist_summary", "mnist_record"]
+           "fig5_scatter", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_summary", "mnist_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
@@ -178,18 +178,11 @@ def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float | N
 MNIST_PREDICTIONS = ("Eq. 50 as coded (sum)", "Eq. 50 class-balanced (mean)", "input distances (baseline)")
 
 
-def mnist_summary(nets, mn) -> dict:
-    """What Figs. 4 and 9 check, computed from MNIST networks (:func:`reptheory.experiments.mnist`) on the
-    digits ``mn`` (:func:`reptheory.data.load_mnist`).
-
-    * ``fig4``: per network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each curve's
-      deviation from Eq. 7, the rates), its seed and final loss;
-    * ``fig9``: the network's mean squared distances over the first 100 digits (averaged over the networks)
-      against each of :data:`MNIST_PREDICTIONS` (:func:`reptheory.structure.compare_matrices`), the
-      within/between-class distance ratio, and per network the class-balanced prediction's correlations with
-      their mean and Student-t 95 % interval over the networks (:func:`reptheory.stats.mean_interval`).
-    """
-    from . import experiments, stats, structure
+def mnist_matrices(nets, mn) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Fig. 9's matrices over the first 100 digits: their labels ``y``, the networks' mean squared hidden
+    distances (averaged over ``nets``), and each of :data:`MNIST_PREDICTIONS` squared (Eq. 50 as coded and
+    class-balanced, :func:`reptheory.structure.eq50_prediction`; the normalised input distances)."""
+    from . import structure
 
     y = nets[0].labels_first
     net_sq = np.mean([structure.distances(n.H_first) ** 2 for n in nets], axis=0)
@@ -197,6 +190,24 @@ def mnist_summary(nets, mn) -> dict:
     P_bal = structure.eq50_prediction(mn.images, mn.labels, balanced=True)
     pred = dict(zip(MNIST_PREDICTIONS, (P_sum[y[:, None], y[None, :]] ** 2, P_bal[y[:, None], y[None, :]] ** 2,
                                         structure.distances(mn.normalised()[:len(y)]) ** 2)))
+    return y, net_sq, pred
+
+
+def mnist_summary(nets, mn, matrices=None) -> dict:
+    """What Figs. 4 and 9 check, computed from MNIST networks (:func:`reptheory.experiments.mnist`) on the
+    digits ``mn`` (:func:`reptheory.data.load_mnist`); ``matrices``: :func:`mnist_matrices` of the same, if
+    already computed.
+
+    * ``fig4``: per network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each curve's
+      deviation from Eq. 7, the rates), its seed and final loss;
+    * ``fig9``: the networks' mean squared distances against each of :data:`MNIST_PREDICTIONS`
+      (:func:`reptheory.structure.compare_matrices`), the within/between-class distance ratio, and per network
+      the class-balanced prediction's correlations with their mean and Student-t 95 % interval over the
+      networks (:func:`reptheory.stats.mean_interval`).
+    """
+    from . import experiments, stats, structure
+
+    y, net_sq, pred = mnist_matrices(nets, mn) if matrices is None else matrices
     same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)
     per_net = [structure.compare_matrices(pred[MNIST_PREDICTIONS[1]], structure.distances(n.H_first) ** 2, y)
                for n in nets]
