@@ -17,9 +17,11 @@ Modules, each with one job:
 * :mod:`reptheory.display`, :mod:`reptheory.plots`, :mod:`reptheory.bench` – printing, plot style, benchmark.
 * :mod:`reptheory.widgets`, :mod:`reptheory.explorer` – precomputed sliders; the effective-theory explorer.
 * :mod:`reptheory.cli`, :mod:`reptheory.report` – ``python -m reptheory reproduce``; checked numbers for it.
-* :mod:`reptheory.lab`, :mod:`reptheory.probe_train`, :mod:`reptheory.zoo` – the theory tested on any PyTorch
-  model (:func:`probe`, many networks of one architecture at once with :func:`probe_many`, the Fig. 5 protocol
-  :func:`probe_grid`); their training engines; the architectures beyond the paper's that the book probes.
+* :mod:`reptheory.lab`, :mod:`reptheory.probe_train`, :mod:`reptheory.probe_key`, :mod:`reptheory.probe_protocol`,
+  :mod:`reptheory.zoo` – the theory tested on any PyTorch model (:func:`probe`, many networks of one
+  architecture at once with :func:`probe_many`); their training engines; their cache key; the Fig. 5
+  protocol :func:`probe_grid`, the initial-scale rule and the chapter's survey; the architectures beyond the
+  paper's that the book probes.
 * The sequel (arXiv:2507.09897): :mod:`reptheory.parity` (streaming parity, the RNN, training),
   :mod:`reptheory.parity_batch` (many parity trials as one batched model),
   :mod:`reptheory.automata` (extraction, minimisation), :mod:`reptheory.algorithm` (what a run learned),
@@ -43,13 +45,14 @@ __all__ = [
     "probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid",
 ]
 
-#: names served by :mod:`reptheory.lab`, imported on first use (it needs torch, which ``import reptheory``
-#: does not load)
-_LAB = ("probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid")
+#: names served by :mod:`reptheory.lab` and :mod:`reptheory.probe_protocol`, imported on first use (they need
+#: torch, which ``import reptheory`` does not load)
+_LAB = {"probe": "lab", "probe_many": "lab", "pair_data": "lab", "ProbeResult": "lab",
+        "probe_grid": "probe_protocol", "choose_scale": "probe_protocol", "ProbeGrid": "probe_protocol"}
 
 
 def __getattr__(name):
     if name in _LAB:
-        from . import lab
-        return getattr(lab, name)
+        import importlib
+        return getattr(importlib.import_module(f".{_LAB[name]}", __name__), name)
     raise AttributeError(f"module 'reptheory' has no attribute {name!r}")

@@ -3,10 +3,11 @@ import doctest
 
 import pytest
 
-from reptheory import cli, deviations, display, fit, lab, parity, parity_phase, plots, records, rnn_expansion, stats, theory, zoo
+from reptheory import (cli, deviations, display, fit, lab, parity, parity_phase, plots, probe_key, probe_protocol, records,
+                       rnn_expansion, stats, theory, zoo)
 
 
-@pytest.mark.parametrize("module", [deviations, display, fit, lab, plots, records, rnn_expansion, parity, parity_phase, stats, theory, cli, zoo],
+@pytest.mark.parametrize("module", [deviations, display, fit, lab, plots, probe_key, probe_protocol, records, rnn_expansion, parity, parity_phase, stats, theory, cli, zoo],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

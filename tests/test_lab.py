@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 import reptheory as rt
-from reptheory import cache, configs, data, lab, probe_train, theory, zoo
+from reptheory import cache, configs, data, lab, probe_key, probe_protocol, probe_train, theory, zoo
 
 
 @pytest.fixture(autouse=True)
@@ -203,8 +203,8 @@ def test_cache_reuses_a_run_and_tells_models_apart():
     p = Plain()
     torch.manual_seed(0)
     o = Other()
-    assert lab._model_digest(p) != lab._model_digest(o)
-    assert lab._model_digest(p) == lab._model_digest(p)
+    assert probe_key.model_digest(p) != probe_key.model_digest(o)
+    assert probe_key.model_digest(p) == probe_key.model_digest(p)
 
 
 @pytest.mark.parametrize("kw, err, name", [
@@ -252,7 +252,7 @@ def test_probe_grid_predicts_each_point_from_its_own_start():
     def make(seed):
         return tanh_net(seed, width=8, d_in=2, scale=1.0)
 
-    g = lab.probe_grid(make, "3", in_shape=(2,), lr=0.2, epochs=150, fit_seeds=(0, 1), n_jobs=1)
+    g = probe_protocol.probe_grid(make, "3", in_shape=(2,), lr=0.2, epochs=150, fit_seeds=(0, 1), n_jobs=1)
     assert len(g.fits) == 2 and len(g.grid.points) == len(configs.FIG5_DX) * len(configs.FIG5_DY)
     rates = g.grid.rates
     assert len(rates.used) + len(rates.discarded) == 2
@@ -266,12 +266,12 @@ def test_probe_grid_predicts_each_point_from_its_own_start():
 def test_survey_and_summary_on_a_small_spec():
     spec = zoo.Spec("tiny", lambda: nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(),
                                                   nn.Linear(8, 1)), (2,), "3", "a tiny tanh MLP")
-    sv = lab.survey({"tiny": spec}, lr=0.2, epochs=150, fit_seeds=(0,), n_jobs=1)["tiny"]
-    assert [s for s, _ in sv.tried] == sorted(lab.SCALES)
+    sv = probe_protocol.survey({"tiny": spec}, lr=0.2, epochs=150, fit_seeds=(0,), n_jobs=1)["tiny"]
+    assert [s for s, _ in sv.tried] == sorted(probe_protocol.SCALES)
     assert sv.scale == min(s for s, final in sv.tried if final <= configs.FIG5_MAX_LOSS)
     assert sv.reference is sv.grid.fits[0]
     assert sv.half_step.loss.size > sv.reference.loss.size
-    row = lab.summary(sv)
+    row = probe_protocol.summary(sv)
     assert row["model"] == "tiny" and np.isfinite(row["step error"])
 
 

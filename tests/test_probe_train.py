@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from reptheory import lab
+from reptheory import lab, probe_key
 from test_lab import GRUNet, _own_cache, gru_last, tanh_net  # noqa: F401 (the fixture: each test has its own cache)
 
 
@@ -196,7 +196,7 @@ def test_plain_attributes_tell_models_apart():
     a = Scaled(1.0)
     b = copy.deepcopy(a)
     b.c = 3.0
-    assert lab._model_digest(a) != lab._model_digest(b)           # probe's cache keeps them apart
+    assert probe_key.model_digest(a) != probe_key.model_digest(b)           # probe's cache keeps them apart
     X, Y = data()
     with pytest.raises(ValueError, match=r"models\[1\] differs from models\[0\] in a plain attribute"):
         lab.probe_many([a, b], X, Y, "lin", lr=0.05, epochs=5, cache=False)
