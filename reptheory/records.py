@@ -21,7 +21,8 @@ import pathlib
 import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
-           "fig5_scatter", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_summary", "mnist_record"]
+           "fig5_scatter", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
+           "mnist_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
@@ -193,19 +194,28 @@ def mnist_matrices(nets, mn) -> tuple[np.ndarray, np.ndarray, dict]:
     return y, net_sq, pred
 
 
+def mnist_fig4_rows(nets) -> list[dict]:
+    """Fig. 4's table: per MNIST network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each
+    curve's deviation from Eq. 7, the rates; Eq. 9's column left out, the training loss being all the
+    digits'), its seed and its final training loss."""
+    from . import experiments
+
+    return [{k: v for k, v in experiments.summary(n.two_point).items() if k != "dev loss"}
+            | {"seed": n.seed, "final loss": float(n.loss[-1])} for n in nets]
+
+
 def mnist_summary(nets, mn, matrices=None) -> dict:
     """What Figs. 4 and 9 check, computed from MNIST networks (:func:`reptheory.experiments.mnist`) on the
     digits ``mn`` (:func:`reptheory.data.load_mnist`); ``matrices``: :func:`mnist_matrices` of the same, if
     already computed.
 
-    * ``fig4``: per network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each curve's
-      deviation from Eq. 7, the rates), its seed and final loss;
+    * ``fig4``: :func:`mnist_fig4_rows`;
     * ``fig9``: the networks' mean squared distances against each of :data:`MNIST_PREDICTIONS`
       (:func:`reptheory.structure.compare_matrices`), the within/between-class distance ratio, and per network
       the class-balanced prediction's correlations with their mean and Student-t 95 % interval over the
       networks (:func:`reptheory.stats.mean_interval`).
     """
-    from . import experiments, stats, structure
+    from . import stats, structure
 
     y, net_sq, pred = mnist_matrices(nets, mn) if matrices is None else matrices
     same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)
@@ -215,10 +225,8 @@ def mnist_summary(nets, mn, matrices=None) -> dict:
     for key in ("r all pairs", "r different-class pairs", "r class-pair means"):
         m, lo, hi = stats.mean_interval([s[key] for s in per_net])
         intervals[key] = {"mean": m, "low": lo, "high": hi}
-    fig4 = [{k: v for k, v in experiments.summary(n.two_point).items() if k != "dev loss"}
-            | {"seed": n.seed, "final loss": float(n.loss[-1])} for n in nets]
     return {"networks": len(nets), "data": mn.source,
-            "fig4": fig4,
+            "fig4": mnist_fig4_rows(nets),
             "fig9": {"scores": {k: structure.compare_matrices(M, net_sq, y) for k, M in pred.items()},
                      "within / between": float(net_sq[same].mean() / net_sq[y[:, None] != y[None, :]].mean()),
                      "per network": per_net, "intervals": intervals}}
