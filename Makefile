@@ -52,7 +52,7 @@ notebooks: install
 # cache: their numbers must not hinge on this CPU's vector instructions (every notebook passes so; see the
 # Reproduce page)
 GENERIC_NOTEBOOKS := book/effective_theory.ipynb book/fig01_schematic.ipynb book/fig07_blobs.ipynb \
-	book/fixed_points.ipynb book/fig05b_paper_scale.ipynb
+	book/fixed_points.ipynb
 notebooks-generic: install
 	d=$$(mktemp -d) && NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=default REPTHEORY_CACHE=$$d NUMBA_CACHE_DIR=$$d/numba \
 		timeout 900 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \

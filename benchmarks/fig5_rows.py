@@ -3,6 +3,11 @@
 Usage::
 
     python benchmarks/fig5_rows.py --profile paper --rows default,skip --out results/fig5 [--device cuda]
+    python benchmarks/fig5_rows.py --profile paper --rows skip,dropout --out results/fig5 --cost
+
+With ``--cost``, each row trains only its first fit run (through the cache, so the full record reuses it) and
+its measured seconds per epoch go to ``<out>/costs/<profile>-<device>.json``, which the Fig. 5 page uses to
+price the rows that have no record yet.
 
 For each row (a name of ``reptheory.configs.FIG5_ROWS``) this runs :func:`reptheory.experiments.final_distance`
 (every run through the cache, so an interrupted call resumes where it stopped) and writes
@@ -44,8 +49,22 @@ def _clean(x):
     return x
 
 
+def training_seconds(res) -> float:
+    """Wall-clock seconds of training summed over the row's runs (its fit runs and its grid runs), as each run
+    recorded them when it trained: the cost of the row even when the call that writes the record resumed from
+    the cache (its own wall and CPU time then count only the part it computed). The ODE fits are not
+    included; a run that waited for a busy core counts its waiting."""
+    from reptheory import experiments
+
+    s = res.rates.setting
+    return (sum(experiments.two_point(s, seed).run.seconds for seed in s.seeds)
+            + sum(p.seconds for p in res.points))
+
+
 def record(res, profile: str, device: str, wall: float, cpu: float) -> dict:
-    """The compact, JSON-ready record of one :class:`FinalDistanceResult`."""
+    """The compact, JSON-ready record of one :class:`FinalDistanceResult`. ``wall`` and ``cpu`` are the
+    seconds of the call that wrote it; ``train_s`` (:func:`training_seconds`) is the training time of every
+    run, wherever and whenever it ran."""
     import torch
 
     from reptheory import cache, experiments
@@ -71,9 +90,24 @@ def record(res, profile: str, device: str, wall: float, cpu: float) -> dict:
             "code_version": cache.code_version("fig5_grid_run"),
             "wall_s": round(wall, 1),
             "cpu_s": round(cpu, 1),
+            "train_s": round(training_seconds(res), 1),
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         },
     })
+
+
+def measure_cost(row: str, profile: str) -> dict:
+    """Train (or load) the first fit run of ``row`` at ``profile`` and return its cost: training seconds, epochs
+    and seconds per epoch, with the machine and code version."""
+    from reptheory import cache, configs, experiments
+
+    s = configs.get(f"fig5_fit/{row}", profile)
+    run = experiments.two_point(s, s.seeds[0]).run
+    epochs = len(run.loss) - 1
+    return {"seed": s.seeds[0], "seconds": round(run.seconds, 2), "epochs": epochs,
+            "s_per_epoch": run.seconds / epochs, "machine": platform.processor() or platform.machine(),
+            "code_version": cache.code_version("two_point_run"),
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
 def main(argv=None) -> int:
@@ -83,6 +117,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, type=pathlib.Path)
     ap.add_argument("--device", default=None, help="torch device (default: $REPTHEORY_DEVICE or cpu)")
     ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--cost", action="store_true", help="train only each row's first fit run and record its cost")
     args = ap.parse_args(argv)
     if args.device:
         os.environ["REPTHEORY_DEVICE"] = args.device
@@ -94,6 +129,16 @@ def main(argv=None) -> int:
     if bad:
         ap.error(f"--rows: unknown Fig. 5 rows {bad}; allowed: {', '.join(configs.FIG5_ROWS)}")
     folder = args.out / f"{args.profile}-{device.split(':')[0]}"
+    if args.cost:
+        path = args.out / "costs" / f"{folder.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        costs = json.loads(path.read_text()) if path.exists() else {}
+        for row in rows:
+            costs[row] = _clean(measure_cost(row, args.profile))
+            path.write_text(json.dumps(dict(sorted(costs.items())), indent=1) + "\n")
+            print(f"{row}: {costs[row]['s_per_epoch'] * 1e3:.3g} ms per epoch "
+                  f"({costs[row]['seconds']} s for {costs[row]['epochs']} epochs) -> {path}", flush=True)
+        return 0
     folder.mkdir(parents=True, exist_ok=True)
     for row in rows:
         t0, c0 = time.perf_counter(), _cpu_seconds()

@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
-           "fig5_scatter", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
+           "fig5_costs", "fig5_remaining", "fig5_scatter", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
            "mnist_record"]
 
 #: the results folder of a source checkout
@@ -128,7 +128,7 @@ def misses(stats: dict, bars=FIG5_BARS) -> list[str]:
 
 def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
     """One row per record for :func:`reptheory.display.table`: the statistics Fig. 5 asserts, the rates,
-    the scaling exponents and the cost."""
+    the scaling exponents and the device (the cost is in the record's provenance)."""
     rows = []
     for row, r in records.items():
         s = r.stats
@@ -136,8 +136,66 @@ def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
                      "eta_h": r.rates["eta_h"], "eta_y": r.rates["eta_y"], "pearson r": s["pearson r"],
                      "r 95% low": s["r 95% low"], "median |rel err|": s["median |rel err|"],
                      "unconverged": s["unconverged"], "a (dx)": r.scaling["a (dx)"], "b (dy)": r.scaling["b (dy)"],
-                     "wall (s)": r.provenance["wall_s"], "device": r.provenance["device_name"]})
+                     "device": r.provenance["device"]})
     return rows
+
+
+def fig5_costs(profile: str = "paper", root: pathlib.Path | str | None = None) -> dict[str, dict]:
+    """The measured cost of one fit run per row, ``{row: {"s_per_epoch", "seconds", "epochs", ...}}``, from
+    ``<root>/costs/<profile>-cpu.json`` (written by ``benchmarks/fig5_rows.py --cost``); empty if absent."""
+    root = pathlib.Path(root) if root is not None else RESULTS / "fig5"
+    path = root / "costs" / f"{profile}-cpu.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a readable JSON file of costs ({exc})") from None
+
+
+def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs: dict | None = None) -> list[dict]:
+    """What the architectures of :data:`reptheory.configs.FIG5_ROWS` without a record in ``records`` will cost
+    on one core of the CPU that made the CPU records, as far as measurements go.
+
+    A row's training is its fit runs (``len(seeds) × epochs`` epochs) and its 25 grid runs (at most
+    ``epochs`` each; a run stops early once its loss is below ``stop_loss``). The cost per epoch comes from
+    CPU records whose network has the same architecture, width and depth (the nonlinearity, an elementwise
+    function, costs little beside the matrix products): their summed training seconds
+    (``provenance["train_s"]``, wall-clock) over their summed epochs; failing that, from the row's own first
+    fit run in ``costs`` (default :func:`fig5_costs`); failing that, ``None``. Returns one dict a missing row:
+    ``architecture``, ``fit epochs``, ``grid epochs (max)``, ``ms/epoch``, ``measured on``, ``hours (max)``
+    (the fits plus every grid run to its last epoch).
+
+    >>> rows = fig5_remaining(profile_records(fig5_records()))
+    >>> list(rows[0])[:3]
+    ['architecture', 'fit epochs', 'grid epochs (max)']
+    """
+    from .configs import FIG5_ROWS, get
+    costs = fig5_costs(profile) if costs is None else costs
+    per: dict[tuple, list] = {}
+    for row, r in records.items():
+        if not r.provenance["device"].startswith("cpu") or "train_s" not in r.provenance:
+            continue
+        epochs = len(r.settings["fit"]["seeds"]) * r.settings["fit"]["epochs"] + sum(p["epochs"] for p in r.points)
+        f = r.settings["fit"]
+        per.setdefault((f["arch"], f["width"], f["hidden_layers"]), []).append((row, r.provenance["train_s"], epochs))
+    out = []
+    for row in FIG5_ROWS:
+        if row in records:
+            continue
+        fit, grid = get(f"fig5_fit/{row}", profile), get(f"fig5_grid/{row}", profile)
+        fit_epochs, grid_epochs = len(fit.seeds) * fit.epochs, 25 * grid.epochs
+        meas = per.get((fit.arch, fit.width, fit.hidden_layers), [])
+        if meas:
+            rate, where = sum(m[1] for m in meas) / sum(m[2] for m in meas), "records: " + ", ".join(m[0] for m in meas)
+        elif row in costs:
+            rate, where = costs[row]["s_per_epoch"], f"its fit run of seed {costs[row]['seed']}"
+        else:
+            rate, where = None, "not measured"
+        out.append({"architecture": row, "fit epochs": fit_epochs, "grid epochs (max)": grid_epochs,
+                    "ms/epoch": None if rate is None else 1e3 * rate, "measured on": where,
+                    "hours (max)": None if rate is None else rate * (fit_epochs + grid_epochs) / 3600})
+    return out
 
 
 def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float | None = None):

@@ -123,3 +123,35 @@ def test_the_mnist_record_loads_and_its_intervals_follow_from_its_networks(tmp_p
         records.mnist_record(tmp_path)
     with pytest.raises(ValueError, match="not a readable JSON record"):
         records.mnist_record(tmp_path, "nowhere")
+
+
+def test_the_remaining_rows_are_priced_from_records_of_the_same_shape_else_their_own_fit_run(tmp_path):
+    paper = {row: r for row, r in records.profile_records(records.fig5_records()).items()
+             if row in ("narrow", "relu", "swish")}         # committed CPU records
+    cpu = {row: r for row, r in paper.items() if r.settings["fit"]["width"] == 500}
+    assert set(cpu) == {"relu", "swish"}
+    rows = {r["architecture"]: r for r in records.fig5_remaining(paper, costs={
+        "skip": {"s_per_epoch": 0.01, "seed": 0}})}
+    assert set(rows) == {row for row in configs.FIG5_ROWS if row not in paper}
+    epochs = sum(len(r.settings["fit"]["seeds"]) * r.settings["fit"]["epochs"] + sum(p["epochs"] for p in r.points)
+                 for r in cpu.values() if r.settings["fit"]["arch"] == "mlp" and r.settings["fit"]["hidden_layers"] == 20)
+    seconds = sum(r.provenance["train_s"] for r in cpu.values()
+                  if r.settings["fit"]["arch"] == "mlp" and r.settings["fit"]["hidden_layers"] == 20)
+    mlp = [row for row in rows if (lambda f: (f.arch, f.width, f.hidden_layers))(
+        configs.get(f"fig5_fit/{row}", "paper")) == ("mlp", 500, 20)]
+    assert {"default", "linear", "elu", "tanh"} == set(mlp)
+    for row in mlp:
+        assert rows[row]["ms/epoch"] == pytest.approx(1e3 * seconds / epochs)
+        assert rows[row]["hours (max)"] == pytest.approx(seconds / epochs * (50 * 6000 + 25 * 40000) / 3600)
+    assert rows["skip"]["ms/epoch"] == pytest.approx(10) and rows["skip"]["measured on"] == "its fit run of seed 0"
+    assert rows["convolution"]["hours (max)"] is None and rows["convolution"]["measured on"] == "not measured"
+
+
+def test_a_costs_file_is_read_and_a_broken_one_named(tmp_path):
+    assert records.fig5_costs(root=tmp_path) == {}
+    (tmp_path / "costs").mkdir()
+    (tmp_path / "costs" / "paper-cpu.json").write_text('{"skip": {"s_per_epoch": 0.02, "seed": 0}}')
+    assert records.fig5_costs(root=tmp_path)["skip"]["s_per_epoch"] == 0.02
+    (tmp_path / "costs" / "paper-cpu.json").write_text("{")
+    with pytest.raises(ValueError, match="paper-cpu.json: not a readable JSON file of costs"):
+        records.fig5_costs(root=tmp_path)
