@@ -49,7 +49,8 @@ notebooks: install
 		--nbval-cell-timeout 3600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 
 # the fastest notebooks once more on numba's generic CPU target and torch's portable kernels, with a fresh
-# cache: their numbers must not hinge on this CPU's vector instructions (every notebook passes so; see the
+# cache: their numbers must not hinge on this CPU's vector instructions (every notebook's checks pass so; Fig.
+# 5's chaotic tables, which nbval does not compare, move, so Fig. 5b, which reprints them, is not here: see the
 # Reproduce page)
 GENERIC_NOTEBOOKS := book/effective_theory.ipynb book/fig01_schematic.ipynb book/fig07_blobs.ipynb \
 	book/fixed_points.ipynb

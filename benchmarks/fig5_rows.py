@@ -97,8 +97,9 @@ def record(res, profile: str, device: str, wall: float, cpu: float) -> dict:
 
 
 def measure_cost(row: str, profile: str) -> dict:
-    """Train (or load) the first fit run of ``row`` at ``profile`` and return its cost: training seconds, epochs
-    and seconds per epoch, with the machine and code version."""
+    """Train (or load) the first fit run of ``row`` at ``profile`` and return its cost: the training seconds the
+    run stored when it trained (wall-clock), its epochs and seconds per epoch, with the machine, the code
+    version and when this was written."""
     from reptheory import cache, configs, experiments
 
     s = configs.get(f"fig5_fit/{row}", profile)
@@ -107,7 +108,7 @@ def measure_cost(row: str, profile: str) -> dict:
     return {"seed": s.seeds[0], "seconds": round(run.seconds, 2), "epochs": epochs,
             "s_per_epoch": run.seconds / epochs, "machine": platform.processor() or platform.machine(),
             "code_version": cache.code_version("two_point_run"),
-            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
 def main(argv=None) -> int:
