@@ -14,14 +14,16 @@ Modules, each with one job:
 * :mod:`reptheory.structure` – distance matrices, Eq. 10 pair by pair, collapse and merge measures, MDS (Sec. 4).
 * :mod:`reptheory.experiments`, :mod:`reptheory.cache` – cached train → measure → fit entry points.
 * :mod:`reptheory.parallel` – the job runner: worker processes, or Dask/Ray through joblib.
-* :mod:`reptheory.display`, :mod:`reptheory.plots`, :mod:`reptheory.bench` – printing, plot style, benchmark.
-* :mod:`reptheory.widgets`, :mod:`reptheory.explorer` – precomputed sliders; the effective-theory explorer.
-* :mod:`reptheory.cli`, :mod:`reptheory.report` – ``python -m reptheory reproduce``; checked numbers for it.
-* :mod:`reptheory.lab`, :mod:`reptheory.probe_train`, :mod:`reptheory.probe_key`, :mod:`reptheory.probe_protocol`,
-  :mod:`reptheory.zoo` – the theory tested on any PyTorch model (:func:`probe`, many networks of one
-  architecture at once with :func:`probe_many`); their training engines; their cache key; the Fig. 5
-  protocol :func:`probe_grid`, the initial-scale rule and the chapter's survey; the architectures beyond the
-  paper's that the book probes.
+* :mod:`reptheory.bench` – the training-step, engine and fit benchmark.
+* :mod:`reptheory.presentation` – how results reach a reader: rounded printing and tables (``display``), the plot
+  style and figures (``plots``, ``sequel_plots``), precomputed sliders (``widgets``), the effective-theory
+  explorer, the default profile against the paper's (``deviations``), checked numbers (``report``).
+* :mod:`reptheory.cli` – ``python -m reptheory reproduce``.
+* :mod:`reptheory.lab`, :mod:`reptheory.probe_result`, :mod:`reptheory.probe_train`, :mod:`reptheory.probe_key`,
+  :mod:`reptheory.probe_protocol`, :mod:`reptheory.zoo` – the theory tested on any PyTorch model
+  (:func:`probe`, many networks of one architecture at once with :func:`probe_many`); the probed run and its
+  verdict; their training engines; their cache key; the Fig. 5 protocol :func:`probe_grid`, the initial-scale
+  rule and the chapter's survey; the architectures beyond the paper's that the book probes.
 * The sequel (arXiv:2507.09897): :mod:`reptheory.parity` (streaming parity, the RNN, training),
   :mod:`reptheory.parity_batch` (many parity trials as one batched model),
   :mod:`reptheory.automata` (extraction, minimisation), :mod:`reptheory.algorithm` (what a run learned),
@@ -29,7 +31,7 @@ Modules, each with one job:
   :mod:`reptheory.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.rnn_expansion` (the
   fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.weight_sharing`.
 """
-from .display import fmt, table
+from .presentation.display import fmt, table
 from .rnn_expansion import FixedExpansion, fixed_expansion
 from .fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
 from .theory import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output, lazy_limit,
@@ -47,7 +49,7 @@ __all__ = [
 
 #: names served by :mod:`reptheory.lab` and :mod:`reptheory.probe_protocol`, imported on first use (they need
 #: torch, which ``import reptheory`` does not load)
-_LAB = {"probe": "lab", "probe_many": "lab", "pair_data": "lab", "ProbeResult": "lab",
+_LAB = {"probe": "lab", "probe_many": "lab", "pair_data": "lab", "ProbeResult": "probe_result",
         "probe_grid": "probe_protocol", "choose_scale": "probe_protocol", "ProbeGrid": "probe_protocol"}
 
 

@@ -7,7 +7,7 @@ kernel with the chosen profile and writes, under ``--out`` (default ``reproduce/
 * ``<notebook>.ipynb`` – the executed notebook, every output included;
 * ``figure-<k>.png`` – each figure it drew;
 * ``checks.json`` – status (``passed``, ``failed`` with the failing check, or ``interrupted``), the numbers the
-  checks cell recorded (:func:`reptheory.report.record`), the text the checks cells printed, time per cell,
+  checks cell recorded (:func:`reptheory.presentation.report.record`), the text the checks cells printed, time per cell,
   the profile, backend, device and versions.
 
 Every training run and fit goes to the result cache (``--cache``, default ``$REPTHEORY_CACHE`` or
@@ -240,7 +240,8 @@ def _reproduce(args) -> int:
     from nbclient.exceptions import CellExecutionError
     from tqdm.auto import tqdm
 
-    from . import parallel, report, train
+    from . import parallel, train
+    from .presentation import report
 
     figs = figures()
     if args.figure not in figs:

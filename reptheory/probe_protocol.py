@@ -21,7 +21,8 @@ from . import parallel as _par
 from . import theory as _th
 from . import validate as _v
 from .experiments import FinalDistanceResult, GridPoint, RateEstimate
-from .lab import BARS, CONVERGED_LOSS, ProbeResult, pair_data, probe, probe_many
+from .lab import pair_data, probe, probe_many
+from .probe_result import BARS, CONVERGED_LOSS, ProbeResult
 
 __all__ = ["COLUMNS", "SCALES", "ProbeGrid", "Survey", "probe_grid", "choose_scale", "survey", "summary", "meets"]
 

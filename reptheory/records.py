@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
-           "fig5_costs", "fig5_remaining", "fig5_scatter", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
+           "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
            "mnist_record"]
 
 #: the results folder of a source checkout
@@ -127,7 +127,7 @@ def misses(stats: dict, bars=FIG5_BARS) -> list[str]:
 
 
 def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
-    """One row per record for :func:`reptheory.display.table`: the statistics Fig. 5 asserts, the rates,
+    """One row per record for :func:`reptheory.presentation.display.table`: the statistics Fig. 5 asserts, the rates,
     the scaling exponents and the device (the cost is in the record's provenance)."""
     rows = []
     for row, r in records.items():
@@ -196,37 +196,6 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
                     "ms/epoch": None if rate is None else 1e3 * rate, "measured on": where,
                     "hours (max)": None if rate is None else rate * (fit_epochs + grid_epochs) / 3600})
     return out
-
-
-def fig5_scatter(records: dict[str, Fig5Record], ncols: int = 3, size: float | None = None):
-    """Measured final ``||Δh||²`` against Eq. 10's prediction, one log-log panel per record (colour: ``||Δy||``),
-    with the line of equality, ``ncols`` panels a row of ``size`` inches each (default: the row and its colour
-    bar fill the text column, :data:`reptheory.plots.COLUMN`, at most 3.4 inches a panel). Returns the figure."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
-
-    from .plots import COLUMN
-
-    n = len(records)
-    if n == 0:
-        raise ValueError("records is empty: nothing to draw")
-    nrows = -(-n // ncols)
-    size = min((COLUMN - 0.8) / min(n, ncols), 3.4) if size is None else size
-    fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(size * min(n, ncols) + 0.8, size * nrows),
-                             squeeze=False, layout="constrained")
-    for ax, (row, r) in zip(axes.ravel(), records.items()):
-        dy, meas, pred = r.arrays()
-        sc = ax.scatter(pred, meas, c=dy, cmap="viridis", vmin=0, vmax=1, s=22)
-        lo = min(meas.min(), pred.min()) / 1.5
-        hi = max(meas.max(), pred.max()) * 1.5
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"{row} (r = {r.stats['pearson r']:.2f})",
-               xlabel=r"Eq. 10 prediction", ylabel=r"measured final $\|\Delta h\|^2$")
-        ax.xaxis.set_minor_formatter(NullFormatter())       # minor labels of a short decade run into each other
-    for ax in axes.ravel()[n:]:
-        ax.remove()
-    fig.colorbar(sc, ax=axes.ravel()[:n].tolist(), label=r"$\|\Delta y\|$", shrink=0.8)
-    return fig
 
 
 # ----------------------------------------------------------------------------------------------------------

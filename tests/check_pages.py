@@ -1,6 +1,6 @@
 r"""Headless-Chromium check of every built page: math typeset, no unexpected console errors or failed
 requests, no error output rendered, every figure loaded, and every precomputed slider
-(``reptheory.widgets.FrameSlider``) working without a kernel: each range input is moved with the keyboard
+(``reptheory.presentation.widgets.FrameSlider``) working without a kernel: each range input is moved with the keyboard
 (End, or Home when it already sits at the end), and its figure must change.
 
 It also looks at each page as a reader would, at 1400 px and at 420 px (:func:`layout_problems`): a displayed

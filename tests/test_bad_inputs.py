@@ -10,7 +10,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from reptheory import configs, data, display, experiments, fit, parallel, regimes, structure, theory, train
+from reptheory import configs, data, experiments, fit, parallel, regimes, structure, theory, train
+from reptheory.presentation import display
 from reptheory import cli, rnn_expansion
 
 T = np.linspace(0.0, 100.0, 11)

@@ -6,7 +6,8 @@ import sys
 import nbformat
 import pytest
 
-from reptheory import cli, report, train
+from reptheory import cli, train
+from reptheory.presentation import report
 
 
 def _book(tmp_path, ok=True):
@@ -15,7 +16,7 @@ def _book(tmp_path, ok=True):
                 nbformat.v4.new_code_cell("import os\nprofile = os.environ['REPTHEORY_PROFILE']\nx = 0.25"),
                 nbformat.v4.new_markdown_cell("## Checks"),
                 nbformat.v4.new_code_cell(f"assert x {'<' if ok else '>'} 1\nprint('x is', x)\n"
-                                          "from reptheory import report\nreport.record(x=x, profile=profile)")]
+                                          "from reptheory.presentation import report\nreport.record(x=x, profile=profile)")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     d = tmp_path / "book"
     d.mkdir()

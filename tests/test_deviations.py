@@ -1,7 +1,8 @@
 """The table of default-versus-paper differences is generated from the profiles: it follows them."""
 import dataclasses
 
-from reptheory import configs, deviations
+from reptheory import configs
+from reptheory.presentation import deviations
 
 
 def test_every_reduction_of_the_default_profile_is_listed():

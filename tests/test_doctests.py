@@ -3,8 +3,8 @@ import doctest
 
 import pytest
 
-from reptheory import (cli, deviations, display, fit, lab, parity, parity_phase, plots, probe_key, probe_protocol, records,
-                       rnn_expansion, stats, theory, zoo)
+from reptheory import cli, fit, lab, parity, parity_phase, probe_key, probe_protocol, records, rnn_expansion, stats, theory, zoo
+from reptheory.presentation import deviations, display, plots
 
 
 @pytest.mark.parametrize("module", [deviations, display, fit, lab, plots, probe_key, probe_protocol, records, rnn_expansion, parity, parity_phase, stats, theory, cli, zoo],

@@ -81,7 +81,7 @@ def test_dask_cluster_runs_a_sweep_as_the_process_backend_does(tmp_path, monkeyp
 
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell("# Fig. 97: dask"), nbformat.v4.new_markdown_cell("## Checks"),
-                    nbformat.v4.new_code_cell(_TINY + "from reptheory import report\nr = parity.runs([s])\n"
+                    nbformat.v4.new_code_cell(_TINY + "from reptheory.presentation import report\nr = parity.runs([s])\n"
                                               "report.record(loss=[float(r['tiny', k].train_loss[-1]) for k in s.seeds])")]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         (tmp_path / "book").mkdir()

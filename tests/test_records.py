@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from reptheory import configs, experiments, records
+from reptheory.presentation import plots
 
 
 @pytest.fixture(autouse=True)
@@ -100,12 +101,12 @@ def test_the_scatter_draws_one_panel_per_record(n, ncols):
 
     some = list(records.fig5_records()["paper-cuda"].values())
     recs = {f"r{k}": some[k % len(some)] for k in range(n)}
-    fig = records.fig5_scatter(recs, ncols=ncols)
+    fig = plots.fig5_scatter(recs, ncols=ncols)
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title().split(" (")[0] for ax in panels] == list(recs)
     plt.close(fig)
     with pytest.raises(ValueError, match="empty"):
-        records.fig5_scatter({})
+        plots.fig5_scatter({})
 
 
 def test_the_mnist_record_loads_and_its_intervals_follow_from_its_networks(tmp_path):

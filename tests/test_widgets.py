@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from reptheory import explorer, widgets
+from reptheory.presentation import explorer, widgets
 
 
 def _draw(a, b):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import configs, parity
+from .. import configs, parity
 
 __all__ = ["default_vs_paper", "page_of"]
 

@@ -38,7 +38,7 @@ def curves(ax, traj, kind: str = "theory", names=("h2", "y2", "w"), label: str |
 
 def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
     """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
-    or a :class:`reptheory.lab.ProbeResult`."""
+    or a :class:`reptheory.probe_result.ProbeResult`."""
     curves(ax, result.measured.traj, "network", names=names, label="")
     if result.fit is not None and result.fit.success:
         curves(ax, result.fit.theory, "theory", names=names, label="")
@@ -149,7 +149,7 @@ def phase_map(result, layer: int, n_gain: int = 121) -> dict:
     trained gains have converged fits at this layer."""
     import numpy as np
 
-    from . import configs, theory
+    from .. import configs, theory
 
     l = result.layers.index(layer)
     ok = [i for i in range(len(result.gains)) if result.fit_ok[l, i]]
@@ -239,126 +239,6 @@ def phase_diagram(result, layer: int):
     return fig
 
 
-def automaton(ax, a, title: str = "") -> None:
-    """Draw a :class:`reptheory.automata.Automaton`: states coloured by their output (blue even, orange odd),
-    the start state ringed in black, transitions on 0 solid and on 1 dashed (arrows and labels when small),
-    laid out in layers by the distance from the start."""
-    import networkx as nx
-    import numpy as np
-    n = a.n_states
-    G = nx.MultiDiGraph()
-    G.add_nodes_from(range(n))
-    for g in range(n):
-        for sym in (0, 1):
-            if a.delta[g, sym] >= 0:
-                G.add_edge(g, int(a.delta[g, sym]), sym=sym)
-    # layers by the shortest path from the start (the prefix tree's depth); unreachable states last
-    depth = nx.single_source_shortest_path_length(G, a.start)
-    far = max(depth.values()) + 1
-    for g in range(n):
-        G.nodes[g]["layer"] = depth.get(g, far)
-    pos = nx.multipartite_layout(G, subset_key="layer")
-    small = n <= 12
-    colors = ["#1f77b4" if o == 0 else "#ff7f0e" for o in a.output]
-    size = 500 if small else max(12, 2000 // n)
-    nx.draw_networkx_nodes(G, pos, ax=ax, node_color=colors, node_size=size,
-                           edgecolors=["k" if g == a.start else "none" for g in range(n)], linewidths=2)
-    for sym, style in ((0, "solid"), (1, "dashed")):
-        edges = [(u, v) for u, v, d in G.edges(data=True) if d["sym"] == sym]
-        nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, style=style, arrows=small, node_size=size,
-                               width=1.2 if small else 0.4, alpha=0.8 if small else 0.35,
-                               connectionstyle="arc3,rad=0.15" if small else "arc3")
-    if small:
-        nx.draw_networkx_labels(G, pos, ax=ax, labels={g: ("even" if o == 0 else "odd") for g, o in enumerate(a.output)},
-                                font_size=9)
-    ax.set_title(title or f"{n} states", fontsize=9)
-    ax.set_axis_off()
-    ax.margins(0.15)
-    del np
-
-
-PAIR_COLORS = {"agree": "#2ca02c", "equal": "#1f77b4", "disagree": "#d62728"}
-
-
-def fixed_expansion_vs_network(model: dict, network: dict, epochs):
-    """The fixed-expansion model beside the trained RNN (the sequel's Fig. 10).
-
-    ``model``: ``{case: FixedExpansion}``; ``network``: ``{case: array (seeds, records)}`` of distances already
-    divided by their start; ``case`` is one of ``"agree"``, ``"equal"``, ``"disagree"`` followed by a label after
-    ``": "``. Both panels show the distance over its start on a log scale. Returns the figure."""
-    import numpy as np
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(COLUMN, 3.6))
-    for case, r in model.items():
-        kind, label = case.split(": ", 1)
-        ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], label=label)
-    ax.set_xlabel("model time t")
-    ax.set_ylabel(r"$(h_2-h_1)^2$ / start")
-    ax.set_title("fixed-expansion model", fontsize=10)
-    ax.set_ylim(1e-8, None)
-    for case, rel in network.items():
-        kind, label = case.split(": ", 1)
-        for k, row in enumerate(np.asarray(rel)):
-            ax2.semilogy(epochs, row, color=PAIR_COLORS[kind], lw=1.2, alpha=0.8, label=label if k == 0 else None)
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel(r"$\|h_a-h_b\|^2$ / start")
-    ax2.set_title("trained RNN (one line per seed)", fontsize=10)
-    ax.legend(fontsize=9, loc="lower left")
-    ax2.legend(fontsize=9, loc="upper left")
-    return fig
-
-
-def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: str, title: str = ""):
-    """A phase diagram of parity runs: median accuracy (left) and median automaton states (right, log colour)
-    over ``gains`` × ``xs``, each cell labelled with its value; the transition of each gain (a
-    :class:`reptheory.parity_phase.Transition`) drawn at the column's right edge: a tick at the estimate on a
-    line over its error bar. ``acc``, ``states``:
-    arrays ``(len(xs), len(gains))``. Returns the figure."""
-    import matplotlib.colors as mcolors
-    import matplotlib.patheffects as patheffects
-    import numpy as np
-    fig, axes = plt.subplots(1, 2, figsize=(COLUMN, 3.3))
-    edges_x = np.arange(len(gains) + 1) - 0.5
-    edges_y = np.arange(len(xs) + 1) - 0.5
-    panels = ((acc, "median accuracy, length 100", "viridis", mcolors.Normalize(0.4, 1.0), "{:.2f}"),
-              (states, "median automaton states (0.1 std)", "magma_r",
-               mcolors.LogNorm(1, max(2.0, float(np.nanmax(states)))), "{:.0f}"))
-    for ax, (M, label, cmap, norm, f) in zip(axes, panels):
-        mesh = ax.pcolormesh(edges_x, edges_y, M, cmap=cmap, norm=norm)
-        fig.colorbar(mesh, ax=ax, label=label)
-        for i in range(len(xs)):
-            for j in range(len(gains)):
-                v = M[i, j]
-                rgba = mesh.cmap(mesh.norm(v))
-                ax.text(j, i, f.format(v), ha="center", va="center", fontsize=9,
-                        color="k" if sum(rgba[:3]) > 1.6 else "w")
-        ax.set_xticks(range(len(gains)), [f"{g:g}" for g in gains])
-        ax.set_yticks(range(len(xs)), [f"{x:g}" for x in xs])
-        ax.set_xlabel("initial gain")
-        ax.set_ylabel(xlabel)
-        xs_arr = np.asarray(xs, dtype=float)
-        to_row = lambda v: float(np.interp(min(v, xs_arr[-1] + (xs_arr[-1] - xs_arr[-2])),  # noqa: E731
-                                           np.concatenate([[xs_arr[0] - (xs_arr[1] - xs_arr[0])], xs_arr,
-                                                           [xs_arr[-1] + (xs_arr[-1] - xs_arr[-2])]]),
-                                           np.arange(-1, len(xs) + 1)))
-        outline = [patheffects.Stroke(linewidth=3.5, foreground="k"), patheffects.Normal()]
-        for j, g in enumerate(gains):
-            t = transitions[g]
-            x = j + 0.38                              # at the column's right edge, clear of the cell labels
-            lo, hi = to_row(t.low), to_row(t.high)
-            ax.plot([x, x], [lo, hi], color="w", lw=1.8, path_effects=outline, solid_capstyle="butt")
-            if np.isfinite(t.estimate):
-                ax.plot([x - 0.1, x + 0.1], [to_row(t.estimate)] * 2, color="w", lw=2.5, path_effects=outline)
-        ax.set_ylim(-0.5, len(xs) - 0.5)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
-
-
-# ----------------------------------------------------------------------------------------------------------
-# figures at the book's column width: drawn at the size they are shown, so labels keep their point size
-
-
-
 def column_figure(nrows: int, ncols: int, row_height: float = 2.4, **kw):
     """``plt.subplots`` at the column's width, ``nrows × ncols`` panels, each row ``row_height`` inches tall;
     returns ``(fig, axes)`` with ``axes`` always 2-D."""
@@ -398,7 +278,7 @@ def architecture_grid(results: dict, panel: str = "curves", ncols: int = 3):
 
 
 def probe_curves(results: dict, ncols: int = 3):
-    """The universality chapter's curves: one panel per :class:`reptheory.lab.ProbeResult` (network solid,
+    """The universality chapter's curves: one panel per :class:`reptheory.probe_result.ProbeResult` (network solid,
     fitted Eq. 7 dashed), as :func:`architecture_grid`, each panel's epoch axis ending at 3× the epoch where
     the pair's loss first fell below 1 % of its start (later epochs sit at the fixed point). Returns the
     figure."""
@@ -450,6 +330,35 @@ def final_distance_grid(results: dict, rows, dy_max: float, ncols: int = 3):
     return fig
 
 
+def fig5_scatter(records: dict, ncols: int = 3, size: float | None = None):
+    """Measured final ``||Δh||²`` against Eq. 10's prediction, one log-log panel per
+    :class:`reptheory.records.Fig5Record` of ``records`` (``{architecture: record}``; colour: ``||Δy||``),
+    with the line of equality, ``ncols`` panels a row of ``size`` inches each (default: the row and its colour
+    bar fill the text column, :data:`COLUMN`, at most 3.4 inches a panel). Returns the figure."""
+    from matplotlib.ticker import NullFormatter
+
+    n = len(records)
+    if n == 0:
+        raise ValueError("records is empty: nothing to draw")
+    nrows = -(-n // ncols)
+    size = min((COLUMN - 0.8) / min(n, ncols), 3.4) if size is None else size
+    fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(size * min(n, ncols) + 0.8, size * nrows),
+                             squeeze=False, layout="constrained")
+    for ax, (row, r) in zip(axes.ravel(), records.items()):
+        dy, meas, pred = r.arrays()
+        sc = ax.scatter(pred, meas, c=dy, cmap="viridis", vmin=0, vmax=1, s=22)
+        lo = min(meas.min(), pred.min()) / 1.5
+        hi = max(meas.max(), pred.max()) * 1.5
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"{row} (r = {r.stats['pearson r']:.2f})",
+               xlabel=r"Eq. 10 prediction", ylabel=r"measured final $\|\Delta h\|^2$")
+        ax.xaxis.set_minor_formatter(NullFormatter())       # minor labels of a short decade run into each other
+    for ax in axes.ravel()[n:]:
+        ax.remove()
+    fig.colorbar(sc, ax=axes.ravel()[:n].tolist(), label=r"$\|\Delta y\|$", shrink=0.8)
+    return fig
+
+
 def distance_matrices(runs: dict, labels, columns=(("initial", "D0"), ("trained network", "D_end"),
                                                     ("theory (Eq. 10)", "D_theory"))):
     """Figs. 6 and 14: per setting, the pairwise distance matrices of ``columns`` (attribute names of a
@@ -491,7 +400,7 @@ def class_matrices(panels: dict, labels, order):
 def mds_panels(axes, H, context, mu_x, mu_y, title: str, pairs=((0, 1), (1, 2))) -> None:
     """Figs. 8, 12, 15: the blob dataset's hidden layer ``H`` in its first three MDS dimensions, one row per pair
     of dimensions in ``pairs`` (rows of ``axes``) and one column per colouring (context, μx, μy)."""
-    from . import structure
+    from .. import structure
 
     Z = structure.mds(H, 3)
     for col, (colour, label) in enumerate(((context, "context"), (mu_x, "μx"), (mu_y, "μy"))):

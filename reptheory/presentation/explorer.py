@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import theory as _th
-from . import validate as _v
+from .. import theory as _th
+from .. import validate as _v
 
 __all__ = ["ETA_Y", "T_END", "ExplorerState", "state", "frame", "PARAMS", "INITIAL", "slider"]
 
@@ -107,7 +107,7 @@ INITIAL = {"eta_ratio": 0.1, "alpha": 1e-2, "dx": 1.0, "dy": 1.0}
 
 
 def slider(progress: bool = False):
-    """The explorer as a :class:`reptheory.widgets.FrameSlider` over :data:`PARAMS` (all frames drawn now)."""
+    """The explorer as a :class:`reptheory.presentation.widgets.FrameSlider` over :data:`PARAMS` (all frames drawn now)."""
     from .widgets import FrameSlider
     return FrameSlider(frame, {k: v for k, (_, v) in PARAMS.items()}, labels={k: lab for k, (lab, _) in PARAMS.items()},
                        initial=INITIAL, progress=progress, colors=64)

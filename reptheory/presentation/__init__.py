@@ -1,0 +1,13 @@
+"""The presentation layer: how results reach a reader. Nothing here trains, fits or decides a cached result.
+
+* :mod:`reptheory.presentation.display` – rounded printing for checked outputs, HTML tables, the settings
+  tables (``SettingsTable``), derivation steps.
+* :mod:`reptheory.presentation.plots` – the book's plot style and its figures, drawn at the size they are shown.
+* :mod:`reptheory.presentation.sequel_plots` – the sequel's figures (automata, the fixed-expansion model,
+  parity phase diagrams).
+* :mod:`reptheory.presentation.widgets` – sliders of precomputed frames that work in the static HTML book.
+* :mod:`reptheory.presentation.explorer` – the effective-theory explorer's frames.
+* :mod:`reptheory.presentation.deviations` – every difference between the ``default`` and ``paper`` profiles.
+* :mod:`reptheory.presentation.report` – the checked numbers a notebook records for ``python -m reptheory
+  reproduce``.
+"""

@@ -1,0 +1,131 @@
+"""A probed run and its theory: :class:`ProbeResult`, what :func:`reptheory.lab.probe` and
+:func:`reptheory.lab.probe_many` return, and the fits that make one from a run's recorded arrays.
+
+From the recorded curves (``h2``, ``y2``, ``w`` of the pair at every epoch, the pair's loss), :func:`_result`
+fits Eq. 7's rates (Eq. 49, :func:`reptheory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
+(:func:`reptheory.fit.fit_mean_rate`) and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``; the
+result says whether the theory holds at the default network's bars (:data:`BARS`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import configs as _configs
+from . import fit as _fit
+from . import theory as _th
+from .measure import Measured
+
+__all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult"]
+
+#: the default network's bars (Fig. 2's checks): largest deviation of each curve from the fitted Eq. 7,
+#: relative to the curve's largest value, and |Eq. 10 / final ||Δh||² − 1|
+BARS = {"h2": 0.15, "y2": 0.15, "w": 0.25, "h_inf": 0.10}
+#: a run whose pair loss ends above this has not converged: its final distance is not yet Eq. 10's fixed point
+#: (the bar for the runs Fig. 5 fits, :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`)
+CONVERGED_LOSS = _configs.FIG5_FIT_MAX_LOSS
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """A probed run with its theory.
+
+    ``measured`` holds the curves (``measured.traj``: epochs, ``h2``, ``y2``, ``w``; ``measured.loss``: the
+    pair's loss, Eq. 9's quantity); ``loss`` is the training criterion over all of ``X``. ``fit`` is the
+    :class:`~reptheory.fit.RateFit` of :func:`~reptheory.fit.fit_rates` (``fit.success`` False if it failed;
+    ``None`` if the run diverged, which is reported and never fitted); ``h_inf`` is Eq. 10 (NaN without
+    rates)."""
+
+    layer: str
+    pair: tuple
+    measured: Measured
+    loss: np.ndarray
+    fit: _fit.RateFit | None
+    mean_fit: _fit.MeanRateFit | None
+    h_inf: float
+    diverged: bool
+    seconds: float
+
+    @property
+    def h2_final(self) -> float:
+        """The measured ``||Δh||²`` at the last record."""
+        return float(self.measured.traj.h2[-1])
+
+    @property
+    def converged(self) -> bool:
+        """The run did not diverge and its pair loss ended below :data:`CONVERGED_LOSS`."""
+        return not self.diverged and float(self.measured.loss[-1]) <= CONVERGED_LOSS
+
+    @property
+    def loss_theory(self) -> np.ndarray | None:
+        """Eq. 9 with the fitted rates at the recorded epochs (``None`` without a fit)."""
+        return self.mean_fit.theory if self.mean_fit is not None and self.mean_fit.success else None
+
+    @property
+    def fit_message(self) -> str:
+        if self.fit is None:
+            if self.diverged:
+                return "the run diverged: not fitted"
+            return ("fewer than three records: not fitted" if self.measured.traj.t.size < 3 else
+                    "not fitted (fit=False)")
+        return self.fit.message
+
+    @property
+    def deviations(self) -> dict:
+        """Per-curve deviations of the fit (``h2``, ``y2``, ``w``) and ``h_inf``: ``|Eq. 10 / final − 1|``
+        (empty without a successful fit)."""
+        if self.fit is None or not self.fit.success:
+            return {}
+        return {**self.fit.max_rel_dev, "h_inf": abs(self.h_inf / self.h2_final - 1.0)}
+
+    @property
+    def holds(self) -> bool:
+        """The fit is identifiable, the run converged, and every deviation is within :data:`BARS`."""
+        dev = self.deviations
+        return (bool(dev) and self.fit.identifiable and self.converged
+                and all(dev.get(k, 0.0) <= bar for k, bar in BARS.items()))
+
+    @property
+    def verdict(self) -> str:
+        """One line: whether Eq. 7 and Eq. 10 describe this run at the default network's bars, with the
+        numbers."""
+        if self.fit is None:
+            return (f"the run diverged after {self.measured.traj.t.size} records: not fitted" if self.diverged
+                    else f"no verdict: {self.fit_message}")
+        if not self.fit.success:
+            return f"Eq. 7 could not be fitted: {self.fit.message}"
+        dev = self.deviations
+        curves = ", ".join(f"{k} {100 * dev[k]:.0f} %" for k in ("h2", "y2", "w") if k in dev)
+        head = "Eq. 7 and Eq. 10 hold" if self.holds else "the theory does not hold"
+        text = (f"{head}: deviation {curves} (bars 15, 15, 25 %); Eq. 10 "
+                f"{100 * dev['h_inf']:.0f} % from the final ||Δh||² (bar 10 %)")
+        if not self.converged:
+            text += f"; the run has not converged (pair loss {self.measured.loss[-1]:.2g} at the end)"
+        if not self.fit.identifiable:
+            text += "; " + self.fit.message
+        return text
+
+    def __repr__(self) -> str:
+        return f"ProbeResult(layer={self.layer!r}, pair={self.pair}, {self.verdict})"
+
+
+def _result(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> ProbeResult:
+    t = np.arange(arrays["h2"].size, dtype=float)
+    traj = _th.Trajectory(t, arrays["h2"], arrays["y2"], arrays["w"])
+    measured = Measured(traj, arrays["pair_loss"], float(arrays["dx2"]), float(arrays["dy2"]), float(arrays["m0"]),
+                        layer)
+    diverged, seconds = bool(arrays["diverged"]), float(arrays["seconds"])
+    if diverged or t.size < 3 or not fitted:    # a diverged run is reported, never fitted
+        return ProbeResult(layer, pair, measured, arrays["loss"], None, None, float("nan"), diverged, seconds)
+    try:
+        fit = _fit.fit_rates(t, traj.h2, traj.y2, traj.w, measured.dx2, measured.dy2, raise_on_failure=False)
+    except ValueError as exc:           # curves the fitter refuses (h2 = 0: the layer does not see the pair)
+        fit = _fit.RateFit(False, None, None, float("nan"), message=f"the curves cannot be fitted: {exc}")
+    mean_fit, h_inf = None, float("nan")
+    if fit.success:
+        h_inf = _th.h_inf(traj.h2[0], traj.y2[0], fit.eta_h, fit.eta_y, measured.dx2, measured.dy2)
+        if measured.m0 > 0:
+            mean_fit = _fit.fit_mean_rate(t, measured.loss, fit.theory.y2, fit.theory.w, measured.dy2, measured.m0,
+                                          raise_on_failure=False)
+    return ProbeResult(layer, pair, measured, arrays["loss"], fit, mean_fit, float(h_inf), diverged, seconds)
