@@ -19,7 +19,8 @@ import numpy as np
 from .. import theory as _th
 from .. import validate as _v
 
-__all__ = ["ETA_Y", "T_END", "ExplorerState", "state", "frame", "PARAMS", "INITIAL", "slider"]
+__all__ = ["ETA_Y", "T_END", "ExplorerState", "state", "frame", "PARAMS", "INITIAL", "slider", "GridChecks",
+           "grid_checks"]
 
 #: the output rate (1/epoch) of every explorer frame; ``eta_h = eta_ratio * ETA_Y``
 ETA_Y = 0.01
@@ -111,3 +112,35 @@ def slider(progress: bool = False):
     from .widgets import FrameSlider
     return FrameSlider(frame, {k: v for k, (_, v) in PARAMS.items()}, labels={k: lab for k, (lab, _) in PARAMS.items()},
                        initial=INITIAL, progress=progress, colors=64)
+
+
+@dataclass(frozen=True)
+class GridChecks:
+    """What the explorer's page checks over every frame of :data:`PARAMS` (a frame is ``(eta_ratio, alpha, dx,
+    dy)``): the frames whose ``h2`` has not settled to Eq. 10 in the window; the rich limit's relative error
+    ``h_inf / A_low − 1`` at ``alpha = 1e-4``; the final distance's ratio for ``||Δy||`` 1.0 against 0.5 at
+    ``alpha = 1e-4`` per ``(eta_ratio, dx)`` (the rich limit, Eq. 11, makes it 2); the lazy limit's relative
+    error ``h_inf / h2_0 − 1`` at ``alpha = 3`` and ``eta_h / eta_y = 0.01``."""
+
+    unsettled: list
+    rich_errors: list
+    doubling: list
+    lazy_errors: list
+
+
+def grid_checks() -> GridChecks:
+    """:class:`GridChecks` over every frame of :data:`PARAMS` (168 solves of Eq. 7, a few seconds).
+
+    >>> chk = grid_checks()
+    >>> chk.unsettled, round(max(map(abs, chk.rich_errors)), 3) <= 0.01
+    ([], True)
+    """
+    values = {k: v for k, (_, v) in PARAMS.items()}
+    states = {c: state(*c) for c in [(r, a, dx, dy) for r in values["eta_ratio"] for a in values["alpha"]
+                                     for dx in values["dx"] for dy in values["dy"]]}
+    return GridChecks(
+        unsettled=[c for c, s in states.items() if not s.converged],
+        rich_errors=[s.h_inf / s.a_low - 1 for c, s in states.items() if c[1] == 1e-4],
+        doubling=[states[(r, 1e-4, dx, 1.0)].traj.h2[-1] / states[(r, 1e-4, dx, 0.5)].traj.h2[-1]
+                  for r in values["eta_ratio"] for dx in values["dx"]],
+        lazy_errors=[s.h_inf / s.traj.h2[0] - 1 for c, s in states.items() if c[0] == 0.01 and c[1] == 3.0])
