@@ -166,9 +166,11 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
     ``architecture``, ``fit epochs``, ``grid epochs (max)``, ``ms/epoch``, ``measured on``, ``hours (max)``
     (the fits plus every grid run to its last epoch).
 
-    >>> rows = fig5_remaining(profile_records(fig5_records()))
-    >>> list(rows[0])[:3]
-    ['architecture', 'fit epochs', 'grid epochs (max)']
+    >>> rows = {r["architecture"]: r for r in fig5_remaining({}, costs={"skip": {"s_per_epoch": 0.004, "seed": 0}})}
+    >>> rows["skip"]["fit epochs"], rows["skip"]["grid epochs (max)"], round(rows["skip"]["hours (max)"], 2)
+    (300000, 1000000, 1.44)
+    >>> rows["convolution"]["measured on"]
+    'not measured'
     """
     from .configs import FIG5_ROWS, get
     costs = fig5_costs(profile) if costs is None else costs
