@@ -61,10 +61,11 @@ def training_seconds(res) -> float:
             + sum(p.seconds for p in res.points))
 
 
-def record(res, profile: str, device: str, wall: float, cpu: float) -> dict:
+def record(res, profile: str, device: str, wall: float, cpu: float, jobs: int | None) -> dict:
     """The compact, JSON-ready record of one :class:`FinalDistanceResult`. ``wall`` and ``cpu`` are the
-    seconds of the call that wrote it; ``train_s`` (:func:`training_seconds`) is the training time of every
-    run, wherever and whenever it ran."""
+    seconds of the call that wrote it (``cpu`` counts this process and its exited children: with ``jobs`` > 1
+    the runs train in reusable worker processes that are still alive, so it misses them); ``train_s``
+    (:func:`training_seconds`) is the training time of every run, wherever and whenever it ran."""
     import torch
 
     from reptheory import cache, experiments
@@ -90,6 +91,7 @@ def record(res, profile: str, device: str, wall: float, cpu: float) -> dict:
             "code_version": cache.code_version("fig5_grid_run"),
             "wall_s": round(wall, 1),
             "cpu_s": round(cpu, 1),
+            "jobs": jobs,
             "train_s": round(training_seconds(res), 1),
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         },
@@ -122,7 +124,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.device:
         os.environ["REPTHEORY_DEVICE"] = args.device
-    from reptheory import configs, experiments, train
+    from reptheory import configs, experiments, parallel, train
 
     device = train.device()
     rows = [r for r in args.rows.split(",") if r]
@@ -144,7 +146,8 @@ def main(argv=None) -> int:
     for row in rows:
         t0, c0 = time.perf_counter(), _cpu_seconds()
         res = experiments.final_distance([row], args.profile, n_jobs=args.jobs)[row]
-        rec = record(res, args.profile, device, time.perf_counter() - t0, _cpu_seconds() - c0)
+        jobs = args.jobs if args.jobs is not None else parallel.default_jobs()
+        rec = record(res, args.profile, device, time.perf_counter() - t0, _cpu_seconds() - c0, jobs)
         path = folder / f"{row}.json"
         path.write_text(json.dumps(rec, indent=1) + "\n")
         st = rec["stats"]
