@@ -40,7 +40,7 @@ from . import parallel as _par
 from . import probe_key as _key
 from . import probe_train as _pt
 from . import validate as _v
-from .probe_result import ProbeResult, _result
+from .probe_result import ProbeResult, from_arrays
 from .train import device as _device
 
 __all__ = ["OPTIMIZERS", "probe", "probe_many", "pair_data"]
@@ -127,8 +127,8 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
                                  run.pair, run.stop_loss, dev)
 
     if not cache:
-        return _result({k: np.asarray(v) for k, v in compute().items()}, run.name, run.pair)
-    return _result(_cache.cached("probe_run", _description(model, layer, optimizer, run, dev), compute), run.name,
+        return from_arrays({k: np.asarray(v) for k, v in compute().items()}, run.name, run.pair)
+    return from_arrays(_cache.cached("probe_run", _description(model, layer, optimizer, run, dev), compute), run.name,
                    run.pair)
 
 
@@ -324,7 +324,7 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
         warnings.warn(f"probe_many: the networks cannot be trained in one vectorised batch ({exc}); training them "
                       "one by one", RuntimeWarning, stacklevel=2)
         return sequential()
-    return [_result({name: flat[f"{k}:{name}"] for name in (*_pt.RECORDS, "dx2", "dy2", "m0", "diverged", "seconds")},
+    return [from_arrays({name: flat[f"{k}:{name}"] for name in (*_pt.RECORDS, "dx2", "dy2", "m0", "diverged", "seconds")},
                     runs[k].name, runs[k].pair, bool(per["fit"][k])) for k in range(B)]
 
 

@@ -1,7 +1,7 @@
 """A probed run and its theory: :class:`ProbeResult`, what :func:`reptheory.lab.probe` and
 :func:`reptheory.lab.probe_many` return, and the fits that make one from a run's recorded arrays.
 
-From the recorded curves (``h2``, ``y2``, ``w`` of the pair at every epoch, the pair's loss), :func:`_result`
+From the recorded curves (``h2``, ``y2``, ``w`` of the pair at every epoch, the pair's loss), :func:`from_arrays`
 fits Eq. 7's rates (Eq. 49, :func:`reptheory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
 (:func:`reptheory.fit.fit_mean_rate`) and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``; the
 result says whether the theory holds at the default network's bars (:data:`BARS`).
@@ -17,7 +17,7 @@ from . import fit as _fit
 from . import theory as _th
 from .measure import Measured
 
-__all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult"]
+__all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult", "from_arrays"]
 
 #: the default network's bars (Fig. 2's checks): largest deviation of each curve from the fitted Eq. 7,
 #: relative to the curve's largest value, and |Eq. 10 / final ||Δh||² − 1|
@@ -110,7 +110,12 @@ class ProbeResult:
         return f"ProbeResult(layer={self.layer!r}, pair={self.pair}, {self.verdict})"
 
 
-def _result(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> ProbeResult:
+def from_arrays(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> ProbeResult:
+    """A :class:`ProbeResult` from a run's recorded arrays (``h2``, ``y2``, ``w``, ``pair_loss``, ``loss`` per
+    epoch; ``dx2``, ``dy2``, ``m0``, ``diverged``, ``seconds``), as the training engines of
+    :mod:`reptheory.probe_train` return them and the cache stores them: Eq. 7's rates fitted (Eq. 49), Eq. 9's
+    mean rate and Eq. 10 from the run's initial values. A diverged run, one of fewer than three records, or
+    ``fitted=False`` is returned unfitted."""
     t = np.arange(arrays["h2"].size, dtype=float)
     traj = _th.Trajectory(t, arrays["h2"], arrays["y2"], arrays["w"])
     measured = Measured(traj, arrays["pair_loss"], float(arrays["dx2"]), float(arrays["dy2"]), float(arrays["m0"]),
