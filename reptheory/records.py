@@ -52,6 +52,16 @@ class Fig5Record:
     provenance: dict        # device, device_name, torch, code_version, wall_s, cpu_s, finished
     path: pathlib.Path
 
+    @property
+    def fit_epochs(self) -> int:
+        """Epochs of the fit runs: seeds × each run's epochs."""
+        return len(self.settings["fit"]["seeds"]) * self.settings["fit"]["epochs"]
+
+    @property
+    def grid_epochs(self) -> int:
+        """Epochs the 25 grid runs trained before they stopped (at most 25 × the grid setting's epochs)."""
+        return sum(p["epochs"] for p in self.points)
+
     def arrays(self, converged_only: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(dy, measured h2_final, predicted)`` of the ``dy > 0`` grid points (converged ones by default,
         the points the statistics use: not diverged and final loss at most ``configs.FIG5_MAX_LOSS``)."""
@@ -178,9 +188,9 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
     for row, r in records.items():
         if not r.provenance["device"].startswith("cpu") or "train_s" not in r.provenance:
             continue
-        epochs = len(r.settings["fit"]["seeds"]) * r.settings["fit"]["epochs"] + sum(p["epochs"] for p in r.points)
         f = r.settings["fit"]
-        per.setdefault((f["arch"], f["width"], f["hidden_layers"]), []).append((row, r.provenance["train_s"], epochs))
+        per.setdefault((f["arch"], f["width"], f["hidden_layers"]), []).append(
+            (row, r.provenance["train_s"], r.fit_epochs + r.grid_epochs))
     out = []
     for row in FIG5_ROWS:
         if row in records:
