@@ -136,6 +136,20 @@ def engine_rates(steps: int, names=("skip", "dropout", "adam")) -> dict[str, tup
     return out
 
 
+def cnn_batch_rates(steps: int, trials: int = 12) -> tuple[float, float]:
+    """Trial-steps per second of the CNN of Table 1 (paper profile, Fig. 5's fit setting, width 500) on the CPU:
+    one trial with the PyTorch engine (:func:`reptheory.train.train`), and ``trials`` seeds in one
+    :func:`reptheory.train.train_batch` call (what each CPU worker trains in Fig. 5): ``(one, batch)``."""
+    s = dataclasses.replace(configs.get("fig5_fit/convolution", "paper"), epochs=steps)
+    X, Y = data.two_points(s.dx2, s.dy2)
+    train.train(dataclasses.replace(s, epochs=2), X, Y, 0)
+    one = steps / train.train(s, X, Y, 0).seconds
+    train.train_batch(dataclasses.replace(s, epochs=2), [(X, Y)] * 2, [0, 1])
+    t0 = time.perf_counter()
+    train.train_batch(s, [(X, Y)] * trials, list(range(trials)))
+    return one, trials * steps / (time.perf_counter() - t0)
+
+
 def probe_rates(epochs: int, batch: int = 30, name: str = "transformer") -> tuple[float, float]:
     """Network-epochs per second of :func:`reptheory.lab.probe` (one network) and of
     :func:`reptheory.lab.probe_many` (``batch`` networks of one architecture in one vectorised loop) on the
@@ -190,6 +204,9 @@ def main(steps: int = 300) -> None:
     print("targets (c) >= 2x (a) and >= 4x (b) per trial-step, 1 trial:", "met" if ok else "NOT met")
     for name, (nb, tr) in engine_rates(steps).items():
         print(f"{name:8s} net: fused kernel {nb:7.1f} trial-steps/s, PyTorch {tr:7.1f}, {nb / tr:5.2f}x")
+    one, many = cnn_batch_rates(steps)
+    print(f"CNN (Fig. 5, width 500): PyTorch 1 trial {one:7.1f} trial-steps/s, 12 trials in one train_batch "
+          f"{many:7.1f}, {many / one:5.2f}x")
     one, many = probe_rates(steps)
     print(f"rt.probe on the chapter's transformer: 1 network {one:7.1f} network-epochs/s, 30 in one "
           f"rt.probe_many batch {many:7.1f}, {many / one:5.1f}x")

@@ -75,9 +75,21 @@ def _setting(setting, profile) -> _configs.Setting:
 
 
 def _batched(setting: _configs.Setting) -> bool:
-    """Two-point runs of ``setting`` train batched over seeds (:func:`train.train_batch`): on a GPU (or any
-    device other than the CPU), for full-batch SGD, where one run alone leaves the device idle."""
-    return _train.device() != "cpu" and setting.optimizer == "sgd" and setting.batch_size is None
+    """Two-point runs of ``setting`` train batched over seeds (:func:`train.train_batch`) for full-batch SGD:
+    on a GPU (or any device other than the CPU) every architecture, where one run alone leaves the device
+    idle; on the CPU the architectures without a numba kernel (the CNN), whose PyTorch steps cost about half
+    as much per trial in a batch (``python -m reptheory.bench``)."""
+    full_sgd = setting.optimizer == "sgd" and setting.batch_size is None
+    return full_sgd and (_train.device() != "cpu" or _train.engine_for(setting) == "torch")
+
+
+def _batches(items, n_jobs: int | None) -> list[list]:
+    """``items`` as one batch on a GPU, or as one interleaved batch per worker on the CPU."""
+    items = list(items)
+    if _train.device() != "cpu":
+        return [items]
+    n = min(n_jobs or _par.default_jobs(), len(items))
+    return [items[k::n] for k in range(n)]
 
 
 def _run_desc(setting: _configs.Setting, seed: int) -> dict:
@@ -105,12 +117,12 @@ def _run(setting: _configs.Setting, seed: int) -> _train.Run:
 
 def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
     """Train the two-point runs of ``seeds`` that the cache lacks in one :func:`train.train_batch` call and
-    store each under the key :func:`_run` reads (used where :func:`_batched` holds)."""
+    store each under the key :func:`_run` reads as soon as it has ended (used where :func:`_batched` holds)."""
     X, Y = _data.two_points(setting.dx2, setting.dy2)
     todo = [sd for sd in seeds if not _cache.exists("two_point_run", _run_desc(setting, sd))]
     if todo:
-        for sd, r in zip(todo, _train.train_batch(setting, [(X, Y)] * len(todo), todo)):
-            _cache.cached("two_point_run", _run_desc(setting, sd), lambda r=r: _run_arrays(r))
+        _train.train_batch(setting, [(X, Y)] * len(todo), todo, done=lambda k, r: _cache.cached(
+            "two_point_run", _run_desc(setting, todo[k]), lambda: _run_arrays(r)))
 
 
 def two_point(setting, seed: int | None = None, profile: str | None = None, layer: int | None = None) -> TwoPointResult:
@@ -256,6 +268,9 @@ def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, p
     """Fit Eq. 7 (Eq. 49) to the two-point run of every seed of ``setting`` (for example
     ``"fig5_fit/default"``) and average the rates; runs and fits come from the cache when present."""
     s = _setting(setting, profile)
+    if _batched(s):
+        _par.run(_train_runs_batched, [(s, b) for b in _batches(s.seeds, n_jobs)], n_jobs, progress,
+                 f"runs {s.name}")
     _par.run(_two_point_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
     return _estimate(s)
 
@@ -310,11 +325,11 @@ def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
     if engine == "numba":
         return [_cache.cached("fig5_grid_run", d, lambda p=p: single(*p)) for d, p in zip(descs, points)]
     missing = [k for k, d in enumerate(descs) if not _cache.exists("fig5_grid_run", d)]
-    if missing:
-        runs = _train.train_batch(s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in missing],
-                                  [points[k][2] for k in missing])
-        for k, run in zip(missing, runs):
-            _cache.cached("fig5_grid_run", descs[k], lambda run=run: summarise(run))
+    if missing:                 # each run is stored as soon as it has ended: an interrupted batch keeps them
+        _train.train_batch(s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in missing],
+                           [points[k][2] for k in missing],
+                           done=lambda j, run: _cache.cached("fig5_grid_run", descs[missing[j]],
+                                                             lambda: summarise(run)))
     return [_cache.cached("fig5_grid_run", d, _missing) for d in descs]
 
 
@@ -399,11 +414,12 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
     grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
     jobs = []
     for n in names:
-        if _batched(fits[n]):       # on a GPU: a row's fit runs train as one batch, its grid as another
-            jobs += [("train fits", fits[n], fits[n].seeds), ("grid", grids[n], _grid_points(grids[n]))]
+        pts = _grid_points(grids[n])
+        if _batched(fits[n]):       # a row's fit runs and its grid train in batches (one per CPU worker)
+            jobs += [("train fits", fits[n], b) for b in _batches(fits[n].seeds, n_jobs)]
+            jobs += [("grid", grids[n], b) for b in _batches(pts, n_jobs)]
             continue
         jobs += [("fit", fits[n], seed) for seed in fits[n].seeds]
-        pts = _grid_points(grids[n])
         if _train.engine_for(grids[n]) == "numba":
             jobs += [("grid", grids[n], [p]) for p in pts]
         else:           # two batches, one per worker

@@ -597,13 +597,18 @@ def _train_numba(model, s: Setting, X, Y, seed: int = 0):
 # ----------------------------------------------------------------------------------------------------------
 # batched torch engine: independent trials of one architecture in one vectorised model (torch.func)
 
-def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
+def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
     """Train one network per ``(X, Y)`` in ``datasets`` (seed ``seeds[k]`` for the ``k``-th), full-batch SGD,
     all at once: the parameters of the trials are stacked and ``torch.func.vmap`` runs forward and gradient
     over the stack, so that the small per-trial matrix products of the 2-point runs become batched ones
     (2–3× fewer seconds per trial step for the ResNet, dropout and CNN nets here). Each trial stops,
     diverges and is recorded exactly as with :func:`train` (a stopped or diverged trial's parameters are
-    frozen); results agree with the single-trial torch engine to float32 rounding."""
+    frozen); results agree with the single-trial torch engine to float32 rounding.
+
+    ``done(k, run)``, if given, is called with each trial's :class:`Run` as soon as the trial has ended (checked
+    every ``poll`` epochs), so that a caller can store it before the batch finishes: an interrupted batch keeps
+    its finished trials. A trial's ``seconds`` is the batch's wall time until the trial ended, shared over the
+    batch's trials."""
     from torch.func import functional_call, grad, vmap
 
     if not isinstance(setting, Setting):
@@ -670,6 +675,25 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
         out_rec[e] = out.double()
         loss_rec[e] = 0.5 * ((out.double() - Yd) ** 2).mean(dim=(1, 2))
 
+    runs: list = [None] * R
+    emitted = torch.zeros(R, dtype=torch.bool, device=dev)
+
+    def emit(which):
+        """Copy the records of the trials in ``which`` (ended, not yet copied) to :class:`Run` objects."""
+        idx = torch.nonzero(which).flatten().cpu().tolist()
+        if not idx:
+            return
+        seconds = (time.perf_counter() - t0) / R
+        n_end, dv = end.cpu().numpy(), div.cpu().numpy()
+        for r in idx:
+            k = int(n_end[r])
+            runs[r] = Run(setting, seeds[r], "torch-batch", arrays[r][0], arrays[r][1],
+                          loss_rec[:k, r].cpu().numpy().copy(), out_rec[:k, r].cpu().numpy().copy(),
+                          d2_rec[:k, r].cpu().numpy().copy(), bool(dv[r]), seconds)
+            emitted[r] = True
+            if done is not None:
+                done(r, runs[r])
+
     for e in range(E + 1):
         grads = None
         if stochastic or e == E:              # dropout: record without it; the last record: no step follows
@@ -687,18 +711,16 @@ def train_batch(setting: Setting, datasets, seeds) -> list[Run]:
         end = torch.where(ended, torch.where(diverged, e, e + 1), end)
         div = div | (ended & diverged)
         live = live & ~ended
-        if e == E or ((e + 1) % poll == 0 and not bool(live.any())):
-            break
+        if e == E or (e + 1) % poll == 0:
+            if done is not None:
+                emit(~live & ~emitted)
+            if e == E or not bool(live.any()):
+                break
         if grads is None:
             grads, _ = grad_aux(params, Xs, Ys)
         with torch.no_grad():
             for name in params:
                 mask = live.reshape((R,) + (1,) * (params[name].ndim - 1))
                 params[name] = torch.where(mask, params[name] - setting.lr * grads[name], params[name])
-    end, div = end.cpu().numpy(), div.cpu().numpy()
-    n_rec = int(end.max())
-    loss_rec, out_rec, d2_rec = (a[:n_rec].cpu().numpy() for a in (loss_rec, out_rec, d2_rec))
-    seconds = (time.perf_counter() - t0) / R
-    return [Run(setting, seeds[r], "torch-batch", arrays[r][0], arrays[r][1], loss_rec[:end[r], r].copy(),
-                out_rec[:end[r], r].copy(), d2_rec[:end[r], r].copy(), bool(div[r]), seconds)
-            for r in range(R)]
+    emit(~emitted)                        # the trials still training at the last epoch
+    return runs

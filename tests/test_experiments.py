@@ -117,3 +117,43 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
     assert est.discarded == ((1, "not identifiable: the fit leaves 0.9 of the curves' variation unexplained (> 0.5)"),)
     assert experiments.summary(results[1])["note"] == "not identifiable: most of the variation unexplained"
     assert experiments.summary(results[0])["note"] == ""
+
+
+def test_an_interrupted_grid_batch_keeps_its_finished_runs(tmp_path, monkeypatch):
+    """The torch engine trains a grid chunk as one batch; each run reaches the cache when it ends, so a batch
+    cut off after its first finished run keeps that run, and the next call trains only the others."""
+    from reptheory import cache, train
+
+    s = configs.Setting(name="tiny-cnn", arch="cnn", width=60, hidden_layers=2, layer=1, epochs=400, lr=0.05,
+                        nonlinearity="tanh", stop_loss=1e-3, seeds=tuple(range(3)))
+    points = [(1.0, 0.5, 0), (1.0, 0.0, 1), (0.5, 1.0, 2)]
+    real = train.train_batch
+
+    def cut_after_first(*args, done=None):
+        def first_then_stop(k, run):
+            done(k, run)
+            raise KeyboardInterrupt
+        return real(*args, done=first_then_stop)
+
+    monkeypatch.setattr(train, "train_batch", cut_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        experiments._grid_chunk(s, points)
+    assert len(list((tmp_path / "fig5_grid_run").glob("*.npz"))) == 1
+    trained = []
+    monkeypatch.setattr(train, "train_batch", lambda s, sets, seeds, done=None: trained.append(seeds) or
+                        real(s, sets, seeds, done=done))
+    full = experiments._grid_chunk(s, points)
+    assert len(trained[0]) == 2 and len(full) == 3
+    assert len(list((tmp_path / "fig5_grid_run").glob("*.npz"))) == 3
+
+
+def test_cnn_runs_train_batched_on_the_cpu_one_batch_per_worker():
+    cnn = configs.Setting(name="tiny-cnn", arch="cnn", width=60, hidden_layers=2, layer=1, epochs=30, lr=0.05,
+                          nonlinearity="tanh", seeds=tuple(range(5)))
+    mlp = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=5)
+    assert experiments._batched(cnn) and not experiments._batched(mlp)
+    assert experiments._batches(range(5), 2) == [[0, 2, 4], [1, 3]]
+    assert experiments._batches(range(1), 2) == [[0]]
+    est = experiments.mean_rates(cnn, n_jobs=1)
+    assert {experiments.two_point(cnn, sd).run.engine for sd in cnn.seeds} == {"torch-batch"}
+    assert len(est.used) + len(est.discarded) == 5

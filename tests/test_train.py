@@ -284,6 +284,23 @@ def test_train_batch_stops_each_trial_on_its_own():
         train.train_batch(small(optimizer="adam"), sets, [0, 1])
 
 
+def test_train_batch_hands_each_trial_over_once_as_soon_as_it_ends():
+    s = small(epochs=100, lr=0.05, nonlinearity="tanh")
+    sets = [data.two_points(1.0, 0.5), data.two_points(1.0, 0.0)]
+    full = train.train_batch(s, sets, [0, 0])
+    stop = float(np.sqrt(full[0].loss[0] * full[0].loss[-1]))
+    s = dataclasses.replace(s, stop_loss=stop)
+    seen = []
+    runs = train.train_batch(s, sets, [0, 0], done=lambda k, r: seen.append((k, r.loss.size, r.seconds)))
+    assert sorted(k for k, _, _ in seen) == [0, 1]                      # each trial once
+    first = min(seen, key=lambda x: x[1])
+    assert seen[0] == first                                            # the trial that stopped first came first
+    assert first[2] < max(x[2] for x in seen)                           # with the wall time until it ended
+    for k, n, _ in seen:
+        assert runs[k].loss.size == n
+    np.testing.assert_array_equal(runs[0].loss, train.train_batch(s, sets, [0, 0])[0].loss)
+
+
 def test_record_ends_keeps_the_loss_and_the_first_and_last_activations():
     b = data.blobs(n_centres=5)
     s = small(dataset="blobs", batch_size=16, epochs=15, lr=0.05, hidden_layers=3, layer=1, nonlinearity="tanh")
