@@ -122,8 +122,14 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--cost", action="store_true", help="train only each row's first fit run and record its cost")
     args = ap.parse_args(argv)
-    if args.device:
-        os.environ["REPTHEORY_DEVICE"] = args.device
+    from reptheory import runtime
+
+    with runtime.use(**({"device": args.device} if args.device else {})):
+        return _rows(ap, args)
+
+
+def _rows(ap, args) -> int:
+    """The records (or, with ``--cost``, the costs) of ``args.rows`` under the current runtime."""
     from reptheory import configs, experiments, parallel, train
 
     device = train.device()

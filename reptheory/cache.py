@@ -26,6 +26,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import runtime as _runtime
+
 __all__ = ["CacheError", "cache_dir", "code_version", "cached", "exists"]
 
 
@@ -34,7 +36,8 @@ class CacheError(OSError):
 
 
 def cache_dir() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("REPTHEORY_CACHE", pathlib.Path.home() / ".cache" / "reptheory"))
+    """The runtime's cache folder (:attr:`reptheory.runtime.Runtime.cache_dir`)."""
+    return pathlib.Path(_runtime.current().cache_dir)
 
 
 #: the modules whose code decides a cached result (plotting, display, benchmarks and the cache's own code do
@@ -70,7 +73,7 @@ def code_version(kind: str | None = None) -> str:
 
 def _key(kind: str, description: dict) -> str:
     extra = {}
-    dev = os.environ.get("REPTHEORY_DEVICE", "cpu")
+    dev = _runtime.current().device
     if dev != "cpu":                     # runs on a GPU differ from CPU runs in rounding: keep them apart
         extra["device"] = dev
     text = json.dumps({"kind": kind, "code": code_version(kind), **description, **extra}, sort_keys=True,

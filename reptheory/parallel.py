@@ -1,8 +1,9 @@
 """Where independent runs execute: worker processes on this machine, or a distributed backend.
 
 Every sweep in :mod:`reptheory.experiments` is a list of independent jobs (one training run, one fit) whose
-results go to :mod:`reptheory.cache`; :func:`run` hands them to joblib. The defaults come from the
-environment so that a notebook (or ``python -m reptheory reproduce``) runs unchanged at any scale:
+results go to :mod:`reptheory.cache`; :func:`run` hands them to joblib, each job with the caller's runtime
+(:mod:`reptheory.runtime`). The defaults come from the runtime, read from the environment, so that a notebook
+(or ``python -m reptheory reproduce``) runs unchanged at any scale:
 
 * ``REPTHEORY_N_JOBS`` – worker count (default 2, the CI machine's cores). Each worker trains with one torch
   thread: at these widths one thread per process beats threads within one process (see the performance
@@ -17,37 +18,34 @@ environment so that a notebook (or ``python -m reptheory reproduce``) runs uncha
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from typing import Callable
 
-__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run"]
+from . import runtime as _runtime
+from .runtime import BACKENDS
 
-BACKENDS = ("loky", "dask", "ray")
+__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run"]
 
 
 def default_jobs() -> int:
-    """``$REPTHEORY_N_JOBS`` (an integer >= 1), else 2."""
-    raw = os.environ.get("REPTHEORY_N_JOBS", "2")
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise ValueError(f"REPTHEORY_N_JOBS must be an integer >= 1, got {raw!r}")
-    return n
+    """The runtime's worker count (``$REPTHEORY_N_JOBS``, an integer >= 1, else 2)."""
+    return _runtime.current().jobs
 
 
 def backend_name() -> str:
-    """``$REPTHEORY_BACKEND``, one of :data:`BACKENDS` (default ``loky``)."""
-    name = os.environ.get("REPTHEORY_BACKEND", "loky")
-    if name not in BACKENDS:
-        raise ValueError(f"REPTHEORY_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
-    return name
+    """The runtime's backend (``$REPTHEORY_BACKEND``), one of :data:`BACKENDS` (default ``loky``)."""
+    return _runtime.current().backend
 
 
 def progress_enabled() -> bool:
-    return os.environ.get("REPTHEORY_PROGRESS", "") not in ("", "0")
+    return _runtime.current().progress_bars
+
+
+def _in_runtime(rt: _runtime.Runtime, fn: Callable, job: tuple):
+    """``fn(*job)`` under the caller's runtime ``rt`` (in a worker process, which may not share its
+    environment)."""
+    with _runtime.use(rt):
+        return fn(*job)
 
 
 @contextlib.contextmanager
@@ -57,7 +55,7 @@ def _backend(name: str):
         with parallel_config(backend="loky"):
             yield
         return
-    address = os.environ.get("REPTHEORY_SCHEDULER") or None
+    address = _runtime.current().scheduler
     if name == "dask":
         try:
             from dask.distributed import Client, get_client
@@ -85,14 +83,16 @@ def _backend(name: str):
 def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | None = None, desc: str = "") -> list:
     """``[fn(*job) for job in jobs]``, in ``n_jobs`` workers of the configured backend, in order.
 
-    ``n_jobs`` defaults to :func:`default_jobs`, ``progress`` to ``$REPTHEORY_PROGRESS``. One job, or
-    ``n_jobs == 1``, runs in this process (no backend)."""
+    ``n_jobs`` defaults to :func:`default_jobs`, ``progress`` to the runtime's. One job, or ``n_jobs == 1``,
+    runs in this process (no backend). Each worker runs its jobs under this process's runtime
+    (:func:`reptheory.runtime.current`), passed with the job."""
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
     progress = progress_enabled() if progress is None else bool(progress)
-    name = backend_name()
-    if os.environ.get("REPTHEORY_PROGRESS") == "terminal":      # a text bar on stderr (the command line relays it)
+    rt = _runtime.current()
+    name = rt.backend
+    if rt.progress == "terminal":      # a text bar on stderr (the command line relays it)
         from tqdm.std import tqdm
         bar = tqdm(total=len(jobs), disable=not progress, desc=desc, file=sys.stderr, mininterval=2.0)
     else:
@@ -107,10 +107,11 @@ def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | No
         from joblib import Parallel, delayed
         with _backend(name):
             if name == "ray":               # Ray's joblib backend returns lists only: the bar moves at the end
-                out = Parallel(n_jobs=n_jobs)(delayed(fn)(*job) for job in jobs)
+                out = Parallel(n_jobs=n_jobs)(delayed(_in_runtime)(rt, fn, job) for job in jobs)
                 bar.update(len(out))
             else:
-                for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*job) for job in jobs):
+                for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_in_runtime)(rt, fn, job)
+                                                                        for job in jobs):
                     out.append(r)
                     bar.update()
     bar.close()

@@ -39,6 +39,7 @@ import torch
 from numba import njit
 
 from . import models as _models
+from . import runtime as _runtime
 from .configs import Setting
 
 __all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "device", "DIVERGENCE_FACTOR"]
@@ -77,10 +78,9 @@ class Run:
 
 
 def device(name: str | None = None) -> str:
-    """The torch device runs use: ``name``, else ``$REPTHEORY_DEVICE``, else ``"cpu"`` (``"auto"``: CUDA when
-    available). Raises a clear error for an unknown or unavailable device."""
-    import os
-    raw = name or os.environ.get("REPTHEORY_DEVICE", "cpu")
+    """The torch device runs use: ``name``, else the runtime's (``$REPTHEORY_DEVICE``, else ``"cpu"``;
+    ``"auto"``: CUDA when available). Raises a clear error for an unknown or unavailable device."""
+    raw = name or _runtime.current().device
     if raw == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:

@@ -8,7 +8,7 @@ import reptheory
 
 PKG = pathlib.Path(reptheory.__file__).parent
 LAYERS = {
-    "core": {"configs", "cache", "parallel", "validate"},          # the infrastructure the others stand on
+    "core": {"configs", "cache", "parallel", "runtime", "validate"},          # the infrastructure the others stand on
     "theory": {"symbolic", "theory", "fit", "linear", "regimes", "stats"},
     "networks": {"data", "models", "train", "measure", "structure"},
     "experiments": {"experiments", "records"},

@@ -31,8 +31,9 @@ def test_environment(monkeypatch):
     monkeypatch.setenv("REPTHEORY_N_JOBS", "zero")
     with pytest.raises(ValueError, match="REPTHEORY_N_JOBS"):
         parallel.default_jobs()
+    monkeypatch.delenv("REPTHEORY_N_JOBS")
     monkeypatch.setenv("REPTHEORY_BACKEND", "spark")
-    with pytest.raises(ValueError, match="loky, dask, ray"):
+    with pytest.raises(ValueError, match="REPTHEORY_BACKEND .*loky, dask, ray"):
         parallel.run(_square, [(1, 1), (2, 1)], n_jobs=2)
 
 

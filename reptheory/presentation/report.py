@@ -7,9 +7,10 @@ appends them, as one JSON object per call, to the file ``$REPTHEORY_REPORT`` tha
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
+
+from .. import runtime as _runtime
 
 __all__ = ["record", "read"]
 
@@ -32,8 +33,9 @@ def _plain(v):
 
 
 def record(**numbers) -> None:
-    """Append ``numbers`` (names -> numbers, lists or dicts of them) to ``$REPTHEORY_REPORT`` if set."""
-    path = os.environ.get("REPTHEORY_REPORT")
+    """Append ``numbers`` (names -> numbers, lists or dicts of them) to the runtime's report file
+    (``$REPTHEORY_REPORT``) if it has one."""
+    path = _runtime.current().report
     if not path:
         return
     with open(path, "a", encoding="utf-8") as f:
