@@ -15,7 +15,7 @@ For each row (a name of ``reptheory.configs.FIG5_ROWS``) this runs :func:`repthe
 Eq. 10 prediction, the statistics the Fig. 5 page asserts, the settings, and the provenance (machine, device,
 code version, wall and CPU seconds of the call). The file is written when its row has finished, so a call
 stopped part-way keeps every finished row. On a GPU the fit runs of a row train as one batch over seeds and
-its 25 grid runs as another (see ``experiments._batched``).
+its 25 grid runs as another (see ``reptheory.experiments.runs._batched``).
 """
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ def record(res, profile: str, device: str, wall: float, cpu: float, jobs: int | 
         "stats": res.stats(),
         "scaling": res.scaling(),
         "points": [dataclasses.asdict(p) for p in res.points],
-        "settings": {"fit": experiments._desc(fit_setting) | {"seeds": list(fit_setting.seeds)},
-                     "grid": experiments._desc(res.grid_setting)},
+        "settings": {"fit": fit_setting.run_fields() | {"seeds": list(fit_setting.seeds)},
+                     "grid": res.grid_setting.run_fields()},
         "provenance": {
             "device": device,
             "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()
@@ -130,7 +130,8 @@ def main(argv=None) -> int:
 
 def _rows(ap, args) -> int:
     """The records (or, with ``--cost``, the costs) of ``args.rows`` under the current runtime."""
-    from reptheory import configs, experiments, parallel, train
+    from reptheory import configs, experiments, parallel
+    from reptheory.networks import train
 
     device = train.device()
     rows = [r for r in args.rows.split(",") if r]

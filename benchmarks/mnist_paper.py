@@ -5,7 +5,7 @@ Usage::
     python benchmarks/mnist_paper.py --out results/mnist [--jobs N]
 
 Trains (or loads, through the cache: an interrupted call resumes) the ``mnist`` setting of the paper profile, one
-network per seed, and writes ``<out>/paper-<device>.json``: :func:`reptheory.records.mnist_summary` (the
+network per seed, and writes ``<out>/paper-<device>.json``: :func:`reptheory.presentation.records.mnist_summary` (the
 tracked pair's fit per network for Fig. 4; the class-structure comparisons of Fig. 9 over the networks), the
 settings, and the provenance (machine, code version, wall and CPU seconds of the call, and each network's own
 training seconds).
@@ -32,7 +32,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import torch
 
-    from reptheory import cache, configs, data, experiments, records, train
+    from reptheory import cache, configs, experiments
+    from reptheory.networks import data, train
+    from reptheory.presentation import records
 
     t0, c0 = time.perf_counter(), _cpu_seconds()
     setting = configs.get("mnist", "paper")
@@ -42,7 +44,7 @@ def main(argv=None) -> int:
     out = args.out / f"paper-{torch.device(device).type}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     rec = _clean(summary | {
-        "settings": experiments._desc(setting) | {"seeds": list(setting.seeds)},
+        "settings": setting.run_fields() | {"seeds": list(setting.seeds)},
         "provenance": {"device": device, "device_name": platform.processor() or platform.machine(),
                        "cpu_count": os.cpu_count(), "torch": torch.__version__,
                        "code_version": cache.code_version("mnist_run"),

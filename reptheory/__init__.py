@@ -2,16 +2,16 @@
 
 Modules, each with one job:
 
-* :mod:`reptheory.symbolic` – the theory derived with sympy from the linearised two-point model (Sec. 2, App. A).
+* :mod:`reptheory.theory.symbolic` – the theory derived with sympy from the linearised two-point model (Sec. 2, App. A).
 * :mod:`reptheory.theory` – Eq. 7 numerically: right-hand side, stiff solver, loss (Eq. 9), fixed point (Eq. 10-11).
-* :mod:`reptheory.fit` – effective rates fitted to measured trajectories (Eq. 49).
-* :mod:`reptheory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.
-* :mod:`reptheory.regimes` – rich, lazy and random regimes (Sec. 4.1, App. A.3-A.6).
+* :mod:`reptheory.theory.fit` – effective rates fitted to measured trajectories (Eq. 49).
+* :mod:`reptheory.theory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.
+* :mod:`reptheory.theory.regimes` – rich, lazy and random regimes (Sec. 4.1, App. A.3-A.6).
 * :mod:`reptheory.configs` – Tables 1 and 2 as frozen settings, profiles, settings tables.
-* :mod:`reptheory.data`, :mod:`reptheory.models` – the point and blob datasets and the Table 1 architectures.
-* :mod:`reptheory.train` – training with a fused numba kernel, PyTorch, or many trials at once (torch.func).
-* :mod:`reptheory.measure` – the theory's variables measured on a run.
-* :mod:`reptheory.structure` – distance matrices, Eq. 10 pair by pair, collapse and merge measures, MDS (Sec. 4).
+* :mod:`reptheory.networks.data`, :mod:`reptheory.networks.models` – the point and blob datasets and the Table 1 architectures.
+* :mod:`reptheory.networks.train` – training with a fused numba kernel, PyTorch, or many trials at once (torch.func).
+* :mod:`reptheory.networks.measure` – the theory's variables measured on a run.
+* :mod:`reptheory.networks.structure` – distance matrices, Eq. 10 pair by pair, collapse and merge measures, MDS (Sec. 4).
 * :mod:`reptheory.experiments`, :mod:`reptheory.cache` – cached train → measure → fit entry points.
 * :mod:`reptheory.parallel` – the job runner: worker processes, or Dask/Ray through joblib.
 * :mod:`reptheory.bench` – the training-step, engine and fit benchmark.
@@ -19,23 +19,23 @@ Modules, each with one job:
   style and figures (``plots``, ``sequel_plots``), precomputed sliders (``widgets``), the effective-theory
   explorer, the default profile against the paper's (``deviations``), checked numbers (``report``).
 * :mod:`reptheory.cli` – ``python -m reptheory reproduce``.
-* :mod:`reptheory.lab`, :mod:`reptheory.probe_result`, :mod:`reptheory.probe_train`, :mod:`reptheory.probe_key`,
-  :mod:`reptheory.probe_protocol`, :mod:`reptheory.zoo` – the theory tested on any PyTorch model
+* :mod:`reptheory.lab`, :mod:`reptheory.lab.result`, :mod:`reptheory.lab.engines`, :mod:`reptheory.lab.key`,
+  :mod:`reptheory.lab.protocol`, :mod:`reptheory.lab.zoo` – the theory tested on any PyTorch model
   (:func:`probe`, many networks of one architecture at once with :func:`probe_many`); the probed run and its
   verdict; their training engines; their cache key; the Fig. 5 protocol :func:`probe_grid`, the initial-scale
   rule and the chapter's survey; the architectures beyond the paper's that the book probes.
-* The sequel (arXiv:2507.09897): :mod:`reptheory.parity` (streaming parity, the RNN, training),
-  :mod:`reptheory.parity_batch` (many parity trials as one batched model),
-  :mod:`reptheory.automata` (extraction, minimisation), :mod:`reptheory.algorithm` (what a run learned),
-  :mod:`reptheory.parity_phase` (phase diagrams: outcomes, grids, transitions),
-  :mod:`reptheory.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.rnn_expansion` (the
-  fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.weight_sharing`.
+* The sequel (arXiv:2507.09897): :mod:`reptheory.sequel.parity` (streaming parity, the RNN, training),
+  :mod:`reptheory.sequel.parity_batch` (many parity trials as one batched model),
+  :mod:`reptheory.sequel.automata` (extraction, minimisation), :mod:`reptheory.sequel.algorithm` (what a run learned),
+  :mod:`reptheory.sequel.parity_phase` (phase diagrams: outcomes, grids, transitions),
+  :mod:`reptheory.sequel.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.sequel.rnn_expansion` (the
+  fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.sequel.weight_sharing`.
 """
-from .presentation.display import fmt, table
-from .rnn_expansion import FixedExpansion, fixed_expansion
-from .fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
-from .theory import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output, lazy_limit,
-                     loss, rhs, rich_limit, solve, solve_batch)
+from reptheory.presentation.display import fmt, table
+from reptheory.sequel.rnn_expansion import FixedExpansion, fixed_expansion
+from reptheory.theory.fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
+from reptheory.theory.ode import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output,
+                                  lazy_limit, loss, rhs, rich_limit, solve, solve_batch)
 
 __version__ = "0.1.0"
 
@@ -47,10 +47,10 @@ __all__ = [
     "probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid",
 ]
 
-#: names served by :mod:`reptheory.lab` and :mod:`reptheory.probe_protocol`, imported on first use (they need
+#: names served by :mod:`reptheory.lab` and :mod:`reptheory.lab.protocol`, imported on first use (they need
 #: torch, which ``import reptheory`` does not load)
-_LAB = {"probe": "lab", "probe_many": "lab", "pair_data": "lab", "ProbeResult": "probe_result",
-        "probe_grid": "probe_protocol", "choose_scale": "probe_protocol", "ProbeGrid": "probe_protocol"}
+_LAB = {"probe": "lab.probing", "probe_many": "lab.probing", "pair_data": "lab.probing", "ProbeResult": "lab.result",
+        "probe_grid": "lab.protocol", "choose_scale": "lab.protocol", "ProbeGrid": "lab.protocol"}
 
 
 def __getattr__(name):

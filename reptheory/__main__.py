@@ -1,6 +1,6 @@
 """``python -m reptheory``: see :mod:`reptheory.cli`."""
 import sys
 
-from .cli import main
+from reptheory.cli import main
 
 sys.exit(main())

@@ -3,11 +3,11 @@
 (a) plain: nn.Sequential + torch.optim.SGD, the middle layer read by a forward hook;
 (b) authors' style: a model returning every hidden activation, each step all of them copied to numpy into a
     Python list (the tracking pattern of the paper's public code);
-(c) reptheory's trainer (:func:`reptheory.train.train`: fused numba kernel, every layer's pairwise distances
+(c) reptheory's trainer (:func:`reptheory.networks.train.train`: fused numba kernel, every layer's pairwise distances
     recorded each step), for 1 trial and for 16 trials (seeds) spread over 2 worker processes.
 
 Prints trial-steps per second and the ratios (c)/(a), (c)/(b); the targets are (c) >= 2x (a) and >= 4x (b)
-per trial-step. Then one Eq. 49 fit (:func:`reptheory.fit.fit_rates`) of a 6000-epoch trajectory, searched with
+per trial-step. Then one Eq. 49 fit (:func:`reptheory.theory.fit.fit_rates`) of a 6000-epoch trajectory, searched with
 the compiled RK4 scheme against the adaptive Radau reference, and the ratio of their times; and
 :func:`reptheory.lab.probe` against :func:`reptheory.lab.probe_many` on the transformer of the chapter "Beyond the
 paper's architectures". Run it with
@@ -23,7 +23,9 @@ import torch
 from joblib import Parallel, delayed
 from torch import nn
 
-from . import configs, data, fit, theory, train
+from reptheory import configs
+from reptheory.networks import data, train
+from reptheory.theory import fit, ode as theory
 
 __all__ = ["main"]
 
@@ -109,7 +111,7 @@ def _one(seed: int, steps: int) -> float:
 
 
 def reptheory_trials(steps: int, trials: int, n_jobs: int) -> float:
-    """(c): trial-steps per second of :func:`reptheory.train.train` over ``trials`` seeds."""
+    """(c): trial-steps per second of :func:`reptheory.networks.train.train` over ``trials`` seeds."""
     _one(0, 2)                                     # compile or load the kernel outside the timing
     t0 = time.perf_counter()
     if n_jobs == 1:
@@ -138,8 +140,8 @@ def engine_rates(steps: int, names=("skip", "dropout", "adam")) -> dict[str, tup
 
 def cnn_batch_rates(steps: int, trials: int = 12) -> tuple[float, float]:
     """Trial-steps per second of the CNN of Table 1 (paper profile, Fig. 5's fit setting, width 500) on the CPU:
-    one trial with the PyTorch engine (:func:`reptheory.train.train`), and ``trials`` seeds in one
-    :func:`reptheory.train.train_batch` call (what each CPU worker trains in Fig. 5): ``(one, batch)``."""
+    one trial with the PyTorch engine (:func:`reptheory.networks.train.train`), and ``trials`` seeds in one
+    :func:`reptheory.networks.train.train_batch` call (what each CPU worker trains in Fig. 5): ``(one, batch)``."""
     s = dataclasses.replace(configs.get("fig5_fit/convolution", "paper"), epochs=steps)
     X, Y = data.two_points(s.dx2, s.dy2)
     train.train(dataclasses.replace(s, epochs=2), X, Y, 0)
@@ -153,9 +155,10 @@ def cnn_batch_rates(steps: int, trials: int = 12) -> tuple[float, float]:
 def probe_rates(epochs: int, batch: int = 30, name: str = "transformer") -> tuple[float, float]:
     """Network-epochs per second of :func:`reptheory.lab.probe` (one network) and of
     :func:`reptheory.lab.probe_many` (``batch`` networks of one architecture in one vectorised loop) on the
-    chapter's ``name`` network (:data:`reptheory.zoo.ZOO`, scale 0.25, the reference pair, lr 1e-3, not
+    chapter's ``name`` network (:data:`reptheory.lab.zoo.ZOO`, scale 0.25, the reference pair, lr 1e-3, not
     cached, fits included): ``(probe, probe_many)``."""
-    from . import lab, zoo
+    from reptheory import lab
+    from reptheory.lab import zoo
 
     spec = zoo.ZOO[name]
     X, Y = lab.pair_data(1.0, float(np.sqrt(0.5)), spec.in_shape)

@@ -1,7 +1,7 @@
 """A small content-addressed cache for experiment results on disk.
 
 An entry's key is the SHA-256 of a JSON description (the setting, the seed, what is computed) together
-with a hash of the source of the modules that decide the result (:func:`code_version`), so that a change to
+with a hash of the source of the packages that decide the result (:func:`code_version`), so that a change to
 any of them recomputes. A run on another device than the CPU (``$REPTHEORY_DEVICE``) gets its own entries.
 The location is ``$REPTHEORY_CACHE`` or ``~/.cache/reptheory``; it is never committed.
 
@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import runtime as _runtime
+from reptheory import runtime as _runtime
 
 __all__ = ["CacheError", "cache_dir", "code_version", "cached", "exists"]
 
@@ -40,33 +40,38 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(_runtime.current().cache_dir)
 
 
-#: the modules whose code decides a cached result (plotting, display, benchmarks and the cache's own code do
-#: not: an entry the cache cannot read back is recomputed)
-RESULT_MODULES = ("configs", "data", "experiments", "fit", "measure", "models", "parity", "parity_batch",
-                  "structure", "theory", "train", "validate")
-#: kinds of entry that hold trained networks' records and never call the fitter or the ODE solvers: an edit to
-#: ``fit`` or ``theory`` keeps them (the fits, which do call them, are recomputed)
-TRAINING_KINDS = ("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run", "parity_run",
-                  "parity_run_batched")
-_NOT_TRAINING = ("fit", "theory")
-#: kinds decided by a few modules of their own: the sequel's training (the RNN, its data and training loops
-#: live in the parity modules), and the runs of :func:`reptheory.lab.probe` and :func:`reptheory.lab.probe_many`
-#: (their training engines and the input rule; the description holds the probed model's bytecode and weights);
-#: an edit to the feed-forward networks' modules keeps them
-OWN_MODULES = {"parity_run": ("parity",), "parity_run_batched": ("parity", "parity_batch"),
-               "probe_run": ("probe_train", "validate"), "probe_many": ("probe_train", "validate")}
+#: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
+#: modules, as paths inside the package. The feed-forward networks' runs (trained records, no fit) depend on
+#: the networks, the experiments that describe them, the settings and the input checks; the sequel's runs on
+#: the sequel; the probes' runs on the lab; both of these on the shared stop rule. The presentation, the
+#: infrastructure that moves results (this module, the runner, the runtime) and the command line decide none.
+_NETWORK_RUNS = ("networks", "experiments", "configs.py", "validate.py")
+SOURCES = {
+    **dict.fromkeys(("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"), _NETWORK_RUNS),
+    **dict.fromkeys(("parity_run", "parity_run_batched"), ("sequel", "networks/stop.py", "validate.py")),
+    **dict.fromkeys(("probe_run", "probe_many"), ("lab", "networks/stop.py", "validate.py")),
+}
+#: every other kind (the fits, and what is computed from them): the networks' code and the theory's
+FIT_SOURCES = _NETWORK_RUNS + ("theory",)
+
+
+def source_files(kind: str | None = None) -> list[pathlib.Path]:
+    """The source files whose content keys entries of ``kind`` (:data:`SOURCES`, else :data:`FIT_SOURCES`)."""
+    root = pathlib.Path(__file__).parent
+    files = set()
+    for entry in SOURCES.get(kind, FIT_SOURCES):
+        files |= {root / entry} if entry.endswith(".py") else set((root / entry).rglob("*.py"))
+    return sorted(files)
 
 
 @lru_cache(maxsize=None)
 def code_version(kind: str | None = None) -> str:
-    """Hash of the modules in :data:`RESULT_MODULES` that decide entries of ``kind``: all of them, except
-    ``fit`` and ``theory`` for the :data:`TRAINING_KINDS`, and only their own modules for the kinds of
-    :data:`OWN_MODULES`. An edit to any of those modules invalidates the kind's entries."""
-    skip = _NOT_TRAINING if kind in TRAINING_KINDS else ()
-    modules = OWN_MODULES.get(kind, [m for m in RESULT_MODULES if m not in skip])
+    """Hash of the source of the packages and modules that decide entries of ``kind`` (:func:`source_files`):
+    an edit to any of them invalidates the kind's entries, and only those."""
+    root = pathlib.Path(__file__).parent
     h = hashlib.sha256()
-    for p in sorted(pathlib.Path(__file__).parent / f"{m}.py" for m in modules):
-        h.update(p.name.encode())
+    for p in source_files(kind):
+        h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 

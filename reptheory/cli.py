@@ -15,7 +15,7 @@ Every training run and fit goes to the result cache (``--cache``, default ``$REP
 resumes where it stopped. Progress: a bar over the notebook's cells, and the sweeps' own bars in the
 terminal. Scale: ``--jobs`` worker processes (one torch thread each), ``--backend dask|ray`` with
 ``--scheduler ADDRESS`` for a cluster (see :mod:`reptheory.parallel`), ``--device cuda`` for a GPU (see
-:mod:`reptheory.train`).
+:mod:`reptheory.networks.train`).
 
 Before a kernel starts, every option is checked (the figure, ``--jobs``, ``--timeout``, the device, that the
 backend's package imports, that ``--out`` and ``--cache`` are writable folders). Ctrl-C, SIGTERM (for example
@@ -49,7 +49,7 @@ __all__ = ["main", "figures", "book_dir", "estimate"]
 def book_dir() -> pathlib.Path:
     """The book's notebooks: the runtime's (``$REPTHEORY_BOOK``), else ``book/`` beside the package (a source
     checkout)."""
-    from . import runtime
+    from reptheory import runtime
     d = pathlib.Path(runtime.current().book or pathlib.Path(__file__).resolve().parent.parent / "book")
     if not d.is_dir():
         raise FileNotFoundError(f"no book directory at {d}: run from a source checkout of reptheory or set "
@@ -67,7 +67,7 @@ def figures(directory: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import parallel
+    from reptheory import parallel
     ap = argparse.ArgumentParser(prog="python -m reptheory", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the figures and their notebooks")
@@ -173,7 +173,7 @@ def _raise_stop(signum, frame):
 
 def _cached_since(t: float) -> dict:
     """Result-cache entries written since the wall-clock time ``t``, counted per kind."""
-    from . import cache
+    from reptheory import cache
     out = {}
     root = cache.cache_dir()
     if root.is_dir():
@@ -232,7 +232,8 @@ def reproduce(args) -> int:
     this process while the command runs and is the environment of the kernel that executes the notebook."""
     import dataclasses
 
-    from . import runtime, train
+    from reptheory import runtime
+    from reptheory.networks import train
 
     figs = figures()
     if args.figure not in figs:
@@ -278,7 +279,7 @@ def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.
     from nbclient.exceptions import CellExecutionError
     from tqdm.auto import tqdm
 
-    from .presentation import report
+    from reptheory.presentation import report
 
     n_jobs, backend, device = rt.jobs, rt.backend, rt.device
 

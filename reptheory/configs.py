@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import runtime as _runtime
+from reptheory import runtime as _runtime
 
 __all__ = ["Setting", "PAPER", "PROFILES", "get", "override", "profile_name", "settings_table", "TABLE1", "TABLE2",
            "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY",
@@ -101,6 +101,17 @@ class Setting:
     def n_tracked(self) -> int:
         """Number of hidden activations that can be tracked (the CNN has two more: its linear ends)."""
         return self.hidden_layers + 2 if self.arch == "cnn" else self.hidden_layers
+
+    def run_fields(self) -> dict:
+        """Every field that decides a run, as a dict: all but the name, the note and the seeds (a run's seed is
+        given on its own). Runs are cached under it, and records compare settings with it.
+
+        >>> get("default", "paper").run_fields()["width"], "seeds" in get("default").run_fields()
+        (500, False)
+        """
+        d = dataclasses.asdict(self)
+        del d["note"], d["seeds"], d["name"]
+        return d
 
 
 def _row(name, **kw) -> Setting:

@@ -21,8 +21,8 @@ import contextlib
 import sys
 from typing import Callable
 
-from . import runtime as _runtime
-from .runtime import BACKENDS
+from reptheory import runtime as _runtime
+from reptheory.runtime import BACKENDS
 
 __all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run"]
 

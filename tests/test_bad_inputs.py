@@ -10,9 +10,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from reptheory import configs, data, experiments, fit, parallel, regimes, structure, theory, train
+from reptheory import configs, experiments, parallel, theory
+from reptheory import cli
+from reptheory.networks import data, structure, train
 from reptheory.presentation import display
-from reptheory import cli, rnn_expansion
+from reptheory.sequel import rnn_expansion
+from reptheory.theory import fit, regimes
 
 T = np.linspace(0.0, 100.0, 11)
 CURVES = theory.solve(T, 0.1, 0.01, 0.0, 1e-2, 2e-2, 1.0, 0.5)

@@ -6,7 +6,8 @@ import sys
 import nbformat
 import pytest
 
-from reptheory import cli, train
+from reptheory import cli
+from reptheory.networks import train
 from reptheory.presentation import report
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from reptheory import configs, experiments
+from reptheory.experiments import fig5, runs
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +84,7 @@ def test_sweeps_count_a_seed_that_diverges_at_once():
 
 
 def test_training_data_with_nan_or_inf_is_an_input_error():
-    from reptheory import data, train
+    from reptheory.networks import data, train
     s = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=5)
     X, Y = data.two_points(1.0, 0.5)
     X[1, 0] = np.nan
@@ -100,7 +101,8 @@ def test_training_data_with_nan_or_inf_is_an_input_error():
 def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
     """A fit that ``fit_rates`` flags as not identifiable is discarded from the mean rates with its reason,
     and the summary row says why."""
-    from reptheory import data, fit, measure, train
+    from reptheory.networks import data, measure, train
+    from reptheory.theory import fit
 
     s = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=20, seeds=(0, 1))
     run = train.train(s, *data.two_points(1.0, 0.5), 0)
@@ -111,8 +113,8 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
                               message="not identifiable: ...")
     results = {0: experiments.TwoPointResult(s, 0, run, m, good, None, 0.1, "converged"),
                1: experiments.TwoPointResult(s, 1, run, m, bad, None, 0.1, bad.message)}
-    monkeypatch.setattr(experiments, "two_point", lambda setting, seed: results[seed])
-    est = experiments._estimate(s)
+    monkeypatch.setattr(fig5, "two_point", lambda setting, seed: results[seed])
+    est = fig5._estimate(s)
     assert [u[0] for u in est.used] == [0] and est.eta_h == 1e-3
     assert est.discarded == ((1, "not identifiable: the fit leaves 0.9 of the curves' variation unexplained (> 0.5)"),)
     assert experiments.summary(results[1])["note"] == "not identifiable: most of the variation unexplained"
@@ -122,7 +124,8 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
 def test_an_interrupted_grid_batch_keeps_its_finished_runs(tmp_path, monkeypatch):
     """The torch engine trains a grid chunk as one batch; each run reaches the cache when it ends, so a batch
     cut off after its first finished run keeps that run, and the next call trains only the others."""
-    from reptheory import cache, train
+    from reptheory import cache
+    from reptheory.networks import train
 
     s = configs.Setting(name="tiny-cnn", arch="cnn", width=60, hidden_layers=2, layer=1, epochs=400, lr=0.05,
                         nonlinearity="tanh", stop_loss=1e-3, seeds=tuple(range(3)))
@@ -137,12 +140,12 @@ def test_an_interrupted_grid_batch_keeps_its_finished_runs(tmp_path, monkeypatch
 
     monkeypatch.setattr(train, "train_batch", cut_after_first)
     with pytest.raises(KeyboardInterrupt):
-        experiments._grid_chunk(s, points)
+        fig5._grid_chunk(s, points)
     assert len(list((tmp_path / "fig5_grid_run").glob("*.npz"))) == 1
     trained = []
     monkeypatch.setattr(train, "train_batch", lambda s, sets, seeds, done=None: trained.append(seeds) or
                         real(s, sets, seeds, done=done))
-    full = experiments._grid_chunk(s, points)
+    full = fig5._grid_chunk(s, points)
     assert len(trained[0]) == 2 and len(full) == 3
     assert len(list((tmp_path / "fig5_grid_run").glob("*.npz"))) == 3
 
@@ -151,9 +154,9 @@ def test_cnn_runs_train_batched_on_the_cpu_one_batch_per_worker():
     cnn = configs.Setting(name="tiny-cnn", arch="cnn", width=60, hidden_layers=2, layer=1, epochs=30, lr=0.05,
                           nonlinearity="tanh", seeds=tuple(range(5)))
     mlp = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=5)
-    assert experiments._batched(cnn) and not experiments._batched(mlp)
-    assert experiments._batches(range(5), 2) == [[0, 2, 4], [1, 3]]
-    assert experiments._batches(range(1), 2) == [[0]]
+    assert runs._batched(cnn) and not runs._batched(mlp)
+    assert runs._batches(range(5), 2) == [[0, 2, 4], [1, 3]]
+    assert runs._batches(range(1), 2) == [[0]]
     est = experiments.mean_rates(cnn, n_jobs=1)
     assert {experiments.two_point(cnn, sd).run.engine for sd in cnn.seeds} == {"torch-batch"}
     assert len(est.used) + len(est.discarded) == 5

@@ -4,8 +4,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from reptheory import fit, theory as th
-from reptheory.fit import FitError, fit_rates
+from reptheory import theory as th
+from reptheory.theory import fit
+from reptheory.theory.fit import FitError, fit_rates
 
 DATA = pathlib.Path(__file__).parent / "data" / "network_trajectories.npz"
 

@@ -5,7 +5,9 @@ import torch
 from torch import nn
 
 import reptheory as rt
-from reptheory import cache, configs, data, lab, probe_key, probe_protocol, probe_train, theory, zoo
+from reptheory import cache, configs, lab, theory
+from reptheory.lab import key as probe_key, protocol as probe_protocol, engines as probe_train, zoo
+from reptheory.networks import data
 
 
 @pytest.fixture(autouse=True)
@@ -287,8 +289,8 @@ def test_zoo_specs_build_and_track_a_middle_block():
         assert torch.allclose(2 * lin.weight, lin2.weight)
 
 
-def test_probe_kind_is_keyed_on_its_own_modules():
-    assert cache.OWN_MODULES["probe_run"] == cache.OWN_MODULES["probe_many"] == ("probe_train", "validate")
+def test_probe_kind_is_keyed_on_its_own_package():
+    assert cache.SOURCES["probe_run"] == cache.SOURCES["probe_many"] == ("lab", "networks/stop.py", "validate.py")
     assert rt.probe is lab.probe and rt.probe_many is lab.probe_many
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from reptheory import linear as L
+from reptheory.theory import linear as L
 
 
 def _compare(state, eta_h, eta_y, t):

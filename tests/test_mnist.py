@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from reptheory import data
+from reptheory.networks import data
 
 
 def _write_idx(path, array, dtype_code=0x08):

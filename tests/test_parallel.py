@@ -46,7 +46,7 @@ def test_missing_distributed_backend_is_explained(monkeypatch):  # runs where da
         parallel.run(_square, [(1, 1), (2, 1)], n_jobs=2)
 
 
-_TINY = ("from reptheory import parity\n"
+_TINY = ("from reptheory.sequel import parity\n"
          "s = parity.ParitySetting(name='tiny', hidden=8, max_len=3, epochs=6, track_every=6, track_long=False, "
          "seeds=(0, 1, 2))\n")
 
@@ -54,7 +54,7 @@ _TINY = ("from reptheory import parity\n"
 def _tiny_runs():
     ns = {}
     exec(_TINY, ns)
-    from reptheory import parity
+    from reptheory.sequel import parity
     return parity.runs([ns["s"]], n_jobs=2, progress=False)
 
 

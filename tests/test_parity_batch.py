@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from reptheory import parity, parity_batch, parity_phase
+from reptheory.sequel import parity, parity_batch, parity_phase
 
 
 def _compare(trials):

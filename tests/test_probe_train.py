@@ -1,4 +1,4 @@
-"""Many networks trained together (reptheory.probe_train.train_many, rt.probe_many) against one at a time."""
+"""Many networks trained together (reptheory.lab.engines.train_many, rt.probe_many) against one at a time."""
 import copy
 import warnings
 
@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from reptheory import lab, probe_key
+from reptheory import lab
+from reptheory.lab import key as probe_key
 from test_lab import GRUNet, _own_cache, gru_last, tanh_net  # noqa: F401 (the fixture: each test has its own cache)
 
 

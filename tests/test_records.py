@@ -4,8 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from reptheory import configs, experiments, records
-from reptheory.presentation import plots
+from reptheory import configs
+from reptheory.experiments import fig5, runs
+from reptheory.presentation import plots, records
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +24,7 @@ def test_every_record_loads_and_its_statistics_follow_from_its_points():
             assert np.corrcoef(pred, meas)[0, 1] == pytest.approx(r.stats["pearson r"], rel=1e-9)
             assert np.median(np.abs(pred - meas) / meas) == pytest.approx(r.stats["median |rel err|"], rel=1e-9)
             assert r.rates["eta_h"] == pytest.approx(np.mean([u[1] for u in r.rates["used"]]), rel=1e-12)
-            assert r.settings["grid"] == experiments._desc(configs.get(f"fig5_grid/{r.row}", r.profile))
+            assert r.settings["grid"] == runs._desc(configs.get(f"fig5_grid/{r.row}", r.profile))
 
 
 def test_a_committed_paper_scale_grid_point_is_reproduced_on_the_cpu():
@@ -32,7 +33,7 @@ def test_a_committed_paper_scale_grid_point_is_reproduced_on_the_cpu():
     r = records.fig5_records()["paper-cuda"]["shallow"]
     p = min(r.points, key=lambda p: p["epochs"])
     grid = configs.get("fig5_grid/shallow", "paper")
-    a = experiments._grid_chunk(grid, [(p["dx"], p["dy"], p["seed"])])[0]
+    a = fig5._grid_chunk(grid, [(p["dx"], p["dy"], p["seed"])])[0]
     assert int(a["epochs"]) == p["epochs"]
     assert float(a["h2_0"]) == pytest.approx(p["h2_0"], rel=1e-5)
     assert float(a["h2_final"]) == pytest.approx(p["h2_final"], rel=1e-3)
@@ -87,7 +88,7 @@ def test_a_committed_cpu_grid_point_is_reproduced():
     final distance (the fused kernel on another CPU rounds differently: to 0.1 %) at the same epoch."""
     r = records.fig5_records()["paper-cpu"]["narrow"]
     p = min(r.points, key=lambda p: p["epochs"])
-    a = experiments._grid_chunk(configs.get("fig5_grid/narrow", "paper"), [(p["dx"], p["dy"], p["seed"])])[0]
+    a = fig5._grid_chunk(configs.get("fig5_grid/narrow", "paper"), [(p["dx"], p["dy"], p["seed"])])[0]
     assert int(a["epochs"]) == p["epochs"]
     assert float(a["h2_0"]) == pytest.approx(p["h2_0"], rel=1e-6)
     assert float(a["h2_final"]) == pytest.approx(p["h2_final"], rel=1e-3)
@@ -110,11 +111,11 @@ def test_the_scatter_draws_one_panel_per_record(n, ncols):
 
 
 def test_the_mnist_record_loads_and_its_intervals_follow_from_its_networks(tmp_path):
-    from reptheory import stats
+    from reptheory.theory import stats
 
     rec = records.mnist_record()
     assert rec["networks"] == 10 == len(rec["fig4"]) and [row["seed"] for row in rec["fig4"]] == list(range(10))
-    assert rec["settings"] == experiments._desc(configs.get("mnist", "paper")) | {"seeds": list(range(10))}
+    assert rec["settings"] == runs._desc(configs.get("mnist", "paper")) | {"seeds": list(range(10))}
     for key, iv in rec["fig9"]["intervals"].items():
         m, lo, hi = stats.mean_interval([s[key] for s in rec["fig9"]["per network"]])
         assert (iv["mean"], iv["low"], iv["high"]) == pytest.approx((m, lo, hi), rel=1e-12)

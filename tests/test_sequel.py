@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from reptheory import automata as A
-from reptheory import parity, rnn_expansion, rnn_theory, symbolic, weight_sharing
+from reptheory.sequel import automata as A
+from reptheory.sequel import parity, rnn_expansion, rnn_theory, weight_sharing
+from reptheory.theory import symbolic
 
 
 def test_strings_prefixes_and_parity():
@@ -124,7 +125,7 @@ def test_weight_sharing_small():
 
 @pytest.mark.parametrize("lengths", [(1, 3), (3, 3), (0, 2)])
 def test_length_pair_distance_equals_the_mean_over_explicit_pairs(lengths):
-    from reptheory import algorithm
+    from reptheory.sequel import algorithm
     s = parity.ParitySetting(hidden=5, max_len=3, epochs=2, track_every=1, track_long=False, seeds=(0,))
     r = parity.train(s, 0)
     P = parity.prefix_index(3)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from reptheory import data, structure, theory
+from reptheory import theory
+from reptheory.networks import data, structure
 
 
 def test_distances_are_euclidean_with_zero_diagonal():

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from reptheory import symbolic as S
-from reptheory import theory as th
+from reptheory.theory import symbolic as S
+from reptheory.theory import ode as th
 
 
 @pytest.mark.parametrize("step", S.all_steps(), ids=lambda s: s.name)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from reptheory import cache, configs, data, measure, models, train
+from reptheory import cache, configs
+from reptheory.networks import data, engine_batch, measure, models, train
 
 X2, Y2 = data.two_points()
 
@@ -365,7 +366,7 @@ def test_train_batch_polls_the_device_without_changing_a_result(monkeypatch):
     s = small(epochs=120, lr=0.05, nonlinearity="tanh", stop_loss=0.02)
     sets = [data.two_points(1.0, 0.5), data.two_points(1.0, 0.0), data.two_points(0.5, 0.5)]
     every = train.train_batch(s, sets, [0, 1, 2])
-    monkeypatch.setattr(train, "BATCH_POLL", 7)
+    monkeypatch.setattr(engine_batch, "BATCH_POLL", 7)
     sparse = train.train_batch(s, sets, [0, 1, 2])
     assert len({r.loss.size for r in every}) > 1          # the trials stop at different epochs
     for a, b in zip(every, sparse):
@@ -403,24 +404,29 @@ def test_cache_validates_an_entry_when_it_loads_it(tmp_path, monkeypatch, change
     assert cache.cached("t", {"k": 1}, compute)["x"].shape == (3,) and len(calls) == 2   # valid once more
 
 
-def test_cache_keys_follow_the_modules_that_decide_each_kind(monkeypatch):
-    """A training entry ignores the fitter; the sequel's runs ignore the feed-forward modules; fits see all."""
+def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
+    """A training entry ignores the theory; the sequel's and the probes' runs ignore the feed-forward networks
+    except the shared stop rule; fits see the networks and the theory; presentation decides nothing."""
     import pathlib
     real = pathlib.Path.read_bytes
 
-    def edited(name):
+    def edited(rel):
         def read_bytes(self):
-            return real(self) + (b"# edit" if self.name == f"{name}.py" else b"")
+            return real(self) + (b"# edit" if self.as_posix().endswith(f"reptheory/{rel}") else b"")
         return read_bytes
-    kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched")
+    kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched", "probe_run")
     before = {k: cache.code_version(k) for k in kinds}
-    for module, changes in (("train", {"two_point_run", "two_point_fit"}),
-                            ("fit", {"two_point_fit"}),
-                            ("parity_batch", {"two_point_run", "two_point_fit", "parity_run_batched"}),
-                            ("parity", set(kinds))):
+    for rel, changes in (("networks/engine_numba.py", {"two_point_run", "two_point_fit"}),
+                         ("theory/fit.py", {"two_point_fit"}),
+                         ("experiments/phase_diagram.py", {"two_point_run", "two_point_fit"}),
+                         ("sequel/parity_batch.py", {"parity_run", "parity_run_batched"}),
+                         ("networks/stop.py", set(kinds)),
+                         ("lab/engines.py", {"probe_run"}),
+                         ("presentation/plots.py", set()), ("runtime.py", set())):
+        assert (pathlib.Path(cache.__file__).parent / rel).exists(), rel
         cache.code_version.cache_clear()
-        monkeypatch.setattr(pathlib.Path, "read_bytes", edited(module))
+        monkeypatch.setattr(pathlib.Path, "read_bytes", edited(rel))
         after = {k: cache.code_version(k) for k in kinds}
-        assert {k for k in kinds if after[k] != before[k]} == changes, module
+        assert {k for k in kinds if after[k] != before[k]} == changes, rel
     monkeypatch.undo()
     cache.code_version.cache_clear()

@@ -1,6 +1,6 @@
 """Every difference between the ``default`` profile (what CI runs) and the ``paper`` profile, as table rows.
 
-Generated from the settings themselves (:data:`reptheory.configs.PROFILES`, :data:`reptheory.parity.PROFILES`),
+Generated from the settings themselves (:data:`reptheory.configs.PROFILES`, :data:`reptheory.sequel.parity.PROFILES`),
 so the table cannot drift from what runs: a setting whose fields differ between the two profiles becomes a row
 with each differing field written ``value (paper: value)`` and the reason stored with the setting. Settings
 reduced for the same reason are grouped into one row. Fig. 5 architectures the default
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from .. import configs, parity
+from reptheory import configs
+from reptheory.sequel import parity
 
 __all__ = ["default_vs_paper", "page_of"]
 

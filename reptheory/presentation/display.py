@@ -86,7 +86,7 @@ class SettingsTable:
     """
 
     def __init__(self, settings, profile: str | None = None, fold_after: int = 6):
-        from .. import configs
+        from reptheory import configs
 
         if not isinstance(fold_after, int) or isinstance(fold_after, bool) or fold_after < 1:
             raise ValueError(f"fold_after must be an integer >= 1, got {fold_after!r}")
@@ -100,7 +100,7 @@ class SettingsTable:
         """``(deviates, cells)`` per setting, deviating rows first; cells are HTML-escaped."""
         import html
 
-        from .. import configs
+        from reptheory import configs
 
         def show(f, v):
             return "–" if v is None else (configs._seeds(v) if f == "seeds" else str(v))
@@ -122,7 +122,7 @@ class SettingsTable:
         return sorted(out, key=lambda r: not r[0])
 
     def _repr_html_(self) -> str:
-        from .. import configs
+        from reptheory import configs
 
         head = "".join(f"<th>{h}</th>" for h in ("setting", *configs._SHOWN, "deviation from the paper"))
         rows = self.rows()
@@ -146,12 +146,12 @@ class SettingsTable:
 
 
 def show_step(step, lhs=None, math: bool = True) -> None:
-    """Display a :class:`reptheory.symbolic.Step` in a notebook: the derived form as math (one line per
+    """Display a :class:`reptheory.theory.symbolic.Step` in a notebook: the derived form as math (one line per
     component, ``lhs`` naming them; skipped with ``math=False``, for steps whose expanded matrix
     expressions are too long to read) and a printed line saying whether derived − stated simplifies to 0."""
     from IPython.display import Math, display
 
-    from ..symbolic import latex
+    from reptheory.theory.symbolic import latex
 
     if not math:
         _verdict(step)

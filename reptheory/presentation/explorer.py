@@ -1,7 +1,7 @@
 """The effective-theory explorer: Eq. 7, Eq. 9 and Eq. 10 for one choice of rates, initial scale and data.
 
 One state per parameter combination, built with Eq. 41's scaling of a reference initial state (the
-convention of :func:`reptheory.regimes.scale_sweep`):
+convention of :func:`reptheory.theory.regimes.scale_sweep`):
 
 * ``h2_0 = α ||Δx||²`` (the representational distance starts proportional to the input distance),
 * ``Δŷ_0 = 0.1 α ||Δy||`` along ``Δy`` at ``α = 1``, i.e. ``y2_0 = α² y2_ref``,
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import theory as _th
-from .. import validate as _v
+from reptheory import validate as _v
+from reptheory.theory import ode as _th
 
 __all__ = ["ETA_Y", "T_END", "ExplorerState", "state", "frame", "PARAMS", "INITIAL", "slider", "GridChecks",
            "grid_checks"]
@@ -74,7 +74,7 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
     """The explorer figure for one combination: the three curves with Eq. 10 and its rich and lazy limits
     (left), the loss (right). Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
-    from . import plots
+    from reptheory.presentation import plots
     s = state(eta_ratio, alpha, dx, dy)
     fig, (ax, axl) = plt.subplots(1, 2, figsize=(plots.COLUMN, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
     tr = _th.Trajectory(s.traj.t[1:], s.traj.h2[1:], s.traj.y2[1:], s.traj.w[1:])   # log axis: no t = 0
@@ -109,7 +109,7 @@ INITIAL = {"eta_ratio": 0.1, "alpha": 1e-2, "dx": 1.0, "dy": 1.0}
 
 def slider(progress: bool = False):
     """The explorer as a :class:`reptheory.presentation.widgets.FrameSlider` over :data:`PARAMS` (all frames drawn now)."""
-    from .widgets import FrameSlider
+    from reptheory.presentation.widgets import FrameSlider
     return FrameSlider(frame, {k: v for k, (_, v) in PARAMS.items()}, labels={k: lab for k, (lab, _) in PARAMS.items()},
                        initial=INITIAL, progress=progress, colors=64)
 

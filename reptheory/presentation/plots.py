@@ -38,7 +38,7 @@ def curves(ax, traj, kind: str = "theory", names=("h2", "y2", "w"), label: str |
 
 def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
     """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
-    or a :class:`reptheory.probe_result.ProbeResult`."""
+    or a :class:`reptheory.lab.result.ProbeResult`."""
     curves(ax, result.measured.traj, "network", names=names, label="")
     if result.fit is not None and result.fit.success:
         curves(ax, result.fit.theory, "theory", names=names, label="")
@@ -149,7 +149,8 @@ def phase_map(result, layer: int, n_gain: int = 121) -> dict:
     trained gains have converged fits at this layer."""
     import numpy as np
 
-    from .. import configs, theory
+    from reptheory import configs
+    from reptheory.theory import ode as theory
 
     l = result.layers.index(layer)
     ok = [i for i in range(len(result.gains)) if result.fit_ok[l, i]]
@@ -278,7 +279,7 @@ def architecture_grid(results: dict, panel: str = "curves", ncols: int = 3):
 
 
 def probe_curves(results: dict, ncols: int = 3):
-    """The universality chapter's curves: one panel per :class:`reptheory.probe_result.ProbeResult` (network solid,
+    """The universality chapter's curves: one panel per :class:`reptheory.lab.result.ProbeResult` (network solid,
     fitted Eq. 7 dashed), as :func:`architecture_grid`, each panel's epoch axis ending at 3× the epoch where
     the pair's loss first fell below 1 % of its start (later epochs sit at the fixed point). Returns the
     figure."""
@@ -332,7 +333,7 @@ def final_distance_grid(results: dict, rows, dy_max: float, ncols: int = 3):
 
 def fig5_scatter(records: dict, ncols: int = 3, size: float | None = None):
     """Measured final ``||Δh||²`` against Eq. 10's prediction, one log-log panel per
-    :class:`reptheory.records.Fig5Record` of ``records`` (``{architecture: record}``; colour: ``||Δy||``),
+    :class:`reptheory.presentation.records.Fig5Record` of ``records`` (``{architecture: record}``; colour: ``||Δy||``),
     with the line of equality, ``ncols`` panels a row of ``size`` inches each (default: the row and its colour
     bar fill the text column, :data:`COLUMN`, at most 3.4 inches a panel). Returns the figure."""
     from matplotlib.ticker import NullFormatter
@@ -400,7 +401,7 @@ def class_matrices(panels: dict, labels, order):
 def mds_panels(axes, H, context, mu_x, mu_y, title: str, pairs=((0, 1), (1, 2))) -> None:
     """Figs. 8, 12, 15: the blob dataset's hidden layer ``H`` in its first three MDS dimensions, one row per pair
     of dimensions in ``pairs`` (rows of ``axes``) and one column per colouring (context, μx, μy)."""
-    from .. import structure
+    from reptheory.networks import structure
 
     Z = structure.mds(H, 3)
     for col, (colour, label) in enumerate(((context, "context"), (mu_x, "μx"), (mu_y, "μy"))):

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from .. import runtime as _runtime
+from reptheory import runtime as _runtime
 
 __all__ = ["record", "read"]
 

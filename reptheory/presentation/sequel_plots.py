@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from .plots import COLUMN
+from reptheory.presentation.plots import COLUMN
 
 __all__ = ["automaton", "PAIR_COLORS", "fixed_expansion_vs_network", "parity_phase"]
 
 
 def automaton(ax, a, title: str = "") -> None:
-    """Draw a :class:`reptheory.automata.Automaton`: states coloured by their output (blue even, orange odd),
+    """Draw a :class:`reptheory.sequel.automata.Automaton`: states coloured by their output (blue even, orange odd),
     the start state ringed in black, transitions on 0 solid and on 1 dashed (arrows and labels when small),
     laid out in layers by the distance from the start."""
     import networkx as nx
@@ -81,7 +81,7 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
 def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: str, title: str = ""):
     """A phase diagram of parity runs: median accuracy (left) and median automaton states (right, log colour)
     over ``gains`` × ``xs``, each cell labelled with its value; the transition of each gain (a
-    :class:`reptheory.parity_phase.Transition`) drawn at the column's right edge: a tick at the estimate on a
+    :class:`reptheory.sequel.parity_phase.Transition`) drawn at the column's right edge: a tick at the estimate on a
     line over its error bar. ``acc``, ``states``:
     arrays ``(len(xs), len(gains))``. Returns the figure."""
     import matplotlib.colors as mcolors

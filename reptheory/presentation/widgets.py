@@ -116,7 +116,7 @@ class FrameSlider:
             raise ValueError(f"dpi must be an integer in [30, 300], got {dpi!r}")
         if not isinstance(colors, int) or isinstance(colors, bool) or not 2 <= colors <= 256:
             raise ValueError(f"colors must be an integer in [2, 256], got {colors!r}")
-        from .. import parallel
+        from reptheory import parallel
         rc = _changed_rc()
         jobs = [(draw, dict(zip(self.names, c)), dpi, rc, colors) for c in itertools.product(*self.values)]
         self.frames = parallel.run(_render, jobs, n_jobs, progress, "slider frames")

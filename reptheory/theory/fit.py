@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-from . import theory as _th
-from . import validate as _v
+from reptheory import validate as _v
+from reptheory.theory import ode as _th
 
 __all__ = ["FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate", "max_relative_deviation"]
 

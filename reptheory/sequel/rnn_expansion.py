@@ -17,13 +17,13 @@ inner products, so the flow closes in nine variables
 with the target products ``y11 = y_1·y_1``, ``y12 = y_1·y_2``, ``y22 = y_2·y_2`` as constants.
 :func:`derivation` differentiates the loss in components (vectors of dimension ``dim``), pushes the flow
 through every inner product by the chain rule, and compares the result with the nine equations as the authors
-state them (``reptheory.symbolic.Step``: ``holds`` when the difference expands to zero); it does the same for
+state them (``reptheory.theory.symbolic.Step``: ``holds`` when the difference expands to zero); it does the same for
 the loss written in the inner products. :func:`fixed_expansion` integrates the nine equations.
 
 Example (the authors' case: lengths 1 and 10, agreeing targets, ``N = 1``)::
 
     >>> import numpy as np
-    >>> from reptheory.rnn_expansion import derivation, fixed_expansion
+    >>> from reptheory.sequel.rnn_expansion import derivation, fixed_expansion
     >>> derivation().holds
     True
     >>> r = fixed_expansion((1, 10), (1.0, 1.0), scale=0.05, t=np.geomspace(1e-2, 1e6, 400))
@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import validate as _v
+from reptheory import validate as _v
 
 __all__ = ["VARIABLES", "derivation", "FixedExpansion", "fixed_expansion", "initial_values"]
 
@@ -79,7 +79,7 @@ def derivation(dim: int = 3):
 
     The vectors ``b``, ``D``, ``y_1``, ``y_2`` get ``dim`` symbolic components each; the loss
     ``¼ Σ_i |b + h_i D − y_i|²`` is differentiated, and ``d/dt`` of each variable of :data:`VARIABLES` is its
-    gradient dotted with the flow. Returns a :class:`reptheory.symbolic.Step` whose ``derived`` and ``stated``
+    gradient dotted with the flow. Returns a :class:`reptheory.theory.symbolic.Step` whose ``derived`` and ``stated``
     are 9-vectors in the components; ``extra["loss"]`` is the same comparison for the loss, ``extra["rhs"]`` the
     stated system in the inner-product symbols (``extra["symbols"]``), used by :func:`fixed_expansion`.
 
@@ -88,7 +88,7 @@ def derivation(dim: int = 3):
     """
     import sympy as sp
 
-    from .symbolic import Step
+    from reptheory.theory.symbolic import Step
     if not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= 6:
         raise ValueError(f"dim must be an integer in [1, 6], got {dim!r}")
     v, (eh1, eh2, ea, eb), N, (y11, y12, y22) = _symbols(sp)
@@ -221,7 +221,7 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     their targets, numbers or equal-length vectors (``y_1 = y_2``: the prefixes agree); ``n``: the number ``N`` of
     shared continuations; ``lr``: the learning rate (``eta_a = lr``, ``eta_b = lr/4``); ``scale``: the standard
     deviation of the initial values (the authors use the untrained network's hidden-state std,
-    :func:`reptheory.parity.initial_scale`); ``t``: increasing times (epochs) at which to report; ``seed`` draws
+    :func:`reptheory.sequel.parity.initial_scale`); ``t``: increasing times (epochs) at which to report; ``seed`` draws
     the initial values (:func:`initial_values`). Solved with LSODA at relative tolerance ``rtol``.
 
     >>> import numpy as np
@@ -231,7 +231,7 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     """
     from scipy.integrate import solve_ivp
 
-    from .theory import SolveError
+    from reptheory.theory.ode import SolveError
     len1, len2 = _pair("lengths", lengths, _length)
     y1, y2 = _pair("targets", targets, _target)
     if y1.shape != y2.shape:

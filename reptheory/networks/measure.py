@@ -1,6 +1,6 @@
 """The theory's variables measured on a trained network (paper Eq. 8; the authors' ``get_h_y_w``).
 
-For points ``i`` and ``j`` of a :class:`reptheory.train.Run` at every recorded epoch:
+For points ``i`` and ``j`` of a :class:`reptheory.networks.train.Run` at every recorded epoch:
 
 * ``h2 = ||h(x_j) − h(x_i)||²`` at the tracked hidden layer (post-nonlinearity),
 * ``y2 = ||ŷ(x_j) − ŷ(x_i)||²``,
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .theory import Trajectory
+from reptheory.theory.ode import Trajectory
 
 __all__ = ["Measured", "two_point_variables"]
 

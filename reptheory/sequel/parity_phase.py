@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import automata as _A
-from . import parity as _P
+from reptheory.sequel import automata as _A
+from reptheory.sequel import parity as _P
 
 __all__ = ["Outcome", "outcome", "outcomes", "Transition", "transitions", "grid"]
 

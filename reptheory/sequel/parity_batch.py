@@ -6,13 +6,13 @@ batched recurrence (``torch.baddbmm``) steps all of them, so that the per-step o
 once per group instead of once per trial (2-2.5x fewer seconds per trial-epoch at small data fractions, 1.5x on
 all the data, for 6 trials on this machine's CPUs).
 
-Each trial sees exactly the minibatches that :func:`reptheory.parity.train` gives it: its own training subset,
+Each trial sees exactly the minibatches that :func:`reptheory.sequel.parity.train` gives it: its own training subset,
 its own generator for the per-length shuffles, batches of ``batch`` strings of one length, lengths in increasing
 order. A trial with fewer batches of a length sits the extra steps out (zero gradient; plain SGD without
 momentum then leaves it unchanged). The two engines therefore agree to float32 rounding (tested). Every epoch the
 training loss of every trial is computed exactly from the hidden states of the prefix tree (each string's state
 is its full-length node), a trial stops once it is below ``stop_loss`` or diverges (the rule of
-:func:`reptheory.parity.train`), and it leaves the batch.
+:func:`reptheory.sequel.parity.train`), and it leaves the batch.
 
 Records: the first epoch and each trial's last (the settings must have ``track_every >= epochs`` and
 ``track_long = False``); ``seconds`` is the group's wall time shared equally among its trials.
@@ -25,7 +25,8 @@ import time
 import numpy as np
 import torch
 
-from . import parity as _P
+from reptheory.networks import stop as _stop
+from reptheory.sequel import parity as _P
 
 __all__ = ["group_key", "train_batch", "runs"]
 
@@ -114,7 +115,7 @@ def _loss(y: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
 
 def train_batch(trials) -> list[_P.ParityRun]:
     """Train every ``(setting, seed)`` of ``trials`` together (see the module docstring) and return their
-    :class:`reptheory.parity.ParityRun` records in order: the first epoch and the last one."""
+    :class:`reptheory.sequel.parity.ParityRun` records in order: the first epoch and the last one."""
     trials = _check(trials)
     torch.set_num_threads(1)
     s0 = trials[0][0]
@@ -191,8 +192,7 @@ def train_batch(trials) -> list[_P.ParityRun]:
         done = []
         for pos, k in enumerate(active):
             c = float(cur[pos])
-            stopped = ("diverged" if not np.isfinite(c) or c > 1e6 * max(first[k]["train"], 1e-30) else
-                       "converged" if s0.stop_loss is not None and c < s0.stop_loss else "")
+            stopped = _stop.verdict(c, first[k]["train"], s0.stop_loss)
             if stopped or e == s0.epochs:
                 finish(pos, k, e, c, stopped)
                 done.append(pos)
@@ -220,7 +220,7 @@ _KIND = "parity_run_batched"
 
 
 def _group_job(trials) -> None:
-    from . import cache
+    from reptheory import cache
     todo = [(s, seed) for s, seed in trials if not cache.exists(_KIND, _P._description(s, seed))]
     if not todo:
         return
@@ -231,7 +231,7 @@ def _group_job(trials) -> None:
 def runs(settings, group_size: int = 6, n_jobs: int | None = None, progress: bool | None = None) -> dict:
     """Every seed of every setting, trained with :func:`train_batch` in groups of at most ``group_size`` trials
     that share :func:`group_key` (groups run in parallel), each trial cached on its own; ``{(name, seed): run}``."""
-    from . import cache, parallel
+    from reptheory import cache, parallel
     settings = [settings] if isinstance(settings, _P.ParitySetting) else list(settings)
     if not isinstance(group_size, int) or isinstance(group_size, bool) or group_size < 1:
         raise ValueError(f"group_size must be an integer >= 1, got {group_size!r}")

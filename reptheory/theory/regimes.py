@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import linear as _lin
-from . import theory as _th
-from . import validate as _v
+from reptheory import validate as _v
+from reptheory.theory import linear as _lin
+from reptheory.theory import ode as _th
 
 __all__ = ["reduced_field", "h_plus", "plateau_ratio", "ScaleSweep", "scale_sweep", "RandomRegime", "random_regime",
            "final_distance_density"]

@@ -9,7 +9,7 @@ of one length at a time (one shuffled loader per length, lengths in increasing o
 
 A run records every ``track_every`` epochs: the training loss, the loss and accuracy on random strings of
 :data:`LONG_LENGTHS`, and the hidden states of every prefix of the training strings (float32), from which
-:mod:`reptheory.automata` extracts the automaton.
+:mod:`reptheory.sequel.automata` extracts the automaton.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from reptheory.networks import stop as _stop
 
 __all__ = ["ParitySetting", "PARITY_PAPER", "PROFILES", "get", "settings_table", "settings_rows", "GRID_MAX_LEN",
            "GRID_GAINS", "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "PHASE_GRID", "PHASE_LOSSES", "phase_grid",
@@ -150,7 +152,7 @@ PROFILES = _profiles()
 
 def phase_grid(profile: str | None = None) -> tuple:
     """The data-fraction × gain grid of ``profile``: ``(gains, fractions, epoch cap)``."""
-    from .configs import profile_name
+    from reptheory.configs import profile_name
     return PHASE_GRID[profile_name(profile)]
 
 
@@ -164,7 +166,7 @@ def phase_names(loss: str, profile: str | None = None) -> dict:
 
 def get(name: str, profile: str | None = None) -> ParitySetting:
     """A parity setting by name in ``profile`` (default ``$REPTHEORY_PROFILE`` or ``default``)."""
-    from .configs import profile_name
+    from reptheory.configs import profile_name
     table = PROFILES[profile_name(profile)]
     if name not in table:
         raise KeyError(f"unknown parity setting {name!r}; known: {', '.join(table)}")
@@ -203,7 +205,7 @@ def _paper_counterpart(name: str, st: ParitySetting) -> ParitySetting | None:
 
 
 def settings_rows(names, profile: str | None = None) -> list[dict]:
-    """The settings ``names`` as table rows (for :func:`reptheory.display.html_table`): each field's value, with
+    """The settings ``names`` as table rows (for :func:`reptheory.presentation.display.html_table`): each field's value, with
     the paper's beside it where they differ (``3000 (paper: 1000000)``), and the stated deviation."""
     rows = []
     for n in names:
@@ -397,10 +399,7 @@ def train(s: ParitySetting, seed: int) -> ParityRun:
         last = e == s.epochs
         if e % s.track_every == 0 or last or s.stop_loss is not None:
             cur = sum(evaluate(rnn, out, s.h0, x, s.loss)[0] * len(x) for x in all_x) / sum(len(x) for x in all_x)
-            if not np.isfinite(cur) or cur > 1e6 * max(first, 1e-30):
-                stopped = "diverged"
-            elif s.stop_loss is not None and cur < s.stop_loss:
-                stopped = "converged"
+            stopped = _stop.verdict(cur, first, s.stop_loss) or stopped
             if stopped or last:
                 record(e, final=True)
                 break
@@ -440,7 +439,7 @@ def _from_arrays(s: ParitySetting, seed: int, a: dict) -> ParityRun:
 
 def run(s: ParitySetting, seed: int) -> ParityRun:
     """:func:`train`, cached on disk (:mod:`reptheory.cache`) by the setting and the seed."""
-    from . import cache
+    from reptheory import cache
     return _from_arrays(s, seed, cache.cached("parity_run", _description(s, seed), lambda: _arrays(train(s, seed))))
 
 
@@ -450,7 +449,7 @@ def _job(s: ParitySetting, seed: int) -> None:
 
 def runs(settings, n_jobs: int | None = None, progress: bool | None = None) -> dict:
     """Every seed of every setting in ``settings`` (trained in parallel, then loaded): ``{(name, seed): run}``."""
-    from . import parallel
+    from reptheory import parallel
     settings = [settings] if isinstance(settings, ParitySetting) else list(settings)
     jobs = [(s, seed) for s in settings for seed in s.seeds]
     parallel.run(_job, jobs, n_jobs, progress, "parity runs")

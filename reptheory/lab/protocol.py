@@ -16,13 +16,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import configs as _configs
-from . import parallel as _par
-from . import theory as _th
-from . import validate as _v
-from .experiments import FinalDistanceResult, GridPoint, RateEstimate
-from .lab import pair_data, probe, probe_many
-from .probe_result import BARS, CONVERGED_LOSS, ProbeResult
+from reptheory import configs as _configs
+from reptheory import parallel as _par
+from reptheory import validate as _v
+from reptheory.experiments import FinalDistanceResult, GridPoint, RateEstimate
+from reptheory.lab.probing import pair_data, probe, probe_many
+from reptheory.lab.result import BARS, CONVERGED_LOSS, ProbeResult
+from reptheory.theory import ode as _th
 
 __all__ = ["COLUMNS", "SCALES", "ProbeGrid", "Survey", "probe_grid", "choose_scale", "survey", "summary", "meets"]
 
@@ -165,7 +165,7 @@ def _survey_job(name, spec, kw, fit_seeds) -> Survey:
 def survey(specs: dict, *, lr, epochs, stop_loss=None, fit_seeds=(0, 1, 2, 3), n_jobs: int | None = None,
            progress: bool | None = None) -> dict:
     """The chapter's protocol for each architecture of ``specs`` (name → an object with ``build(seed,
-    scale)``, ``layer`` and ``in_shape``, as :data:`reptheory.zoo.ZOO`'s entries): :func:`choose_scale`,
+    scale)``, ``layer`` and ``in_shape``, as :data:`reptheory.lab.zoo.ZOO`'s entries): :func:`choose_scale`,
     then :func:`probe_grid` at the chosen scale, then the reference run of the first seed at ``lr/2`` for
     ``2·epochs`` (:meth:`Survey.step_error`). The same ``lr``, ``epochs`` and ``stop_loss`` (the reference
     runs') for all. One architecture per job on ``n_jobs`` worker processes, in the order of ``specs``.

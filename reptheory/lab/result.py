@@ -2,8 +2,8 @@
 :func:`reptheory.lab.probe_many` return, and the fits that make one from a run's recorded arrays.
 
 From the recorded curves (``h2``, ``y2``, ``w`` of the pair at every epoch, the pair's loss), :func:`from_arrays`
-fits Eq. 7's rates (Eq. 49, :func:`reptheory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
-(:func:`reptheory.fit.fit_mean_rate`) and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``; the
+fits Eq. 7's rates (Eq. 49, :func:`reptheory.theory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
+(:func:`reptheory.theory.fit.fit_mean_rate`) and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``; the
 result says whether the theory holds at the default network's bars (:data:`BARS`).
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import configs as _configs
-from . import fit as _fit
-from . import theory as _th
-from .measure import Measured
+from reptheory import configs as _configs
+from reptheory.networks.measure import Measured
+from reptheory.theory import fit as _fit
+from reptheory.theory import ode as _th
 
 __all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult", "from_arrays"]
 
@@ -33,7 +33,7 @@ class ProbeResult:
 
     ``measured`` holds the curves (``measured.traj``: epochs, ``h2``, ``y2``, ``w``; ``measured.loss``: the
     pair's loss, Eq. 9's quantity); ``loss`` is the training criterion over all of ``X``. ``fit`` is the
-    :class:`~reptheory.fit.RateFit` of :func:`~reptheory.fit.fit_rates` (``fit.success`` False if it failed;
+    :class:`~reptheory.theory.fit.RateFit` of :func:`~reptheory.theory.fit.fit_rates` (``fit.success`` False if it failed;
     ``None`` if the run diverged, which is reported and never fitted); ``h_inf`` is Eq. 10 (NaN without
     rates)."""
 
@@ -113,7 +113,7 @@ class ProbeResult:
 def from_arrays(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> ProbeResult:
     """A :class:`ProbeResult` from a run's recorded arrays (``h2``, ``y2``, ``w``, ``pair_loss``, ``loss`` per
     epoch; ``dx2``, ``dy2``, ``m0``, ``diverged``, ``seconds``), as the training engines of
-    :mod:`reptheory.probe_train` return them and the cache stores them: Eq. 7's rates fitted (Eq. 49), Eq. 9's
+    :mod:`reptheory.lab.engines` return them and the cache stores them: Eq. 7's rates fitted (Eq. 49), Eq. 9's
     mean rate and Eq. 10 from the run's initial values. A diverged run, one of fewer than three records, or
     ``fitted=False`` is returned unfitted."""
     t = np.arange(arrays["h2"].size, dtype=float)

@@ -28,7 +28,7 @@ import time
 import numpy as np
 import torch
 
-from .train import DIVERGENCE_FACTOR
+from reptheory.networks.stop import DIVERGENCE_FACTOR
 
 __all__ = ["RECORDS", "POLL", "has_train_mode", "check_outputs", "train_one", "train_many", "end"]
 
@@ -80,7 +80,7 @@ def _check_callable_output(h) -> torch.Tensor:
 
 def end(loss: np.ndarray, h2: np.ndarray, stop_loss) -> tuple[int, bool]:
     """Where the record ends and whether the run diverged: at the first record whose loss is non-finite or
-    above :data:`~reptheory.train.DIVERGENCE_FACTOR` times the first (diverged; that record is dropped), or
+    above :data:`~reptheory.networks.stop.DIVERGENCE_FACTOR` times the first (diverged; that record is dropped), or
     just after the first whose loss is below ``stop_loss`` (finished), whichever comes first."""
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(loss) | ~np.isfinite(h2) | (loss > DIVERGENCE_FACTOR * max(loss[0], 1e-30))

@@ -5,7 +5,7 @@ encoder to linearise) are followed by ``N`` continuations that appear in the tra
 continuation ``i`` has an output map linearised around the mean state, ``y_i(h) = ȳ_i + D_i (h − h̄)``.
 Gradient flow on the ½-MSE over the two prefixes, ``dθ/dt = −k ∂L/∂θ`` with rate ``k_h1``, ``k_h2`` for the
 two states and ``k_y`` for ``ȳ_i``, ``D_i``, is derived here in sympy (states and output maps on one line,
-the no-rotation manifold of :mod:`reptheory.symbolic`).
+the no-rotation manifold of :mod:`reptheory.theory.symbolic`).
 
 :func:`two_point_reduction` shows that, once the mean outputs are fitted (``ȳ_i`` at the mean target, an
 invariant set of the flow), the averages over the continuations obey **exactly Eq. 7 of the 2024 paper with
@@ -15,7 +15,7 @@ with ``dx2 = N``. In particular two prefixes that agree on every continuation (`
 (``h2 → 0``) exactly when ``A_high < 0``, the sequel's merger condition.
 
 The sequel's second model, the output map expanded around a **fixed** point with states that learn at
-different rates, is in :mod:`reptheory.rnn_expansion`.
+different rates, is in :mod:`reptheory.sequel.rnn_expansion`.
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from . import symbolic as _S
-from . import theory as _th
-from . import validate as _v
+from reptheory import validate as _v
+from reptheory.theory import symbolic as _S
+from reptheory.theory import ode as _th
 
 __all__ = ["two_point_reduction", "h_inf", "a_high", "merges"]
 

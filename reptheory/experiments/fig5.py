@@ -1,0 +1,257 @@
+"""Fig. 5 (Sec. 4.3, App. B.2): the rates averaged over fits, and the final-distance grid against Eq. 10."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from reptheory import cache as _cache
+from reptheory import configs as _configs
+from reptheory import parallel as _par
+from reptheory.experiments.runs import _batched, _batches, _desc, _setting, _train_runs_batched, two_point
+from reptheory.networks import data as _data
+from reptheory.networks import measure as _measure
+from reptheory.networks import train as _train
+from reptheory.theory import ode as _th
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 5: averaged rates and the final-distance grid (Sec. 4.3, App. B.2)
+
+@dataclass(frozen=True)
+class RateEstimate:
+    """Rates averaged (arithmetic mean, as the paper) over the usable fits of ``setting``'s seeds.
+
+    A fit is discarded (and listed in ``discarded`` as ``(seed, reason)``) if its run diverged, its final loss
+    is above ``configs.FIG5_FIT_MAX_LOSS``, the fit failed, or a rate sits on the search boundary."""
+
+    setting: _configs.Setting
+    eta_h: float
+    eta_y: float
+    used: tuple          # ((seed, eta_h, eta_y), ...)
+    discarded: tuple     # ((seed, reason), ...)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """Relative standard deviation of the used fits' ``eta_h`` and ``eta_y`` (0 for one fit)."""
+        a = np.array([u[1:] for u in self.used])
+        if len(a) < 2:
+            return (np.nan, np.nan) if len(a) == 0 else (0.0, 0.0)
+        return tuple(float(x) for x in a.std(axis=0) / a.mean(axis=0))
+
+
+def _two_point_job(setting: _configs.Setting, seed: int) -> None:
+    two_point(setting, seed)
+
+
+def _estimate(s: _configs.Setting) -> RateEstimate:
+    used, discarded = [], []
+    for seed in s.seeds:
+        r = two_point(s, seed)
+        if r.diverged:
+            discarded.append((seed, "diverged"))
+        elif r.run.loss[-1] > _configs.FIG5_FIT_MAX_LOSS:
+            discarded.append((seed, f"final loss {r.run.loss[-1]:.2g} > {_configs.FIG5_FIT_MAX_LOSS:g}"))
+        elif r.fit is None:
+            discarded.append((seed, f"fit failed: {r.fit_message}"))
+        elif r.fit.at_boundary:
+            discarded.append((seed, f"{', '.join(r.fit.at_boundary)} at the search boundary"))
+        elif r.fit.flags:
+            discarded.append((seed, f"not identifiable: {'; '.join(r.fit.flags)}"))
+        else:
+            used.append((seed, r.fit.eta_h, r.fit.eta_y))
+    if not used:            # no rates: predictions are NaN and the figure reports why
+        return RateEstimate(s, np.nan, np.nan, (), tuple(discarded))
+    eh, ey = np.mean([u[1] for u in used]), np.mean([u[2] for u in used])
+    return RateEstimate(s, float(eh), float(ey), tuple(used), tuple(discarded))
+
+
+def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> RateEstimate:
+    """Fit Eq. 7 (Eq. 49) to the two-point run of every seed of ``setting`` (for example
+    ``"fig5_fit/default"``) and average the rates; runs and fits come from the cache when present."""
+    s = _setting(setting, profile)
+    if _batched(s):
+        _par.run(_train_runs_batched, [(s, b) for b in _batches(s.seeds, n_jobs)], n_jobs, progress,
+                 f"runs {s.name}")
+    _par.run(_two_point_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
+    return _estimate(s)
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One grid run of Fig. 5: ``dx = ||Δx||``, ``dy = ||Δy||``; squared distances at the tracked layer."""
+
+    dx: float
+    dy: float
+    seed: int
+    h2_0: float                 # initial ||Δh||²
+    y2_0: float                 # initial ||Δŷ||²
+    h2_final: float             # ||Δh||² at the last record
+    loss_final: float
+    epochs: int                 # updates made (the run stops once the loss is below stop_loss)
+    diverged: bool
+    seconds: float
+    predicted: float = np.nan   # Eq. 10 with the architecture's mean rates and this run's h2_0, y2_0
+
+    @property
+    def converged(self) -> bool:
+        return not self.diverged and self.loss_final <= _configs.FIG5_MAX_LOSS
+
+
+def _grid_points(s: _configs.Setting):
+    """The 25 (dx, dy, seed) of ``s``'s grid, ``||Δx||`` major."""
+    pts = [(dx, dy) for dx in _configs.FIG5_DX for dy in _configs.FIG5_DY]
+    if len(s.seeds) < len(pts):
+        raise ValueError(f"{s.name}: the grid needs {len(pts)} seeds, the setting has {len(s.seeds)}")
+    return [(dx, dy, seed) for (dx, dy), seed in zip(pts, s.seeds)]
+
+
+def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
+    """Train (or load) the grid runs ``points``; the torch architectures train together (train_batch)."""
+    engine = "numba" if _train.engine_for(s) == "numba" else "torch-batch"
+    descs = [{"setting": _desc(s), "dx": dx, "dy": dy, "seed": seed, "engine": engine} for dx, dy, seed in points]
+
+    def summarise(run: _train.Run) -> dict:
+        if run.loss.size == 0:      # diverged at the first record: counted as diverged, nothing to measure
+            return {"h2_0": np.nan, "y2_0": np.nan, "h2_final": np.nan, "loss_final": np.inf, "epochs": 0,
+                    "diverged": True, "seconds": run.seconds}
+        m = _measure.two_point_variables(run)
+        n = run.loss.size
+        return {"h2_0": m.traj.h2[0], "y2_0": m.traj.y2[0], "h2_final": m.traj.h2[-1], "loss_final": run.loss[-1],
+                "epochs": n - 1 if not run.diverged else n, "diverged": run.diverged, "seconds": run.seconds}
+
+    def single(dx, dy, seed):
+        point = dataclasses.replace(s, dx2=dx**2, dy2=dy**2)
+        return summarise(_train.train(point, *_data.two_points(dx**2, dy**2), seed))
+
+    if engine == "numba":
+        return [_cache.cached("fig5_grid_run", d, lambda p=p: single(*p)) for d, p in zip(descs, points)]
+    missing = [k for k, d in enumerate(descs) if not _cache.exists("fig5_grid_run", d)]
+    if missing:                 # each run is stored as soon as it has ended: an interrupted batch keeps them
+        _train.train_batch(s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in missing],
+                           [points[k][2] for k in missing],
+                           done=lambda j, run: _cache.cached("fig5_grid_run", descs[missing[j]],
+                                                             lambda: summarise(run)))
+    return [_cache.cached("fig5_grid_run", d, _missing) for d in descs]
+
+
+def _missing() -> dict:
+    raise RuntimeError("a cache entry written in this call could not be read back")
+
+
+@dataclass(frozen=True)
+class FinalDistanceResult:
+    """Fig. 5 for one architecture: its mean rates and its grid runs with predictions."""
+
+    name: str
+    rates: RateEstimate
+    grid_setting: _configs.Setting
+    points: tuple
+
+    def stats(self) -> dict:
+        """Pearson r (with its 95 % bootstrap interval, :meth:`r_interval`) and the median |relative error|
+        over the converged ``dy > 0`` points, the sum ratio, the ``dy = 0`` points relative to the largest
+        ``dy = 1`` value, and the counts."""
+        ok = [p for p in self.points if p.converged]
+        pos = [p for p in ok if p.dy > 0]
+        meas = np.array([p.h2_final for p in pos])
+        pred = np.array([p.predicted for p in pos])
+        top = max([p.h2_final for p in ok if p.dy == max(_configs.FIG5_DY)], default=np.nan)
+        zero = [p for p in ok if p.dy == 0]
+        lo, hi = self.r_interval()
+        return {
+            "setting": self.name,
+            "pearson r": float(np.corrcoef(pred, meas)[0, 1]) if len(pos) > 2 else np.nan,
+            "r 95% low": lo,
+            "r 95% high": hi,
+            "median |rel err|": float(np.median(np.abs(pred - meas) / meas)) if pos else np.nan,
+            "sum pred / sum meas": float(pred.sum() / meas.sum()) if pos else np.nan,
+            "dy=0 max meas / top": float(max(p.h2_final for p in zero) / top) if zero else np.nan,
+            "dy=0 max pred / top": float(max(p.predicted for p in zero) / top) if zero else np.nan,
+            "unconverged": sum(not p.converged for p in self.points),
+            "diverged": sum(p.diverged for p in self.points),
+            "fits used": len(self.rates.used),
+            "fits discarded": len(self.rates.discarded),
+        }
+
+    def r_interval(self, level: float = 0.95, n_boot: int = 4000, seed: int = 0) -> tuple[float, float]:
+        """Percentile bootstrap interval of Pearson r over the converged ``dy > 0`` grid points.
+
+        Each grid point is its own network (its own seed), so resampling the points with replacement
+        resamples seeds: the interval says how far r could move on another draw of the grid's seeds (or on
+        another CPU, whose rounding changes the chaotic runs). ``(nan, nan)`` with fewer than 4 points."""
+        pos = [p for p in self.points if p.converged and p.dy > 0]
+        if len(pos) < 4:
+            return (np.nan, np.nan)
+        meas = np.array([p.h2_final for p in pos])
+        pred = np.array([p.predicted for p in pos])
+        idx = np.random.default_rng(seed).integers(0, len(pos), (n_boot, len(pos)))
+        m, q = meas[idx], pred[idx]
+        m, q = m - m.mean(1, keepdims=True), q - q.mean(1, keepdims=True)
+        den = np.sqrt((m**2).sum(1) * (q**2).sum(1))
+        r = (m * q).sum(1)[den > 0] / den[den > 0]
+        a = 100 * (1 - level) / 2
+        return tuple(float(v) for v in np.percentile(r, [a, 100 - a]))
+
+    def scaling(self) -> dict:
+        """Least-squares exponents of ``h2_final ≈ c ||Δx||^a ||Δy||^b`` over the converged ``dy > 0``
+        points (the rich limit of Eq. 10, ``A_low``, has ``a = b = 1``), with the fit's rms log-residual."""
+        pos = [p for p in self.points if p.converged and p.dy > 0]
+        if len(pos) < 4:
+            return {"a (dx)": np.nan, "b (dy)": np.nan, "rms log residual": np.nan}
+        A = np.array([[1.0, np.log(p.dx), np.log(p.dy)] for p in pos])
+        z = np.log([p.h2_final for p in pos])
+        coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+        return {"a (dx)": float(coef[1]), "b (dy)": float(coef[2]),
+                "rms log residual": float(np.sqrt(np.mean((A @ coef - z) ** 2)))}
+
+
+def final_distance(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None,
+                   ) -> dict[str, FinalDistanceResult]:
+    """Fig. 5 for every row in ``names`` (``"default"``, ``"skip"``, …, or ``"default_w100"``): the fits of
+    ``fig5_fit/<row>``, the grid of ``fig5_grid/<row>``, and Eq. 10's prediction for each grid run from the
+    row's mean rates and the run's own initial ``h2``, ``y2``. All runs go to ``n_jobs`` processes at once."""
+    names = [names] if isinstance(names, str) else list(names)
+    fits = {n: _configs.get(f"fig5_fit/{n}", profile) for n in names}
+    grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
+    jobs = []
+    for n in names:
+        pts = _grid_points(grids[n])
+        if _batched(fits[n]):       # a row's fit runs and its grid train in batches (one per CPU worker)
+            jobs += [("train fits", fits[n], b) for b in _batches(fits[n].seeds, n_jobs)]
+            jobs += [("grid", grids[n], b) for b in _batches(pts, n_jobs)]
+            continue
+        jobs += [("fit", fits[n], seed) for seed in fits[n].seeds]
+        if _train.engine_for(grids[n]) == "numba":
+            jobs += [("grid", grids[n], [p]) for p in pts]
+        else:           # two batches, one per worker
+            half = (len(pts) + 1) // 2
+            jobs += [("grid", grids[n], pts[:half]), ("grid", grids[n], pts[half:])]
+    # longest first: torch batches, then the widest nets
+    jobs.sort(key=lambda j: -(j[1].width * j[1].hidden_layers * (50 if j[0] == "grid" and len(j[2]) > 1 else 1)))
+    _par.run(_fig5_job, jobs, n_jobs, progress, "Fig. 5 runs")
+    fit_jobs = [("fit", fits[n], seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
+    if fit_jobs:                    # the batched runs are in the cache: fit them in parallel on the CPU
+        _par.run(_fig5_job, fit_jobs, n_jobs, progress, "Fig. 5 fits")
+    out = {}
+    for n in names:
+        rates = _estimate(fits[n])
+        pts = []
+        for (dx, dy, seed), a in zip(_grid_points(grids[n]), _grid_chunk(grids[n], _grid_points(grids[n]))):
+            pred = (float(_th.h_inf(float(a["h2_0"]), float(a["y2_0"]), rates.eta_h, rates.eta_y, dx**2, dy**2))
+                    if rates.used and np.isfinite(a["h2_0"]) else np.nan)
+            pts.append(GridPoint(dx, dy, seed, float(a["h2_0"]), float(a["y2_0"]), float(a["h2_final"]),
+                                 float(a["loss_final"]), int(a["epochs"]), bool(a["diverged"]), float(a["seconds"]),
+                                 pred))
+        out[n] = FinalDistanceResult(n, rates, grids[n], tuple(pts))
+    return out
+
+
+def _fig5_job(kind, s, arg):
+    if kind == "fit":
+        two_point(s, arg)
+    elif kind == "train fits":
+        _train_runs_batched(s, arg)
+    else:
+        _grid_chunk(s, arg)

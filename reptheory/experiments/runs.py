@@ -1,0 +1,214 @@
+"""Sec. 3 and Fig. 10: one two-point run with its fitted theory (Eq. 7, Eq. 49, Eq. 9), every tracked layer's
+fit (:func:`depth`), and the cached run path the other experiments build on."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from reptheory import cache as _cache
+from reptheory import configs as _configs
+from reptheory import parallel as _par
+from reptheory.networks import data as _data
+from reptheory.networks import measure as _measure
+from reptheory.networks import train as _train
+from reptheory.theory import fit as _fit
+from reptheory.theory import ode as _th
+
+
+@dataclass(frozen=True)
+class TwoPointResult:
+    """One two-point run with its theory. ``fit``/``mean_fit``/``h_inf`` are ``None`` if it diverged or the
+    fit failed (``fit_message`` says which); ``measured`` is ``None`` for a run that diverged at its first
+    record (no finite value to measure)."""
+
+    setting: _configs.Setting
+    seed: int
+    run: _train.Run
+    measured: _measure.Measured | None
+    fit: _fit.RateFit | None
+    mean_fit: _fit.MeanRateFit | None
+    h_inf: float | None
+    fit_message: str
+
+    @property
+    def diverged(self) -> bool:
+        return self.run.diverged
+
+    @property
+    def loss_theory(self) -> np.ndarray | None:
+        return None if self.mean_fit is None else self.mean_fit.theory
+
+
+def _desc(setting: _configs.Setting) -> dict:
+    """A setting as a cache description (:meth:`~reptheory.configs.Setting.run_fields`)."""
+    return setting.run_fields()
+
+
+def _setting(setting, profile) -> _configs.Setting:
+    if isinstance(setting, _configs.Setting):
+        if profile is not None:             # a Setting carries its values: a profile would be ignored
+            raise ValueError(f"profile={profile!r} applies to setting names, not to a Setting object "
+                             f"({setting.name!r}); pass the name, or leave profile unset")
+        return setting
+    if not isinstance(setting, str):
+        raise TypeError(f"setting must be a name or a reptheory.configs.Setting, got {setting!r}")
+    return _configs.get(setting, profile)
+
+
+def _batched(setting: _configs.Setting) -> bool:
+    """Two-point runs of ``setting`` train batched over seeds (:func:`train.train_batch`) for full-batch SGD:
+    on a GPU (or any device other than the CPU) every architecture, where one run alone leaves the device
+    idle; on the CPU the architectures without a numba kernel (the CNN), whose PyTorch steps cost about half
+    as much per trial in a batch (``python -m reptheory.bench``)."""
+    full_sgd = setting.optimizer == "sgd" and setting.batch_size is None
+    return full_sgd and (_train.device() != "cpu" or _train.engine_for(setting) == "torch")
+
+
+def _batches(items, n_jobs: int | None) -> list[list]:
+    """``items`` as one batch on a GPU, or as one interleaved batch per worker on the CPU."""
+    items = list(items)
+    if _train.device() != "cpu":
+        return [items]
+    n = min(n_jobs or _par.default_jobs(), len(items))
+    return [items[k::n] for k in range(n)]
+
+
+def _run_desc(setting: _configs.Setting, seed: int) -> dict:
+    engine = "torch-batch" if _batched(setting) else _train.engine_for(setting)
+    return {"setting": _desc(setting), "seed": seed, "engine": engine}
+
+
+def _run_arrays(r: _train.Run) -> dict:
+    return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2, "diverged": r.diverged, "seconds": r.seconds}
+
+
+def _run(setting: _configs.Setting, seed: int) -> _train.Run:
+    X, Y = _data.two_points(setting.dx2, setting.dy2)
+    desc = _run_desc(setting, seed)
+
+    def compute():
+        if desc["engine"] == "torch-batch":
+            return _run_arrays(_train.train_batch(setting, [(X, Y)], [seed])[0])
+        return _run_arrays(_train.train(setting, X, Y, seed))
+
+    a = _cache.cached("two_point_run", desc, compute)
+    return _train.Run(setting, seed, desc["engine"], X, Y, a["loss"], a["outputs"], a["dist2"],
+                      bool(a["diverged"]), float(a["seconds"]))
+
+
+def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
+    """Train the two-point runs of ``seeds`` that the cache lacks in one :func:`train.train_batch` call and
+    store each under the key :func:`_run` reads as soon as it has ended (used where :func:`_batched` holds)."""
+    X, Y = _data.two_points(setting.dx2, setting.dy2)
+    todo = [sd for sd in seeds if not _cache.exists("two_point_run", _run_desc(setting, sd))]
+    if todo:
+        _train.train_batch(setting, [(X, Y)] * len(todo), todo, done=lambda k, r: _cache.cached(
+            "two_point_run", _run_desc(setting, todo[k]), lambda: _run_arrays(r)))
+
+
+def two_point(setting, seed: int | None = None, profile: str | None = None, layer: int | None = None) -> TwoPointResult:
+    """Train (or load) the two-point run of ``setting`` and fit Eq. 7 (Eq. 49) and Eq. 9 to it.
+
+    ``setting`` is a name (looked up in ``profile``) or a :class:`Setting`; ``seed`` defaults to the
+    setting's first seed; ``layer`` defaults to its tracked layer."""
+    s = _setting(setting, profile)
+    seed = s.seeds[0] if seed is None else seed
+    return _fit_run(s, seed, _run(s, seed), layer)
+
+
+def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None) -> TwoPointResult:
+    """Measure the pair (0, 1) of ``run`` at ``layer`` and fit Eq. 7 and Eq. 9 to it (cached)."""
+    if run.diverged and run.loss.size == 0:
+        return TwoPointResult(s, seed, run, None, None, None, None, "diverged at the first record")
+    m = _measure.two_point_variables(run, layer)
+    if run.diverged:
+        return TwoPointResult(s, seed, run, m, None, None, None, "diverged")
+    t = m.traj.t
+    # the fit entry names the measured curves it was fitted to (their digest): it is never reused for others
+    curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
+    desc = {"setting": _desc(s), "seed": seed, "layer": m.layer, "curves": curves}
+
+    def compute():
+        f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, raise_on_failure=False,
+                           allow_boundary=True)
+        if not f.success:
+            return {"ok": False, "message": f.message}
+        mf = _fit.fit_mean_rate(t, m.loss, f.theory.y2, f.theory.w, m.dy2, m.m0, raise_on_failure=False)
+        return {"ok": True, "message": f.message, "eta_h": f.eta_h, "eta_y": f.eta_y, "at_boundary": ",".join(f.at_boundary),
+                "eta_ybar": mf.eta_ybar if mf.success else np.nan, "flags": "\n".join(f.flags),
+                "unexplained": f.unexplained, "sensitivity": f.sensitivity}
+
+    a = _cache.cached("two_point_fit", desc, compute)
+    if not bool(a["ok"]):
+        return TwoPointResult(s, seed, run, m, None, None, None, str(a["message"]))
+    eh, ey = float(a["eta_h"]), float(a["eta_y"])
+    try:                            # the curves the fit reported, integrated as fit_rates integrates them
+        tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
+    except _th.SolveError as exc:
+        return TwoPointResult(s, seed, run, m, None, None, None, f"the fitted rates do not integrate: {exc}")
+    cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
+    dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
+    edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
+    flags = tuple(x for x in str(a["flags"]).split("\n") if x)
+    f = _fit.RateFit(True, eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge,
+                     unexplained=float(a["unexplained"]), sensitivity=float(a["sensitivity"]), flags=flags)
+    mean_fit = None
+    if np.isfinite(a["eta_ybar"]):
+        curve = _th.loss(t, tr.y2, tr.w, m.dy2, float(a["eta_ybar"]), m.m0)
+        mean_fit = _fit.MeanRateFit(True, float(a["eta_ybar"]), float(np.sum((m.loss - curve) ** 2)),
+                                    _fit.max_relative_deviation(m.loss, curve), curve, "converged")
+    hinf = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh, ey, m.dx2, m.dy2))
+    return TwoPointResult(s, seed, run, m, f, mean_fit, hinf, f.message)
+
+
+def run_many(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict[str, TwoPointResult]:
+    """:func:`two_point` for several settings (their first seeds) in ``n_jobs`` processes."""
+    settings = [_setting(n, profile) for n in names]
+    _par.run(_two_point_job, [(s, s.seeds[0]) for s in settings], n_jobs, progress, "two-point runs")
+    return {s.name: two_point(s) for s in settings}
+
+
+def _flag_label(flag: str) -> str:
+    """A flag of :func:`fit.fit_rates` without its numbers (a table's note must not hinge on rounding)."""
+    return "most of the variation unexplained" if "unexplained" in flag else "rates ill-determined"
+
+
+def summary(result: TwoPointResult) -> dict:
+    """One row of a figure's results table: deviations, rates, final distance against Eq. 10."""
+    row = {"setting": result.setting.name, "diverged": result.diverged}
+    if result.fit is None:
+        row.update({"dev h2": np.nan, "dev y2": np.nan, "dev w": np.nan, "dev loss": np.nan,
+                    "eta_h": np.nan, "eta_y": np.nan,
+                    "final h2": np.nan if result.measured is None else float(result.measured.traj.h2[-1]),
+                    "h_inf (Eq. 10)": np.nan, "note": result.fit_message})
+        return row
+    d = result.fit.max_rel_dev
+    row.update({"dev h2": d["h2"], "dev y2": d["y2"], "dev w": d["w"],
+                "dev loss": np.nan if result.mean_fit is None else result.mean_fit.max_rel_dev,
+                "eta_h": result.fit.eta_h, "eta_y": result.fit.eta_y,
+                "final h2": float(result.measured.traj.h2[-1]), "h_inf (Eq. 10)": result.h_inf,
+                "note": "eta_h at the search boundary (frozen encoder)" if "eta_h" in result.fit.at_boundary
+                else ("rate at the search boundary" if result.fit.at_boundary
+                      else ("not identifiable: " + ", ".join(_flag_label(f) for f in result.fit.flags)
+                            if result.fit.flags else ""))})
+    return row
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 10: the fit at every depth (Sec. 5)
+
+def _layer_job(s: _configs.Setting, seed: int, layer: int) -> None:
+    two_point(s, seed, layer=layer)
+
+
+def depth(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[TwoPointResult]:
+    """The two-point run of ``setting`` (its first seed) fitted separately at every hidden layer
+    ``0 … n_tracked − 1`` (one training run, one Eq. 49 fit per layer, in ``n_jobs`` processes)."""
+    s = _setting(setting, profile)
+    seed = s.seeds[0]
+    two_point(s, seed)                                   # train once before the fits fan out
+    layers = list(range(s.n_tracked))
+    _par.run(_layer_job, [(s, seed, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}")
+    return [two_point(s, seed, layer=l) for l in layers]

@@ -1,0 +1,163 @@
+"""Figs. 6, 7, 8, 12 (Sec. 4.4, 4.5, App. C.2): XOR and the blobs, distance matrices against Eq. 10-11."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reptheory import cache as _cache
+from reptheory import configs as _configs
+from reptheory import parallel as _par
+from reptheory.experiments.fig5 import RateEstimate
+from reptheory.experiments.runs import _desc, _setting
+from reptheory.networks import data as _data
+from reptheory.networks import structure as _structure
+from reptheory.networks import train as _train
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 6: XOR (Sec. 4.4)
+
+@dataclass(frozen=True)
+class XorResult:
+    """One XOR run: hidden distance matrices (Euclidean) at the tracked layer before and after training,
+    and the theory's matrix from ``rates`` and the run's own initial distances (Eq. 10-11 per pair)."""
+
+    setting: _configs.Setting
+    seed: int
+    run: _train.Run
+    D0: np.ndarray
+    D_end: np.ndarray
+    D_theory: np.ndarray
+    rates: RateEstimate
+
+    @property
+    def ratios(self) -> dict:
+        """Same-output distance over the mean different-output distance, at the end, per same-output pair."""
+        return _structure.pair_ratios(self.D_end, self.run.Y)
+
+    @property
+    def ratios_0(self) -> dict:
+        return _structure.pair_ratios(self.D0, self.run.Y)
+
+    @property
+    def theory_ratios(self) -> dict:
+        return _structure.pair_ratios(self.D_theory, self.run.Y)
+
+    @property
+    def separation(self) -> float:
+        """Smallest different-output distance over the largest same-output distance, after training."""
+        same = [self.D_end[i, j] for i, j in _structure.pair_ratios(self.D_end, self.run.Y)]
+        n = len(self.D_end)
+        diff = [self.D_end[i, j] for i in range(n) for j in range(i + 1, n)
+                if not np.allclose(self.run.Y[i], self.run.Y[j])]
+        return float(min(diff) / max(same))
+
+    @property
+    def change(self) -> tuple[float, float]:
+        """Relative change of the trained matrix against the initial one: (Frobenius, largest entry)."""
+        return _structure.relative_change(self.D_end, self.D0)
+
+
+def _xor_job(s: _configs.Setting, seed: int) -> None:
+    _xor_run(s, seed)
+
+
+def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
+    X, Y = _data.xor()
+    desc = {"setting": _desc(s), "seed": seed, "engine": _train.engine_for(s)}
+
+    def compute():
+        r = _train.train(s, X, Y, seed)
+        return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2[:, s.layer], "diverged": r.diverged,
+                "seconds": r.seconds}
+
+    a = _cache.cached("xor_run", desc, compute)
+    return _train.Run(s, seed, _train.engine_for(s), X, Y, a["loss"], a["outputs"], a["dist2"][:, None],
+                      bool(a["diverged"]), float(a["seconds"]))
+
+
+def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int | None = None,
+        progress: bool | None = None) -> list[XorResult]:
+    """Train (or load) the XOR runs of ``setting`` (one per seed) and the theory's final distance matrix
+    from ``rates`` (for the paper: :func:`mean_rates` of ``"fig5_fit/default"``). The recorded layer of
+    the returned runs is the setting's tracked layer only (``run.dist2[:, 0]``)."""
+    s = _setting(setting, profile)
+    if s.dataset != "xor":
+        raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'xor'")
+    _par.run(_xor_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}")
+    out = []
+    X, Y = _data.xor()
+    dx2 = np.sum((X[:, None] - X[None]) ** 2, axis=-1).astype(float)
+    dy2 = np.sum((Y[:, None] - Y[None]) ** 2, axis=-1).astype(float)
+    for seed in s.seeds:
+        run = _xor_run(s, seed)
+        d2 = run.dist2[:, 0]
+        o = run.outputs[0]
+        y2_0 = np.sum((o[:, None] - o[None]) ** 2, axis=-1)
+        th = _structure.predicted_distances(d2[0], y2_0, dx2, dy2, rates.eta_h, rates.eta_y)
+        out.append(XorResult(s, seed, run, np.sqrt(d2[0]), np.sqrt(d2[-1]), th, rates))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Figs. 7, 8, 12: blobs (Sec. 4.5, App. C.2)
+
+@dataclass(frozen=True)
+class BlobsResult:
+    """One blob run: the loss every epoch and the tracked layer's activations before and after training."""
+
+    setting: _configs.Setting
+    seed: int
+    data: _data.Blobs
+    loss: np.ndarray
+    H0: np.ndarray
+    H_end: np.ndarray
+    diverged: bool
+    seconds: float
+
+    def measures(self, which: str = "end") -> dict:
+        """Within-context ratio and η² per context, merge ratio, participation ratio per context."""
+        H = self.H_end if which == "end" else self.H0
+        d = self.data
+        ratio = _structure.within_context_ratio(H, d.context, d.relevant)
+        eta2 = _structure.eta_squared(H, d.context, d.relevant)
+        pr = {c: _structure.participation_ratio(H[d.context == c]) for c in (0, 1)}
+        return {"ratio": ratio, "eta2": eta2, "merge": _structure.merge_ratio(H, d.context, d.relevant), "pr": pr}
+
+
+def _blobs_run(s: _configs.Setting, seed: int) -> dict:
+    b = _data.blobs()
+    desc = {"setting": _desc(s), "seed": seed}
+
+    def compute():
+        r = _train.train(s, b.X, b.Y, seed, record="ends")
+        return {"loss": r.loss, "H0": r.hidden[0, s.layer], "H_end": r.hidden[1, s.layer], "diverged": r.diverged,
+                "seconds": r.seconds}
+
+    return _cache.cached("blobs_run", desc, compute)
+
+
+def _blobs_job(s: _configs.Setting, seed: int) -> None:
+    _blobs_run(s, seed)
+
+
+def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict:
+    """Train (or load) every seed of each blob setting (names or Settings) in ``n_jobs`` processes;
+    returns ``{name: [BlobsResult per seed]}``."""
+    ss = [_setting(x, profile) for x in ([settings] if isinstance(settings, (str, _configs.Setting)) else settings)]
+    for s in ss:
+        if s.dataset != "blobs":
+            raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
+    jobs = [(s, seed) for s in ss for seed in s.seeds]
+    jobs.sort(key=lambda j: -j[0].epochs)
+    _par.run(_blobs_job, jobs, n_jobs, progress, "blob runs")
+    b = _data.blobs()
+    out = {}
+    for s in ss:
+        out[s.name] = []
+        for seed in s.seeds:
+            a = _blobs_run(s, seed)
+            out[s.name].append(BlobsResult(s, seed, b, a["loss"], a["H0"].astype(float), a["H_end"].astype(float),
+                                           bool(a["diverged"]), float(a["seconds"])))
+    return out

@@ -1,0 +1,72 @@
+"""One training run of the point-dataset networks (:class:`Run`), the device runs use, and the input check of
+training data, shared by the engines of :mod:`reptheory.networks.train`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from reptheory import runtime as _runtime
+from reptheory.configs import Setting
+
+__all__ = ["Run", "device", "finite_data"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run. ``loss[e]``, ``outputs[e]``, ``dist2[e]`` are taken before update ``e``
+    (``e = 0 … epochs − 1``) and, at ``e = epochs``, after the last update. ``dist2[e, l, i, j]`` is the
+    squared distance between points ``i`` and ``j`` in hidden layer ``l``. After a divergence the arrays
+    end at the last finite record."""
+
+    setting: Setting
+    seed: int
+    engine: str
+    X: np.ndarray
+    Y: np.ndarray
+    loss: np.ndarray
+    outputs: np.ndarray
+    dist2: np.ndarray
+    diverged: bool
+    seconds: float
+    hidden: np.ndarray | None = None      # record="ends": (2, layers, points, width) at the first/last record
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return np.arange(self.loss.size, dtype=float)
+
+
+def device(name: str | None = None) -> str:
+    """The torch device runs use: ``name``, else the runtime's (``$REPTHEORY_DEVICE``, else ``"cpu"``;
+    ``"auto"``: CUDA when available). Raises a clear error for an unknown or unavailable device."""
+    raw = name or _runtime.current().device
+    if raw == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(raw)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be cpu, cuda, cuda:N, mps or auto, got {raw!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {raw!r} was requested but torch finds no CUDA GPU (torch.cuda.is_available() "
+                         "is False); use cpu or auto")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {raw!r}: only {torch.cuda.device_count()} CUDA devices")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {raw!r} was requested but MPS is not available")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be cpu, cuda, cuda:N, mps or auto, got {raw!r}")
+    return str(dev)
+
+
+def finite_data(name: str, a) -> np.ndarray:
+    """``a`` as float32; NaN or inf in training data is an input error naming the array (not a divergence)."""
+    try:
+        arr = np.asarray(a, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(a).__name__}") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} must be finite: {int(bad.sum())} of its {arr.size} entries are NaN or inf "
+                         f"(first at index {tuple(int(i) for i in np.argwhere(bad)[0])})")
+    return arr

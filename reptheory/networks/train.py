@@ -1,0 +1,110 @@
+"""Training the point-dataset networks and recording what the theory needs (paper Sec. 3, App. B).
+
+Training on the ½-MSE loss ``½ mean((ŷ − y)²)`` (mean over points and output dimensions), as in the
+authors' code: full batch (one step per epoch) unless the setting has a ``batch_size``, then shuffled
+minibatches (a fixed-seed permutation per epoch). At the start of each epoch (and once more after the last)
+the record holds the loss, the outputs and, for every hidden layer, the matrix of squared distances between the
+points' representations. This module knows nothing of the theory; :mod:`reptheory.networks.measure` turns a record
+into the theory's variables.
+
+Two engines give the same numbers (tested against each other; for dropout, with the same masks):
+
+* ``"numba"``: the dense nets (the MLP, its skip-connection and dropout variants) trained full batch with SGD
+  or Adam, as one fused kernel per epoch loop (forward pass, then one backward pass that reads and writes each
+  weight matrix once, no autograd); used whenever it applies on the CPU. Dropout masks come from numba's
+  Mersenne Twister seeded with the run's seed (PyTorch's own masks differ, so the two engines agree on a
+  dropout net in distribution, and exactly when the kernel's masks are replayed: tested).
+* ``"torch"``: any architecture and optimiser of :mod:`reptheory.networks.models`, with autograd.
+
+A run whose loss becomes non-finite or grows above ``1e6 ×`` its initial value is stopped and marked
+``diverged``; callers must count it, never average it. A setting with ``stop_loss`` stops after the first
+record whose loss is below it (the paper's "train until the loss is below 1e-4"); the arrays then end there.
+Every engine applies this one rule (:mod:`reptheory.networks.stop`).
+
+The engines live in their own modules (:mod:`~reptheory.networks.engine_numba`,
+:mod:`~reptheory.networks.engine_torch`, :mod:`~reptheory.networks.engine_batch`); this module is their one
+entry point: :func:`train`, :func:`train_batch` (many trials at once), :func:`train_many` (seeds in worker
+processes), :class:`Run` and :func:`device`.
+
+Device: ``$REPTHEORY_DEVICE`` (``cpu`` by default, ``cuda``, ``cuda:N``, ``mps`` or ``auto``) or the ``device``
+argument. Off the CPU every run uses the torch engine (the numba kernel is CPU code); results differ from
+CPU runs in float32 rounding, so the device is part of a run's cache key.
+
+``record="ends"`` is for datasets too large for per-epoch distance matrices (the blobs, MNIST): the loss is
+recorded every epoch, the hidden activations of every layer only before the first and after the last update
+(``Run.hidden``), and ``dist2`` and ``outputs`` are empty, unless ``track`` names a few points: then
+``outputs`` and ``dist2`` are recorded every epoch for those points only (in the order given).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from reptheory import parallel as _par
+from reptheory.configs import Setting
+from reptheory.networks import models as _models
+from reptheory.networks.engine_batch import train_batch
+from reptheory.networks.engine_numba import NUMBA_ARCHS, train_numba
+from reptheory.networks.engine_torch import train_torch
+from reptheory.networks.run import Run, device, finite_data
+
+__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "device"]
+
+
+def engine_for(setting: Setting) -> str:
+    """``"numba"`` for the dense nets (MLP, skip connections, dropout) trained full batch with SGD or Adam on the
+    CPU, else ``"torch"``."""
+    full = setting.batch_size is None
+    on_cpu = device() == "cpu"
+    return "numba" if setting.arch in NUMBA_ARCHS and full and on_cpu else "torch"
+
+
+def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs",
+          track: tuple | None = None) -> Run:
+    """Train ``setting``'s network from ``models.build(setting, …, seed)`` on ``(X, Y)``.
+
+    ``record``: ``"pairs"`` (distance matrices of every layer at every epoch) or ``"ends"`` (see the module
+    docstring; torch engine), with ``track`` (point indices) recorded every epoch."""
+    if not isinstance(setting, Setting):
+        raise TypeError(f"setting must be a reptheory.configs.Setting, got {type(setting).__name__}")
+    X, Y = finite_data("X", X), finite_data("Y", Y)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0] or X.shape[0] < 2:
+        raise ValueError(f"X and Y must be 2-D with the same number (>= 2) of points, got {X.shape} and {Y.shape}")
+    if record not in ("pairs", "ends"):
+        raise ValueError(f"record must be 'pairs' or 'ends', got {record!r}")
+    if track is not None:
+        track = tuple(track)
+        if record != "ends" or len(track) < 2 or not all(isinstance(i, (int, np.integer)) and 0 <= i < X.shape[0]
+                                                        for i in track):
+            raise ValueError(f"track must be >= 2 point indices in [0, {X.shape[0] - 1}] with record='ends', "
+                             f"got {track!r}")
+    engine = engine or ("torch" if record == "ends" else engine_for(setting))
+    if engine == "numba" and record == "ends":
+        raise ValueError("record='ends' needs the torch engine")
+    if engine not in ("numba", "torch"):
+        raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
+    if engine == "numba" and engine_for(setting) != "numba":
+        raise ValueError(f"the numba engine covers archs {', '.join(NUMBA_ARCHS)} trained full batch on the CPU, "
+                         f"not {setting.arch}/{setting.optimizer}/batch_size={setting.batch_size}")
+    torch.set_num_threads(1)
+    model = _models.build(setting, X.shape[1], Y.shape[1], seed)
+    t0 = time.perf_counter()
+    hidden = None
+    if engine == "numba":
+        loss, outs, d2, div = train_numba(model, setting, X, Y, seed)
+    else:
+        loss, outs, d2, div, hidden = train_torch(model, setting, X, Y, seed, record, track)
+    return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0, hidden)
+
+
+def train_many(setting: Setting, X, Y, seeds, n_jobs: int = 2) -> list[Run]:
+    """:func:`train` for several seeds in ``n_jobs`` worker processes (one torch thread each).
+
+    Independent trials of the 500-unit nets do not share work, so processes, not batched tensors, are the
+    way to use more cores (batched kernels only add memory traffic at this width)."""
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(x, int) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+    return _par.run(train, [(setting, X, Y, sd) for sd in seeds], n_jobs)
