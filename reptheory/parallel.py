@@ -24,7 +24,7 @@ from typing import Callable
 from reptheory import runtime as _runtime
 from reptheory.runtime import BACKENDS
 
-__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run"]
+__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run", "run_calls", "call"]
 
 
 def default_jobs() -> int:
@@ -41,11 +41,18 @@ def progress_enabled() -> bool:
     return _runtime.current().progress_bars
 
 
-def _in_runtime(rt: _runtime.Runtime, fn: Callable, job: tuple):
-    """``fn(*job)`` under the caller's runtime ``rt`` (in a worker process, which may not share its
-    environment)."""
+def call(fn: Callable, *args, **kwargs) -> tuple:
+    """One job for :func:`run_calls`: ``fn(*args, **kwargs)``."""
+    return fn, args, kwargs
+
+
+def _in_runtime(rt: _runtime.Runtime, job: tuple, keep: bool):
+    """The job ``(fn, args, kwargs)`` under the caller's runtime ``rt`` (in a worker process, which may not
+    share its environment); its result, or ``None`` if not ``keep``."""
+    fn, args, kwargs = job
     with _runtime.use(rt):
-        return fn(*job)
+        out = fn(*args, **kwargs)
+    return out if keep else None
 
 
 @contextlib.contextmanager
@@ -80,12 +87,29 @@ def _backend(name: str):
         yield
 
 
-def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | None = None, desc: str = "") -> list:
-    """``[fn(*job) for job in jobs]``, in ``n_jobs`` workers of the configured backend, in order.
+def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | None = None, desc: str = "",
+        keep: bool = True) -> list:
+    """``[fn(*job) for job in jobs]``, in ``n_jobs`` workers of the configured backend, in order: the one way
+    the package runs independent jobs (:func:`run_calls` with the same function for every job).
 
     ``n_jobs`` defaults to :func:`default_jobs`, ``progress`` to the runtime's. One job, or ``n_jobs == 1``,
     runs in this process (no backend). Each worker runs its jobs under this process's runtime
-    (:func:`reptheory.runtime.current`), passed with the job."""
+    (:func:`reptheory.runtime.current`), passed with the job. ``keep=False``: the workers send nothing back
+    (a list of ``None``), for jobs whose results go to the cache and are read from there.
+
+    >>> run(pow, [(2, 3), (3, 2)], n_jobs=1)
+    [8, 9]
+    """
+    return run_calls([call(fn, *job) for job in jobs], n_jobs, progress, desc, keep)
+
+
+def run_calls(calls: list, n_jobs: int | None = None, progress: bool | None = None, desc: str = "",
+              keep: bool = True) -> list:
+    """:func:`run` for jobs of different functions: each of ``calls`` is :func:`call`'s ``(fn, args, kwargs)``.
+
+    >>> run_calls([call(pow, 2, 3), call(divmod, 7, 2)], n_jobs=1)
+    [8, (3, 1)]
+    """
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
@@ -94,24 +118,24 @@ def run(fn: Callable, jobs: list, n_jobs: int | None = None, progress: bool | No
     name = rt.backend
     if rt.progress == "terminal":      # a text bar on stderr (the command line relays it)
         from tqdm.std import tqdm
-        bar = tqdm(total=len(jobs), disable=not progress, desc=desc, file=sys.stderr, mininterval=2.0)
+        bar = tqdm(total=len(calls), disable=not progress, desc=desc, file=sys.stderr, mininterval=2.0)
     else:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(jobs), disable=not progress, desc=desc)
+        bar = tqdm(total=len(calls), disable=not progress, desc=desc)
     out = []
-    if n_jobs == 1 or len(jobs) <= 1:
-        for job in jobs:
-            out.append(fn(*job))
+    if n_jobs == 1 or len(calls) <= 1:
+        for job in calls:
+            out.append(_in_runtime(rt, job, keep))
             bar.update()
     else:
         from joblib import Parallel, delayed
         with _backend(name):
             if name == "ray":               # Ray's joblib backend returns lists only: the bar moves at the end
-                out = Parallel(n_jobs=n_jobs)(delayed(_in_runtime)(rt, fn, job) for job in jobs)
+                out = Parallel(n_jobs=n_jobs)(delayed(_in_runtime)(rt, job, keep) for job in calls)
                 bar.update(len(out))
             else:
-                for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_in_runtime)(rt, fn, job)
-                                                                        for job in jobs):
+                for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_in_runtime)(rt, job, keep)
+                                                                        for job in calls):
                     out.append(r)
                     bar.update()
     bar.close()

@@ -41,10 +41,6 @@ class RateEstimate:
         return tuple(float(x) for x in a.std(axis=0) / a.mean(axis=0))
 
 
-def _two_point_job(setting: _configs.Setting, seed: int) -> None:
-    two_point(setting, seed)
-
-
 def _estimate(s: _configs.Setting) -> RateEstimate:
     used, discarded = [], []
     for seed in s.seeds:
@@ -73,8 +69,8 @@ def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, p
     s = _setting(setting, profile)
     if _batched(s):
         _par.run(_train_runs_batched, [(s, b) for b in _batches(s.seeds, n_jobs)], n_jobs, progress,
-                 f"runs {s.name}")
-    _par.run(_two_point_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
+                 f"runs {s.name}", keep=False)
+    _par.run(two_point, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}", keep=False)
     return _estimate(s)
 
 
@@ -215,25 +211,20 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
     names = [names] if isinstance(names, str) else list(names)
     fits = {n: _configs.get(f"fig5_fit/{n}", profile) for n in names}
     grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
-    jobs = []
+    jobs = []                       # (size, call): the longest first, torch batches, then the widest nets
     for n in names:
-        pts = _grid_points(grids[n])
+        pts, size = _grid_points(grids[n]), fits[n].width * fits[n].hidden_layers
         if _batched(fits[n]):       # a row's fit runs and its grid train in batches (one per CPU worker)
-            jobs += [("train fits", fits[n], b) for b in _batches(fits[n].seeds, n_jobs)]
-            jobs += [("grid", grids[n], b) for b in _batches(pts, n_jobs)]
+            jobs += [(50 * size, _par.call(_train_runs_batched, fits[n], b)) for b in _batches(fits[n].seeds, n_jobs)]
+            jobs += [(50 * size, _par.call(_grid_chunk, grids[n], b)) for b in _batches(pts, n_jobs)]
             continue
-        jobs += [("fit", fits[n], seed) for seed in fits[n].seeds]
-        if _train.engine_for(grids[n]) == "numba":
-            jobs += [("grid", grids[n], [p]) for p in pts]
-        else:           # two batches, one per worker
-            half = (len(pts) + 1) // 2
-            jobs += [("grid", grids[n], pts[:half]), ("grid", grids[n], pts[half:])]
-    # longest first: torch batches, then the widest nets
-    jobs.sort(key=lambda j: -(j[1].width * j[1].hidden_layers * (50 if j[0] == "grid" and len(j[2]) > 1 else 1)))
-    _par.run(_fig5_job, jobs, n_jobs, progress, "Fig. 5 runs")
-    fit_jobs = [("fit", fits[n], seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
+        jobs += [(size, _par.call(two_point, fits[n], seed)) for seed in fits[n].seeds]
+        jobs += [(size, _par.call(_grid_chunk, grids[n], [p])) for p in pts]      # the numba engine
+    jobs.sort(key=lambda j: -j[0])
+    _par.run_calls([c for _, c in jobs], n_jobs, progress, "Fig. 5 runs", keep=False)
+    fit_jobs = [(fits[n], seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
     if fit_jobs:                    # the batched runs are in the cache: fit them in parallel on the CPU
-        _par.run(_fig5_job, fit_jobs, n_jobs, progress, "Fig. 5 fits")
+        _par.run(two_point, fit_jobs, n_jobs, progress, "Fig. 5 fits", keep=False)
     out = {}
     for n in names:
         rates = _estimate(fits[n])
@@ -247,11 +238,3 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
         out[n] = FinalDistanceResult(n, rates, grids[n], tuple(pts))
     return out
 
-
-def _fig5_job(kind, s, arg):
-    if kind == "fit":
-        two_point(s, arg)
-    elif kind == "train fits":
-        _train_runs_batched(s, arg)
-    else:
-        _grid_chunk(s, arg)

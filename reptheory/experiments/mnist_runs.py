@@ -8,7 +8,7 @@ import numpy as np
 from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
-from reptheory.experiments.runs import _desc, _setting
+from reptheory.experiments.runs import TwoPointResult, _desc, _fit_run, _setting
 from reptheory.networks import data as _data
 from reptheory.networks import train as _train
 
@@ -50,17 +50,13 @@ def _mnist_run(s: _configs.Setting, seed: int) -> dict:
     return _cache.cached("mnist_run", desc, compute)
 
 
-def _mnist_job(s: _configs.Setting, seed: int) -> None:
-    _mnist_run(s, seed)
-
-
 def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[MnistResult]:
     """Train (or load) the MNIST networks of ``setting`` (one per seed) on :func:`reptheory.networks.data.load_mnist`,
     tracking the first "0" and the first "1" every epoch, and fit Eq. 7 to that pair (Fig. 4)."""
     s = _setting(setting, profile)
     if s.dataset != "mnist":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'mnist'")
-    _par.run(_mnist_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}")
+    _par.run(_mnist_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}", keep=False)
     m = _data.load_mnist()
     pair = (m.first(0), m.first(1))
     X, Y = m.normalised()[list(pair)], m.one_hot()[list(pair)]

@@ -7,7 +7,7 @@ import numpy as np
 
 from reptheory import configs as _configs
 from reptheory import parallel as _par
-from reptheory.experiments.runs import _setting, two_point
+from reptheory.experiments.runs import _run, _setting, two_point
 from reptheory.networks import measure as _measure
 from reptheory.theory import ode as _th
 
@@ -45,20 +45,16 @@ class PhaseResult:
                 and np.isfinite(p["h2_pred"])]
 
 
-def _phase_fit_job(s: _configs.Setting, seed: int, layer: int) -> None:
-    two_point(s, seed, layer=layer)
-
-
 def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None, n_dy: int = 61) -> PhaseResult:
     """Train (or load) :data:`~reptheory.configs.PHASE_ROWS` × :data:`~reptheory.configs.PHASE_DY2`, fit Eq. 7
     at every layer of :data:`~reptheory.configs.PHASE_LAYERS` on the ``||Δy||² = 0.5`` run of each gain, and
     evaluate Eq. 10 on a ``||Δy||`` grid from 0.25 to 2 (``n_dy`` points, log-spaced)."""
     rows, layers = _configs.PHASE_ROWS, _configs.PHASE_LAYERS
     grid = {(r, d): _setting(_configs.phase_name(r, d), profile) for r in rows for d in _configs.PHASE_DY2}
-    _par.run(_two_point_job, [(s, s.seeds[0]) for s in grid.values()], n_jobs, progress, "phase runs")
+    _par.run(two_point, [(s, s.seeds[0]) for s in grid.values()], n_jobs, progress, "phase runs", keep=False)
     ref = {r: grid[(r, _configs.TABLE1[r].dy2)] for r in rows}
-    _par.run(_phase_fit_job, [(ref[r], ref[r].seeds[0], l) for r in rows for l in layers], n_jobs, progress,
-              "phase fits")
+    _par.run(two_point, [(ref[r], ref[r].seeds[0], None, l) for r in rows for l in layers], n_jobs, progress,
+             "phase fits", keep=False)
     dy = np.geomspace(0.25, 2.0, n_dy)
     shape = (len(layers), len(rows))
     eh, ey, ok = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, bool)

@@ -166,7 +166,7 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
 def run_many(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict[str, TwoPointResult]:
     """:func:`two_point` for several settings (their first seeds) in ``n_jobs`` processes."""
     settings = [_setting(n, profile) for n in names]
-    _par.run(_two_point_job, [(s, s.seeds[0]) for s in settings], n_jobs, progress, "two-point runs")
+    _par.run(two_point, [(s, s.seeds[0]) for s in settings], n_jobs, progress, "two-point runs", keep=False)
     return {s.name: two_point(s) for s in settings}
 
 
@@ -199,10 +199,6 @@ def summary(result: TwoPointResult) -> dict:
 # ----------------------------------------------------------------------------------------------------------
 # Fig. 10: the fit at every depth (Sec. 5)
 
-def _layer_job(s: _configs.Setting, seed: int, layer: int) -> None:
-    two_point(s, seed, layer=layer)
-
-
 def depth(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[TwoPointResult]:
     """The two-point run of ``setting`` (its first seed) fitted separately at every hidden layer
     ``0 … n_tracked − 1`` (one training run, one Eq. 49 fit per layer, in ``n_jobs`` processes)."""
@@ -210,5 +206,5 @@ def depth(setting, profile: str | None = None, n_jobs: int | None = None, progre
     seed = s.seeds[0]
     two_point(s, seed)                                   # train once before the fits fan out
     layers = list(range(s.n_tracked))
-    _par.run(_layer_job, [(s, seed, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}")
+    _par.run(two_point, [(s, seed, None, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}", keep=False)
     return [two_point(s, seed, layer=l) for l in layers]

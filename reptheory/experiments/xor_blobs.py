@@ -59,10 +59,6 @@ class XorResult:
         return _structure.relative_change(self.D_end, self.D0)
 
 
-def _xor_job(s: _configs.Setting, seed: int) -> None:
-    _xor_run(s, seed)
-
-
 def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.xor()
     desc = {"setting": _desc(s), "seed": seed, "engine": _train.engine_for(s)}
@@ -85,7 +81,7 @@ def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int | 
     s = _setting(setting, profile)
     if s.dataset != "xor":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'xor'")
-    _par.run(_xor_job, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}")
+    _par.run(_xor_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}", keep=False)
     out = []
     X, Y = _data.xor()
     dx2 = np.sum((X[:, None] - X[None]) ** 2, axis=-1).astype(float)
@@ -138,10 +134,6 @@ def _blobs_run(s: _configs.Setting, seed: int) -> dict:
     return _cache.cached("blobs_run", desc, compute)
 
 
-def _blobs_job(s: _configs.Setting, seed: int) -> None:
-    _blobs_run(s, seed)
-
-
 def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict:
     """Train (or load) every seed of each blob setting (names or Settings) in ``n_jobs`` processes;
     returns ``{name: [BlobsResult per seed]}``."""
@@ -151,7 +143,7 @@ def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progr
             raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
     jobs = [(s, seed) for s in ss for seed in s.seeds]
     jobs.sort(key=lambda j: -j[0].epochs)
-    _par.run(_blobs_job, jobs, n_jobs, progress, "blob runs")
+    _par.run(_blobs_run, jobs, n_jobs, progress, "blob runs", keep=False)
     b = _data.blobs()
     out = {}
     for s in ss:

@@ -293,10 +293,10 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
     one_by_one = _pt.has_train_mode(models[0])
 
     def sequential() -> list[ProbeResult]:
-        jobs = [(models[k], runs[k].X, runs[k].Y, layer,
-                 dict(lr=runs[k].lr, epochs=runs[k].epochs, optimizer=optimizer, pair=runs[k].pair,
-                      seed=runs[k].seed, stop_loss=runs[k].stop_loss, device=device, cache=cache)) for k in range(B)]
-        done = _par.run(_probe_job_kw, jobs, n_jobs, progress, "probe one by one")
+        calls = [_par.call(probe, models[k], runs[k].X, runs[k].Y, layer, lr=runs[k].lr, epochs=runs[k].epochs,
+                           optimizer=optimizer, pair=runs[k].pair, seed=runs[k].seed, stop_loss=runs[k].stop_loss,
+                           device=device, cache=cache) for k in range(B)]
+        done = _par.run_calls(calls, n_jobs, progress, "probe one by one")
         return [r if per["fit"][k] else dataclasses.replace(r, fit=None, mean_fit=None, h_inf=float("nan"))
                 for k, r in enumerate(done)]
 
@@ -326,10 +326,6 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
         return sequential()
     return [from_arrays({name: flat[f"{k}:{name}"] for name in (*_pt.RECORDS, "dx2", "dy2", "m0", "diverged", "seconds")},
                     runs[k].name, runs[k].pair, bool(per["fit"][k])) for k in range(B)]
-
-
-def _probe_job_kw(model, X, Y, layer, kw):
-    return probe(model, X, Y, layer, **kw)
 
 
 def pair_data(dx: float, dy: float, in_shape, out_dim: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

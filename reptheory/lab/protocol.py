@@ -150,7 +150,8 @@ class Survey:
         return float(np.max(np.abs(a[:n] - b[:n])) / a[0])
 
 
-def _survey_job(name, spec, kw, fit_seeds) -> Survey:
+def _survey_one(name, spec, kw, fit_seeds) -> Survey:
+    """The protocol of :func:`survey` for one architecture."""
     scale, tried = choose_scale(spec.build, spec.layer, in_shape=spec.in_shape, **kw)
     if scale is None:
         return Survey(name, None, tried, None, None)
@@ -175,7 +176,7 @@ def survey(specs: dict, *, lr, epochs, stop_loss=None, fit_seeds=(0, 1, 2, 3), n
     if not fit_seeds:
         raise ValueError("fit_seeds must hold at least one seed")
     names = list(specs)
-    done = _par.run(_survey_job, [(n, specs[n], kw, fit_seeds) for n in names], n_jobs, progress, "architectures")
+    done = _par.run(_survey_one, [(n, specs[n], kw, fit_seeds) for n in names], n_jobs, progress, "architectures")
     return dict(zip(names, done))
 
 

@@ -443,14 +443,10 @@ def run(s: ParitySetting, seed: int) -> ParityRun:
     return _from_arrays(s, seed, cache.cached("parity_run", _description(s, seed), lambda: _arrays(train(s, seed))))
 
 
-def _job(s: ParitySetting, seed: int) -> None:
-    run(s, seed)
-
-
 def runs(settings, n_jobs: int | None = None, progress: bool | None = None) -> dict:
     """Every seed of every setting in ``settings`` (trained in parallel, then loaded): ``{(name, seed): run}``."""
     from reptheory import parallel
     settings = [settings] if isinstance(settings, ParitySetting) else list(settings)
     jobs = [(s, seed) for s in settings for seed in s.seeds]
-    parallel.run(_job, jobs, n_jobs, progress, "parity runs")
+    parallel.run(run, jobs, n_jobs, progress, "parity runs", keep=False)
     return {(s.name, seed): run(s, seed) for s, seed in jobs}

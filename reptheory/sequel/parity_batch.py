@@ -219,7 +219,8 @@ def train_batch(trials) -> list[_P.ParityRun]:
 _KIND = "parity_run_batched"
 
 
-def _group_job(trials) -> None:
+def _train_group(trials) -> None:
+    """Train the trials of one group that the cache lacks, in one batch, and store each."""
     from reptheory import cache
     todo = [(s, seed) for s, seed in trials if not cache.exists(_KIND, _P._description(s, seed))]
     if not todo:
@@ -242,7 +243,7 @@ def runs(settings, group_size: int = 6, n_jobs: int | None = None, progress: boo
     jobs = [(g[i:i + group_size],) for g in groups.values() for i in range(0, len(g), group_size)]
     # longest first, so that the workers finish together: cost ~ epoch cap × training strings × trials
     jobs.sort(key=lambda job: -sum(s.epochs * s.frac * 2**s.max_len for s, _ in job[0]))
-    parallel.run(_group_job, jobs, n_jobs, progress, "parity trials (batched)")
+    parallel.run(_train_group, jobs, n_jobs, progress, "parity trials (batched)", keep=False)
     out = {}
     for s in settings:
         for seed in s.seeds:

@@ -67,12 +67,8 @@ def train(shared: bool, gamma: float, seed: int, n: int = 256, T: int = 6, P: in
     return SharingResult(shared, float(gamma), seed, float(loss.detach()), top, g)
 
 
-def _job(shared, gamma, seed):
-    return train(shared, gamma, seed)
-
-
 def sweep(gammas=(1.0, 4.0, 10.0), seeds=(0, 1, 2), n_jobs: int | None = None) -> list[SharingResult]:
     """RNN and DNN at every ``γ`` and seed, in parallel processes (cached by the caller if needed)."""
     from reptheory import parallel
     jobs = [(shared, float(gm), s) for gm in gammas for s in seeds for shared in (True, False)]
-    return parallel.run(_job, jobs, n_jobs, None, "weight sharing")
+    return parallel.run(train, jobs, n_jobs, None, "weight sharing")
