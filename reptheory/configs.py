@@ -4,7 +4,7 @@
 run uses: ``"paper"`` is ``PAPER`` itself, ``"default"`` is what the committed notebooks and CI execute,
 reduced only where the CI budget forces it; every reduction is listed in ``_DEFAULT_CHANGES`` with its
 reason and shown beside the figure by :func:`settings_table`. The profile is chosen by the ``profile``
-argument or the ``REPTHEORY_PROFILE`` environment variable. Other overrides go through :func:`override`,
+argument or the runtime's (:mod:`reptheory.runtime`: ``REPTHEORY_PROFILE``). Other overrides go through :func:`override`,
 which prints what it changed.
 
 Units: ``lr`` is the SGD (or Adam) step size, ``epochs`` counts full passes over the data (one step each
@@ -35,23 +35,23 @@ DATASETS = ("two_points", "xor", "blobs", "mnist")
 class Setting:
     """One experiment row. Validated on construction; see the module docstring for units."""
 
-    name: str
-    arch: str = "mlp"
-    nonlinearity: str = "leaky_relu"
-    gain: float = 1.0
-    lr: float = 0.005
-    epochs: int = 6000
-    width: int = 500
-    hidden_layers: int = 20
-    layer: int = 10
-    optimizer: str = "sgd"
-    batch_size: int | None = None          # None: full batch (one step per epoch)
-    dataset: str = "two_points"
-    dx2: float = 1.0
-    dy2: float = 0.5
-    seeds: tuple = (0,)
-    stop_loss: float | None = None         # None: run all epochs; else stop once the loss is below it
-    note: str = field(default="", compare=False)
+    name: str                              # the row's name in a profile ("default", "fig5_fit/skip", ...)
+    arch: str = "mlp"                      # architecture: one of ARCHS (models.build)
+    nonlinearity: str = "leaky_relu"       # activation after every hidden linear map: one of NONLINEARITIES
+    gain: float = 1.0                      # Xavier-normal gain: std = gain·sqrt(2 / (fan-in + fan-out))
+    lr: float = 0.005                      # step size of SGD or Adam (per step)
+    epochs: int = 6000                     # full passes over the data (one step each at full batch)
+    width: int = 500                       # units per hidden layer (CNN: the first linear map's output)
+    hidden_layers: int = 20                # hidden layers (CNN: convolutions)
+    layer: int = 10                        # tracked hidden activation, 0 = after the first linear map
+    optimizer: str = "sgd"                 # "sgd" or "adam"
+    batch_size: int | None = None          # points per step; None: full batch (one step per epoch)
+    dataset: str = "two_points"            # one of DATASETS
+    dx2: float = 1.0                       # ||Δx||², squared input distance of the two points
+    dy2: float = 0.5                       # ||Δy||², squared target distance of the two points
+    seeds: tuple = (0,)                    # one run per seed (initialisation, minibatch order, dropout masks)
+    stop_loss: float | None = None         # stop once the ½-MSE loss is below it; None: run every epoch
+    note: str = field(default="", compare=False)   # why the profile changed the row (shown beside figures)
 
     def __post_init__(self):
         def bad(fld, allowed):

@@ -48,13 +48,16 @@ def _dact(z, kind):
 
 
 @njit(cache=True, fastmath=_FM)
-def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out):
-    """Forward pass without dropout (every record, and the training step of the nets without dropout):
-    ``Z[l]`` the pre-activations, ``A[l]`` the activations (plus ``A[l-2]`` from layer 2 on with ``skip``, as
-    the ResNet of :mod:`reptheory.networks.models`), ``out`` the outputs."""
+def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, drop, MA, Z, A, AD, out):
+    """Forward pass: ``Z[l]`` the pre-activations, ``A[l]`` the activations (plus ``A[l-2]`` from layer 2 on
+    with ``skip``, as the ResNet of :mod:`reptheory.networks.models`), ``out`` the outputs. Without ``drop``
+    (every record, and the training step of the nets without dropout) each layer reads the activations
+    ``A[l-1]``; with ``drop`` it reads ``AD[l-1] = A[l-1] * MA[l-1]``, kept for the backward pass, and ``X``
+    is the masked input."""
     B, n_in = X.shape
     P = W0.shape[0]
     L = Z.shape[0]
+    src = AD if drop else A
     for b in range(B):
         for i in range(P):
             s = b0[i]
@@ -62,16 +65,20 @@ def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out):
                 s += W0[i, j] * X[b, j]
             Z[0, b, i] = s
             A[0, b, i] = _act(s, kind)
+            if drop:
+                AD[0, b, i] = A[0, b, i] * MA[0, b, i]
     for l in range(1, L):
         W = Wh[l - 1]
         for i in range(P):
             for b in range(B):
                 s = np.float32(0.0)
                 for j in range(P):
-                    s += W[i, j] * A[l - 1, b, j]
+                    s += W[i, j] * src[l - 1, b, j]
                 s += bh[l - 1, i]
                 Z[l, b, i] = s
                 A[l, b, i] = _act(s, kind)
+                if drop:
+                    AD[l, b, i] = A[l, b, i] * MA[l, b, i]
         if skip and l >= 2:                       # ResNet: the activation two layers back is added
             for b in range(B):
                 for i in range(P):
@@ -80,41 +87,7 @@ def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out):
         for k in range(WL.shape[0]):
             s = bL[k]
             for j in range(P):
-                s += WL[k, j] * A[L - 1, b, j]
-            out[b, k] = s
-
-
-@njit(cache=True, fastmath=_FM)
-def _forward_dropout(X, W0, b0, Wh, bh, WL, bL, kind, MX, MA, Z, A, AD, out):
-    """Forward pass with dropout before every linear layer: the input of layer ``l`` is ``A[l-1] * MA[l-1]``
-    (``X * MX`` for the first), kept in ``AD`` for the backward pass; ``A`` holds the activations."""
-    B, n_in = X.shape
-    P = W0.shape[0]
-    L = Z.shape[0]
-    for b in range(B):
-        for i in range(P):
-            s = b0[i]
-            for j in range(n_in):
-                s += W0[i, j] * (X[b, j] * MX[b, j])
-            Z[0, b, i] = s
-            A[0, b, i] = _act(s, kind)
-            AD[0, b, i] = A[0, b, i] * MA[0, b, i]
-    for l in range(1, L):
-        W = Wh[l - 1]
-        for i in range(P):
-            for b in range(B):
-                s = np.float32(0.0)
-                for j in range(P):
-                    s += W[i, j] * AD[l - 1, b, j]
-                s += bh[l - 1, i]
-                Z[l, b, i] = s
-                A[l, b, i] = _act(s, kind)
-                AD[l, b, i] = A[l, b, i] * MA[l, b, i]
-    for b in range(B):
-        for k in range(WL.shape[0]):
-            s = bL[k]
-            for j in range(P):
-                s += WL[k, j] * AD[L - 1, b, j]
+                s += WL[k, j] * src[L - 1, b, j]
             out[b, k] = s
 
 
@@ -216,7 +189,7 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
     if drop:
         np.random.seed(seed)
     for e in range(epochs + 1):
-        _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, Z, A, out)
+        _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, False, MA, Z, A, AD, out)
         _record(e, A, out, Y, loss_rec, out_rec, d2_rec)
         if not np.isfinite(loss_rec[e]) or loss_rec[e] > div_factor * max(loss_rec[0], 1e-30):
             return 1, e
@@ -233,7 +206,7 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
                 for b in range(B):
                     for j in range(P):
                         MA[l, b, j] = keep if np.random.random() >= p_drop else np.float32(0.0)
-            _forward_dropout(X, W0, b0, Wh, bh, WL, bL, kind, MX, MA, Z, A, AD, out)
+            _forward(XD, W0, b0, Wh, bh, WL, bL, kind, skip, True, MA, Z, A, AD, out)
         else:
             AD[:, :, :] = A
             XD[:, :] = X

@@ -38,23 +38,23 @@ class ParitySetting:
     random subset per seed); ``loss``: ``"mse"`` (App. C.1: MSE on the one-hot parity) or ``"ce"`` (cross-entropy,
     the sequel's Fig. 9 grid); ``stop_loss``: stop once the training loss (of that kind) is below it."""
 
-    name: str = "parity"
-    hidden: int = 100
-    act: str = "relu"
-    gain: float = 0.1
-    h0: float = 1.0
-    lr: float = 0.02
-    batch: int = 128
-    epochs: int = 800
-    max_len: int = 10
-    frac: float = 1.0
-    optimizer: str = "sgd"
-    loss: str = "mse"
-    stop_loss: float | None = None
-    track_every: int = 10
+    name: str = "parity"               # the run's name in a profile
+    hidden: int = 100                  # RNN hidden units
+    act: str = "relu"                  # activation of the recurrence
+    gain: float = 0.1                  # Xavier-normal gain of every weight: std = gain·sqrt(2/(fan-in + fan-out))
+    h0: float = 1.0                    # initial hidden state (every unit)
+    lr: float = 0.02                   # step size of SGD or Adam (per minibatch)
+    batch: int = 128                   # strings per minibatch
+    epochs: int = 800                  # passes over the training strings
+    max_len: int = 10                  # longest training string (lengths 1 ... max_len)
+    frac: float = 1.0                  # fraction of each length's strings kept for training
+    optimizer: str = "sgd"             # "sgd" or "adam"
+    loss: str = "mse"                  # "mse" (on the one-hot parity) or "ce" (cross-entropy)
+    stop_loss: float | None = None     # stop once the training loss is below it; None: run every epoch
+    track_every: int = 10              # epochs between records
     track_long: bool = True            # False: the long-string losses only at the first and last record
-    seeds: tuple = (0, 1, 2)
-    note: str = dataclasses.field(default="", compare=False)
+    seeds: tuple = (0, 1, 2)           # one run per seed (initialisation, data subset, minibatch order)
+    note: str = dataclasses.field(default="", compare=False)   # why the profile changed the run
 
     def __post_init__(self):
         def bad(f, allowed):
