@@ -160,3 +160,53 @@ def test_cnn_runs_train_batched_on_the_cpu_one_batch_per_worker():
     est = experiments.mean_rates(cnn, n_jobs=1)
     assert {experiments.two_point(cnn, sd).run.engine for sd in cnn.seeds} == {"torch-batch"}
     assert len(est.used) + len(est.discarded) == 5
+
+
+def _fake_two_point(name, dev, h2_0, h2_end, h_inf):
+    from types import SimpleNamespace as NS
+    return NS(setting=NS(name=name), fit=NS(max_rel_dev=dev), h_inf=h_inf, fit_message="",
+              measured=NS(traj=NS(h2=np.array([h2_0, h2_end]))))
+
+
+def test_architecture_statistics_follow_from_the_runs():
+    res = {"default": _fake_two_point("default", {"h2": 0.1, "y2": 0.1, "w": 0.2}, 1e-3, 0.1, 0.105),
+           "a": _fake_two_point("a", {"h2": 0.2, "y2": 0.1, "w": 0.5}, 1e-2, 0.2, 0.18),
+           "b": _fake_two_point("b", {"h2": 0.4, "y2": 0.3, "w": 0.1}, 1e-1, 0.3, 0.3)}
+    st = experiments.architecture_statistics(res)
+    assert st.reference == {"h2": 0.1, "y2": 0.1, "w": 0.2}
+    assert st.final_errors["a"] == pytest.approx(0.1) and st.final_errors["default"] == pytest.approx(0.05)
+    assert st.median_others == pytest.approx({"h2": 0.3, "y2": 0.2, "w": 0.3})
+    assert st.above == {"a": {"w": 0.5}, "b": {"h2": 0.4}}
+    assert [n for n, _, _ in st.by_w] == ["a", "default", "b"] and st.by_w[0][2] == 1e-2
+    res["c"] = _fake_two_point("c", {}, 1, 1, 1)
+    res["c"].fit, res["c"].fit_message = None, "diverged"
+    with pytest.raises(ValueError, match=r"results without a fit: \['c'\]"):
+        experiments.architecture_statistics(res)
+
+
+def test_phase_checks_follow_from_the_points():
+    def pt(row, gain, dy, layer, h2_0, h2_final, pred, fitted=False):
+        return {"row": row, "gain": gain, "dy": dy, "layer": layer, "h2_0": h2_0, "h2_final": h2_final,
+                "h2_pred": pred, "loss_final": 1e-6, "diverged": False, "fitted": fitted}
+    pts = [pt("default", 1.0, dy, 10, 1e-4, 0.05 * dy, 0.05 * dy * 1.2, fitted=dy == 0.7) for dy in (0.5, 0.7, 1.4)]
+    pts += [pt("gain_1.3", 1.3, dy, 2, 1.0, 1.02, 1.0) for dy in (0.5, 0.7, 1.4)]
+    r = experiments.PhaseResult(rows=("default", "gain_1.3"), gains=np.array([1.0, 1.3]), layers=(2, 10),
+                                dy=np.array([0.5]), eta_h=np.ones((2, 2)), eta_y=np.ones((2, 2)),
+                                fit_ok=np.array([[True, True], [True, False]]), h_inf=np.ones((2, 2, 1)),
+                                a_low=np.ones((2, 2, 1)), a_high=np.ones((2, 2, 1)), points=pts)
+    c = r.checks(rich_rows=("default",))
+    assert not c.any_diverged and c.worst_loss == 1e-6 and c.rich_increasing
+    assert c.rich_growth["default"] == pytest.approx(250)
+    assert c.lazy_change == pytest.approx(0.02) and c.lazy_error == pytest.approx(1 - 1 / 1.02)
+    assert c.held_out_gains == [1.0] and c.held_out_errors == pytest.approx([0.2, 0.2])
+    assert c.exponents["default"] == pytest.approx(1.0)
+
+
+def test_xor_structure_takes_medians_over_seeds():
+    from types import SimpleNamespace as NS
+    runs = [NS(run=NS(diverged=False, loss=np.array([1.0, 1e-4])), ratios={(0, 3): q, (1, 2): 2 * q}, separation=s)
+            for q, s in ((0.1, 4.0), (0.2, 6.0), (0.05, 9.0))]
+    s = experiments.xor_structure(runs)
+    assert s.converged and s.median_ratio_00_11 == 0.1 and s.median_ratio_01_10 == 0.2 and s.median_separation == 6
+    runs[0].run.loss[-1] = 1e-2
+    assert not experiments.xor_structure(runs).converged

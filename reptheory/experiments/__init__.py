@@ -17,9 +17,10 @@ results are read by :mod:`reptheory.presentation.records`.
 from reptheory.experiments.fig5 import FinalDistanceResult, GridPoint, RateEstimate, final_distance, mean_rates
 from reptheory.experiments.mnist_runs import MnistResult, mnist
 from reptheory.experiments.phase_diagram import PhaseResult, phase
-from reptheory.experiments.runs import TwoPointResult, depth, run_many, summary, two_point
-from reptheory.experiments.xor_blobs import BlobsResult, XorResult, blobs, xor
+from reptheory.experiments.runs import (ArchitectureStatistics, TwoPointResult, architecture_statistics, depth,
+                                       run_many, summary, two_point)
+from reptheory.experiments.xor_blobs import BlobsResult, XorResult, XorStructure, blobs, xor, xor_structure
 
-__all__ = ["TwoPointResult", "two_point", "run_many", "summary", "RateEstimate", "mean_rates", "GridPoint",
-           "FinalDistanceResult", "final_distance", "XorResult", "xor", "BlobsResult", "blobs", "depth",
+__all__ = ["TwoPointResult", "two_point", "run_many", "summary", "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "mean_rates", "GridPoint",
+           "FinalDistanceResult", "final_distance", "XorResult", "xor", "XorStructure", "xor_structure", "BlobsResult", "blobs", "depth",
            "MnistResult", "mnist", "PhaseResult", "phase"]

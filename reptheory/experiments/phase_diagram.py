@@ -44,6 +44,57 @@ class PhaseResult:
         return [p for p in self.points if p["layer"] == layer and not p["fitted"] and not p["diverged"]
                 and np.isfinite(p["h2_pred"])]
 
+    def at(self, layer: int, row: str) -> list:
+        """The points of ``row`` at ``layer``, in increasing ``||Δy||``."""
+        return sorted((p for p in self.points if p["layer"] == layer and p["row"] == row), key=lambda p: p["dy"])
+
+    def checks(self, rich_rows=("gain_0.9", "default"), lazy_row: str = "gain_1.3", rich_layer: int = 10,
+               lazy_layer: int = 2) -> "PhaseChecks":
+        """The numbers the phase diagram's claims rest on (:class:`PhaseChecks`): the runs converged; in the
+        rich regime (``rich_rows`` at ``rich_layer``) the final distance grows far beyond its initial value
+        and increases with ``||Δy||``; in the lazy regime (``lazy_row`` at ``lazy_layer``) it stays put and
+        Eq. 10 predicts it; Eq. 10 predicts the held-out networks (``||Δy||² ≠ 0.5``) of the rows whose fit
+        converged; and the exponent of the final distance in ``||Δy||`` per such row."""
+        rich = {r: self.at(rich_layer, r) for r in rich_rows}
+        lazy = self.at(lazy_layer, lazy_row)
+        l = self.layers.index(rich_layer)
+        ok_rows = {r for g, r in enumerate(self.rows) if self.fit_ok[l, g]}
+        held = [p for p in self.held_out(rich_layer) if p["row"] in ok_rows]
+        slope = {}
+        for row in ok_rows:
+            pts = self.at(rich_layer, row)
+            slope[row] = float(np.polyfit(np.log([p["dy"] for p in pts]), np.log([p["h2_final"] for p in pts]), 1)[0])
+        return PhaseChecks(
+            any_diverged=any(p["diverged"] for p in self.points),
+            worst_loss=max(p["loss_final"] for p in self.points),
+            rich_growth={r: min(p["h2_final"] / p["h2_0"] for p in pts) for r, pts in rich.items()},
+            rich_finals={r: [p["h2_final"] for p in pts] for r, pts in rich.items()},
+            lazy_change=max(abs(p["h2_final"] / p["h2_0"] - 1) for p in lazy),
+            lazy_error=max(abs(p["h2_pred"] / p["h2_final"] - 1) for p in lazy),
+            held_out_gains=sorted({p["gain"] for p in held}),
+            held_out_errors=[abs(p["h2_pred"] / p["h2_final"] - 1) for p in held],
+            exponents=slope)
+
+
+@dataclass(frozen=True)
+class PhaseChecks:
+    """What :meth:`PhaseResult.checks` measured."""
+
+    any_diverged: bool
+    worst_loss: float             # largest final loss over every network
+    rich_growth: dict             # rich row -> smallest final / initial ||Δh||² over ||Δy||
+    rich_finals: dict             # rich row -> final ||Δh||² in increasing ||Δy||
+    lazy_change: float            # largest |final / initial − 1| of the lazy row
+    lazy_error: float             # largest |Eq. 10 / final − 1| of the lazy row
+    held_out_gains: list          # gains of the held-out networks whose row's fit converged
+    held_out_errors: list         # their |Eq. 10 / final − 1|
+    exponents: dict               # row -> least-squares exponent of the final distance in ||Δy|| (rich limit: 1)
+
+    @property
+    def rich_increasing(self) -> bool:
+        """Whether every rich row's final distance increases with ``||Δy||``."""
+        return all(a < b for f in self.rich_finals.values() for a, b in zip(f, f[1:]))
+
 
 def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None, n_dy: int = 61) -> PhaseResult:
     """Train (or load) :data:`~reptheory.configs.PHASE_ROWS` × :data:`~reptheory.configs.PHASE_DY2`, fit Eq. 7

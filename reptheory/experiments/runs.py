@@ -196,6 +196,39 @@ def summary(result: TwoPointResult) -> dict:
     return row
 
 
+@dataclass(frozen=True)
+class ArchitectureStatistics:
+    """How well Eq. 7 and Eq. 10 describe a set of architectures (Fig. 2's claims), from
+    :func:`architecture_statistics`: the reference's deviations, ``|Eq. 10 / final ||Δh||² − 1|`` of every
+    run, the median deviation of each curve over the other architectures, each other architecture's curves
+    above ``bar``, and every architecture's ``w`` deviation with its initial ``||Δh||²`` (largest first)."""
+
+    reference: dict               # curve -> largest relative deviation of the reference run
+    final_errors: dict            # name -> |Eq. 10 / final ||Δh||² − 1|
+    median_others: dict           # curve -> median over the other architectures
+    above: dict                   # name -> {curve: deviation} for the curves above ``bar``
+    by_w: list                    # (name, deviation of w, initial ||Δh||²), largest deviation first
+    bar: float
+
+
+def architecture_statistics(results: dict, reference: str = "default", bar: float = 0.30) -> ArchitectureStatistics:
+    """:class:`ArchitectureStatistics` of ``results`` (name -> :class:`TwoPointResult`, every one with a fit)."""
+    missing = [n for n, r in results.items() if r.fit is None]
+    if missing:
+        raise ValueError(f"results without a fit: {missing} ({[results[n].fit_message for n in missing]})")
+    others = [r for n, r in results.items() if n != reference]
+    curves = ("h2", "y2", "w")
+    ranking = sorted(results.values(), key=lambda r: -r.fit.max_rel_dev["w"])
+    return ArchitectureStatistics(
+        reference=dict(results[reference].fit.max_rel_dev),
+        final_errors={n: abs(r.h_inf / r.measured.traj.h2[-1] - 1) for n, r in results.items()},
+        median_others={c: float(np.median([r.fit.max_rel_dev[c] for r in others])) for c in curves},
+        above={r.setting.name: {c: v for c, v in r.fit.max_rel_dev.items() if v > bar} for r in others
+               if max(r.fit.max_rel_dev.values()) > bar},
+        by_w=[(r.setting.name, r.fit.max_rel_dev["w"], float(r.measured.traj.h2[0])) for r in ranking],
+        bar=bar)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Fig. 10: the fit at every depth (Sec. 5)
 

@@ -58,6 +58,38 @@ class XorResult:
         """Relative change of the trained matrix against the initial one: (Frobenius, largest entry)."""
         return _structure.relative_change(self.D_end, self.D0)
 
+    def row(self, initial: bool = True, theory: bool = True) -> dict:
+        """One row of a figure's XOR table: the final loss and epochs, the same-output ratios (at
+        initialisation too with ``initial``, Eq. 10's with ``theory``) and the relative change of the
+        distance matrix (Frobenius, largest entry)."""
+        r = {"setting": self.setting.name, "seed": self.seed, "final loss": float(self.run.loss[-1]),
+             "epochs": self.run.loss.size - 1}
+        if initial:
+            r |= {"ratio 00~11 (init)": self.ratios_0[(0, 3)], "ratio 01~10 (init)": self.ratios_0[(1, 2)]}
+        r |= {"ratio 00~11": self.ratios[(0, 3)], "ratio 01~10": self.ratios[(1, 2)]}
+        if theory:
+            r |= {"theory 00~11": self.theory_ratios[(0, 3)], "theory 01~10": self.theory_ratios[(1, 2)]}
+        return r | {"rel. change (Frobenius)": self.change[0], "max rel. change (entry)": self.change[1]}
+
+
+@dataclass(frozen=True)
+class XorStructure:
+    """Over the seeds of one XOR setting (:func:`xor_structure`): whether every run converged (final loss below
+    ``1e-3``, none diverged), the median same-output ratios ``00~11`` and ``01~10``, and the median separation."""
+
+    converged: bool
+    median_ratio_00_11: float
+    median_ratio_01_10: float
+    median_separation: float
+
+
+def xor_structure(results: list) -> XorStructure:
+    """The rich-regime structure of the :class:`XorResult` seeds ``results`` (Figs. 6 and 14 assert on it)."""
+    return XorStructure(all(not r.run.diverged and r.run.loss[-1] < 1e-3 for r in results),
+                        float(np.median([r.ratios[(0, 3)] for r in results])),
+                        float(np.median([r.ratios[(1, 2)] for r in results])),
+                        float(np.median([r.separation for r in results])))
+
 
 def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.xor()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from reptheory.presentation.plots import COLUMN
+from reptheory.sequel import algorithm, automata, parity
 
 __all__ = ["automaton", "PAIR_COLORS", "fixed_expansion_vs_network", "parity_phase"]
 
@@ -127,3 +128,31 @@ def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: 
 
 # ----------------------------------------------------------------------------------------------------------
 # figures at the book's column width: drawn at the size they are shown, so labels keep their point size
+
+
+def tree_merge(r, summary, prefixes):
+    """The merge of a parity run ``r`` (:class:`reptheory.sequel.parity.ParityRun`) with its
+    :func:`reptheory.sequel.algorithm` ``summary``: the fraction of merged prefix pairs by prefix lengths at
+    the end, the distance of one same-parity and one different-parity pair over training
+    (:func:`~reptheory.sequel.algorithm.example_pairs`), and the mean pairwise distance of the hidden states.
+    ``prefixes`` is :func:`~reptheory.sequel.parity.prefix_index` of the run's training length."""
+    (mi, mj), (di, dj) = algorithm.example_pairs(r)
+
+    def name(n):
+        return parity.prefix_label(*prefixes[n])
+
+    fig, axd = plt.subplot_mosaic([["merged", "mean"], ["pairs", "pairs"]], figsize=(COLUMN, 6.6))
+    ax, ax2, ax3 = axd["merged"], axd["pairs"], axd["mean"]
+    im = ax.imshow(summary.merged_fraction, origin="lower", cmap="magma")
+    fig.colorbar(im, ax=ax, label="fraction merged")
+    ax.set_xlabel("prefix length")
+    ax.set_ylabel("prefix length")
+    ax2.semilogy(r.epochs, algorithm.pair_distance(r, mi, mj), label=f"{name(mi)} / {name(mj)} (same parity)")
+    ax2.semilogy(r.epochs, algorithm.pair_distance(r, di, dj), label=f"{name(di)} / {name(dj)} (different)")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("‖h_i − h_j‖")
+    ax2.legend()
+    ax3.plot(r.epochs, [automata.mean_pairwise_distance(x) for x in r.states], color="k")
+    ax3.set_xlabel("epoch")
+    ax3.set_ylabel("mean pairwise distance")
+    return fig
