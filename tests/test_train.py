@@ -430,3 +430,16 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
         assert {k for k in kinds if after[k] != before[k]} == changes, rel
     monkeypatch.undo()
     cache.code_version.cache_clear()
+
+
+def test_every_kind_the_package_caches_has_its_sources():
+    """A kind missing from cache.SOURCES is keyed on the fit sources (networks, experiments, theory): right for
+    the fits, wrong for a kind computed elsewhere. Every kind the package caches is listed or is a fit."""
+    import pathlib
+    import re
+    src = "\n".join(p.read_text() for p in pathlib.Path(cache.__file__).parent.rglob("*.py"))
+    kinds = set(re.findall(r'(?:cached|exists)\(\s*"([a-z_0-9]+)"', src)) | set(re.findall(r'_KIND = "([a-z_0-9]+)"', src))
+    kinds -= {"demo"}                                   # the cache's own docstring example
+    assert kinds - set(cache.SOURCES) == {"two_point_fit"}, kinds - set(cache.SOURCES)
+    for kind in cache.SOURCES:
+        assert cache.source_files(kind), kind
