@@ -1,8 +1,8 @@
 """A small content-addressed cache for experiment results on disk.
 
 An entry's key is the SHA-256 of a JSON description (the setting, the seed, what is computed) together
-with a hash of the source of the packages that decide the result (:func:`code_version`), so that a change to
-any of them recomputes. A run on another device than the CPU (``$REPTHEORY_DEVICE``) gets its own entries.
+with a hash of the code of the packages that decide the result (:func:`code_version`; comments and
+docstrings excluded), so that a change to what runs in any of them recomputes. A run on another device than the CPU (``$REPTHEORY_DEVICE``) gets its own entries.
 The location is ``$REPTHEORY_CACHE`` or ``~/.cache/reptheory``; it is never committed.
 
 No finished result is lost to the cache:
@@ -64,15 +64,30 @@ def source_files(kind: str | None = None) -> list[pathlib.Path]:
     return sorted(files)
 
 
+def _code(source: bytes) -> bytes:
+    """A module's code without its comments, docstrings and layout: its syntax tree with every docstring
+    removed, dumped. An edit to the prose of a module leaves it unchanged; an edit to what runs does not."""
+    import ast
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False).encode()
+
+
 @lru_cache(maxsize=None)
 def code_version(kind: str | None = None) -> str:
-    """Hash of the source of the packages and modules that decide entries of ``kind`` (:func:`source_files`):
-    an edit to any of them invalidates the kind's entries, and only those."""
+    """Hash of the code of the packages and modules that decide entries of ``kind`` (:func:`source_files`),
+    without comments and docstrings (:func:`_code`): an edit to what runs in any of them invalidates the
+    kind's entries, and only those; an edit to their prose invalidates nothing."""
     root = pathlib.Path(__file__).parent
     h = hashlib.sha256()
     for p in source_files(kind):
         h.update(p.relative_to(root).as_posix().encode())
-        h.update(p.read_bytes())
+        h.update(_code(p.read_bytes()))
     return h.hexdigest()[:16]
 
 

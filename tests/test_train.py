@@ -412,7 +412,7 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
 
     def edited(rel):
         def read_bytes(self):
-            return real(self) + (b"# edit" if self.as_posix().endswith(f"reptheory/{rel}") else b"")
+            return real(self) + (b"\n_EDITED = 1\n" if self.as_posix().endswith(f"reptheory/{rel}") else b"")
         return read_bytes
     kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched", "probe_run")
     before = {k: cache.code_version(k) for k in kinds}
@@ -443,3 +443,12 @@ def test_every_kind_the_package_caches_has_its_sources():
     assert kinds - set(cache.SOURCES) == {"two_point_fit"}, kinds - set(cache.SOURCES)
     for kind in cache.SOURCES:
         assert cache.source_files(kind), kind
+
+
+def test_prose_does_not_key_the_cache_and_code_does():
+    a = b'"""Module doc."""\nimport math\n\n\ndef f(x):\n    """Doc."""\n    return x + 1  # one\n'
+    prose = b'"""Other doc."""\nimport math\n\n\ndef f(x):\n    """Changed doc."""\n\n    return x + 1  # two\n'
+    code = b'"""Module doc."""\nimport math\n\n\ndef f(x):\n    """Doc."""\n    return x + 2  # one\n'
+    assert cache._code(a) == cache._code(prose) != cache._code(code)
+    only_doc = b'def g():\n    """Only a docstring."""\n'
+    assert cache._code(only_doc) == cache._code(b'def g():\n    pass\n')

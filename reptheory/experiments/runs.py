@@ -60,8 +60,9 @@ def _setting(setting, profile) -> _configs.Setting:
 def _batched(setting: _configs.Setting) -> bool:
     """Two-point runs of ``setting`` train batched over seeds (:func:`train.train_batch`) for full-batch SGD:
     on a GPU (or any device other than the CPU) every architecture, where one run alone leaves the device
-    idle; on the CPU the architectures without a numba kernel (the CNN), whose PyTorch steps cost about half
-    as much per trial in a batch (``python -m reptheory.bench``)."""
+    idle; on the CPU the architectures without a numba kernel (the CNN), whose PyTorch steps cost less per
+    trial in a batch (Fig. 5's CNN on this 2-core CPU: 19.1 ms a step alone, 15.2 ms a trial step in a batch
+    of 12, 13.9 ms in a batch of 25; ``reptheory.bench.cnn_batch_rates``)."""
     full_sgd = setting.optimizer == "sgd" and setting.batch_size is None
     return full_sgd and (_train.device() != "cpu" or _train.engine_for(setting) == "torch")
 
