@@ -77,4 +77,4 @@ def test_no_module_is_over_400_lines(path):
 
 #: modules over the bar, with their size today: each may shrink, none may grow. ``parity`` still holds the
 #: sequel's settings (to join the one settings registry); ``symbolic`` is one derivation, Sec. 2 to App. A.
-LIMIT = {"theory.symbolic": 546, "sequel.parity": 456, "presentation.plots": 416, "theory.ode": 406}
+LIMIT = {"theory.symbolic": 546, "sequel.parity": 452, "presentation.plots": 416, "theory.ode": 406}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from reptheory.presentation.plots import COLUMN
-from reptheory.sequel import algorithm, automata, parity
+from reptheory.sequel import algorithm, automata
 
 __all__ = ["automaton", "PAIR_COLORS", "fixed_expansion_vs_network", "parity_phase"]
 
@@ -139,7 +139,7 @@ def tree_merge(r, summary, prefixes):
     (mi, mj), (di, dj) = algorithm.example_pairs(r)
 
     def name(n):
-        return parity.prefix_label(*prefixes[n])
+        return algorithm.prefix_label(*prefixes[n])
 
     fig, axd = plt.subplot_mosaic([["merged", "mean"], ["pairs", "pairs"]], figsize=(COLUMN, 6.6))
     ax, ax2, ax3 = axd["merged"], axd["pairs"], axd["mean"]

@@ -13,10 +13,20 @@ import numpy as np
 from reptheory.sequel import automata as _A
 from reptheory.sequel import parity as _P
 
-__all__ = ["RunSummary", "summarise", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor",
+__all__ = ["RunSummary", "summarise", "prefix_label", "state_counts", "pair_distance", "example_pairs", "smallest_finite_factor",
            "length_pair_distance", "merged_pair_distances", "median_relative"]
 
 FACTORS = (0.01, 0.03, 0.1, 0.3)
+
+
+def prefix_label(length: int, value: int) -> str:
+    """The prefix ``(length, value)`` of :func:`reptheory.sequel.parity.prefix_index` written as its bits,
+    ``"∅"`` for the empty one.
+
+    >>> prefix_label(3, 6), prefix_label(0, 0)
+    ('110', '∅')
+    """
+    return "".join(map(str, _P.strings(length)[value])) or "∅"
 
 
 def state_counts(run: _P.ParityRun, eps_factor: float = 0.01) -> np.ndarray:

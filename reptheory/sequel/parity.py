@@ -24,7 +24,7 @@ from reptheory.networks import stop as _stop
 
 __all__ = ["ParitySetting", "PARITY_PAPER", "PROFILES", "get", "settings_table", "settings_rows", "GRID_MAX_LEN",
            "GRID_GAINS", "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "PHASE_GRID", "PHASE_LOSSES", "phase_grid",
-           "phase_names", "strings", "parity", "prefix_index", "prefix_label", "build", "ParityRun", "train", "run", "runs",
+           "phase_names", "strings", "parity", "prefix_index", "build", "ParityRun", "train", "run", "runs",
            "LONG_LENGTHS", "long_strings", "evaluate", "initial_scale"]
 
 #: test lengths for the loss and accuracy curves (the paper's Fig. 1 and 6 go to 10,000)
@@ -238,15 +238,6 @@ def prefix_index(max_len: int) -> list[tuple[int, int]]:
     """The prefixes of the training strings as ``(length, value)`` pairs, length 0 (the empty prefix) to
     ``max_len``, in the order :func:`ParityRun.states` uses; ``value`` is the prefix read as a binary number."""
     return [(t, v) for t in range(max_len + 1) for v in range(2**t)]
-
-
-def prefix_label(length: int, value: int) -> str:
-    """The prefix ``(length, value)`` of :func:`prefix_index` written as its bits, ``"∅"`` for the empty one.
-
-    >>> prefix_label(3, 6), prefix_label(0, 0)
-    ('110', '∅')
-    """
-    return "".join(map(str, strings(length)[value])) or "∅"
 
 
 def build(s: ParitySetting, seed: int) -> tuple[torch.nn.RNN, torch.nn.Linear]:
