@@ -24,7 +24,7 @@ def test_every_record_loads_and_its_statistics_follow_from_its_points():
             assert np.corrcoef(pred, meas)[0, 1] == pytest.approx(r.stats["pearson r"], rel=1e-9)
             assert np.median(np.abs(pred - meas) / meas) == pytest.approx(r.stats["median |rel err|"], rel=1e-9)
             assert r.rates["eta_h"] == pytest.approx(np.mean([u[1] for u in r.rates["used"]]), rel=1e-12)
-            assert r.settings["grid"] == runs._desc(configs.get(f"fig5_grid/{r.row}", r.profile))
+            assert r.settings["grid"] == configs.get(f"fig5_grid/{r.row}", r.profile).run_fields()
 
 
 def test_a_committed_paper_scale_grid_point_is_reproduced_on_the_cpu():
@@ -115,7 +115,7 @@ def test_the_mnist_record_loads_and_its_intervals_follow_from_its_networks(tmp_p
 
     rec = records.mnist_record()
     assert rec["networks"] == 10 == len(rec["fig4"]) and [row["seed"] for row in rec["fig4"]] == list(range(10))
-    assert rec["settings"] == runs._desc(configs.get("mnist", "paper")) | {"seeds": list(range(10))}
+    assert rec["settings"] == configs.get("mnist", "paper").run_fields() | {"seeds": list(range(10))}
     for key, iv in rec["fig9"]["intervals"].items():
         m, lo, hi = stats.mean_interval([s[key] for s in rec["fig9"]["per network"]])
         assert (iv["mean"], iv["low"], iv["high"]) == pytest.approx((m, lo, hi), rel=1e-12)

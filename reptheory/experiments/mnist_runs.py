@@ -8,7 +8,7 @@ import numpy as np
 from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
-from reptheory.experiments.runs import TwoPointResult, _desc, _fit_run, _setting
+from reptheory.experiments.runs import TwoPointResult, _fit_run, _setting
 from reptheory.networks import data as _data
 from reptheory.networks import train as _train
 
@@ -40,7 +40,7 @@ class MnistResult:
 def _mnist_run(s: _configs.Setting, seed: int) -> dict:
     m = _data.load_mnist()
     pair = (m.first(0), m.first(1))
-    desc = {"setting": _desc(s), "seed": seed, "data": m.source, "pair": pair}
+    desc = {"setting": s.run_fields(), "seed": seed, "data": m.source, "pair": pair}
 
     def compute():
         r = _train.train(s, m.normalised(), m.one_hot(), seed, record="ends", track=pair)

@@ -41,11 +41,6 @@ class TwoPointResult:
         return None if self.mean_fit is None else self.mean_fit.theory
 
 
-def _desc(setting: _configs.Setting) -> dict:
-    """A setting as a cache description (:meth:`~reptheory.configs.Setting.run_fields`)."""
-    return setting.run_fields()
-
-
 def _setting(setting, profile) -> _configs.Setting:
     if isinstance(setting, _configs.Setting):
         if profile is not None:             # a Setting carries its values: a profile would be ignored
@@ -78,7 +73,7 @@ def _batches(items, n_jobs: int | None) -> list[list]:
 
 def _run_desc(setting: _configs.Setting, seed: int) -> dict:
     engine = "torch-batch" if _batched(setting) else _train.engine_for(setting)
-    return {"setting": _desc(setting), "seed": seed, "engine": engine}
+    return {"setting": setting.run_fields(), "seed": seed, "engine": engine}
 
 
 def _run_arrays(r: _train.Run) -> dict:
@@ -129,7 +124,7 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     t = m.traj.t
     # the fit entry names the measured curves it was fitted to (their digest): it is never reused for others
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
-    desc = {"setting": _desc(s), "seed": seed, "layer": m.layer, "curves": curves}
+    desc = {"setting": s.run_fields(), "seed": seed, "layer": m.layer, "curves": curves}
 
     def compute():
         f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, raise_on_failure=False,

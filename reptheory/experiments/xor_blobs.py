@@ -9,7 +9,7 @@ from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory.experiments.fig5 import RateEstimate
-from reptheory.experiments.runs import _desc, _setting
+from reptheory.experiments.runs import _setting
 from reptheory.networks import data as _data
 from reptheory.networks import structure as _structure
 from reptheory.networks import train as _train
@@ -93,7 +93,7 @@ def xor_structure(results: list) -> XorStructure:
 
 def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.xor()
-    desc = {"setting": _desc(s), "seed": seed, "engine": _train.engine_for(s)}
+    desc = {"setting": s.run_fields(), "seed": seed, "engine": _train.engine_for(s)}
 
     def compute():
         r = _train.train(s, X, Y, seed)
@@ -156,7 +156,7 @@ class BlobsResult:
 
 def _blobs_run(s: _configs.Setting, seed: int) -> dict:
     b = _data.blobs()
-    desc = {"setting": _desc(s), "seed": seed}
+    desc = {"setting": s.run_fields(), "seed": seed}
 
     def compute():
         r = _train.train(s, b.X, b.Y, seed, record="ends")
