@@ -42,13 +42,15 @@ def cache_dir() -> pathlib.Path:
 
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
 #: modules, as paths inside the package. The feed-forward networks' runs (trained records, no fit) depend on
-#: the networks, the experiments that describe them, the settings and the input checks; the sequel's runs on
-#: the sequel; the probes' runs on the lab; both of these on the shared stop rule. The presentation, the
-#: infrastructure that moves results (this module, the runner, the runtime) and the command line decide none.
-_NETWORK_RUNS = ("networks", "experiments", "configs.py", "validate.py")
+#: the networks, the experiments that describe them, their settings and the input checks; the sequel's runs on
+#: the sequel and its settings' class; the probes' runs on the lab; both of these on the shared stop rule. The
+#: presentation, the infrastructure that moves results (this module, the runner, the runtime) and the command
+#: line decide none.
+_NETWORK_RUNS = ("networks", "experiments", "configs/fields.py", "configs/paper.py", "validate.py")
 SOURCES = {
     **dict.fromkeys(("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"), _NETWORK_RUNS),
-    **dict.fromkeys(("parity_run", "parity_run_batched"), ("sequel", "networks/stop.py", "validate.py")),
+    **dict.fromkeys(("parity_run", "parity_run_batched"),
+                    ("sequel", "configs/fields.py", "networks/stop.py", "validate.py")),
     **dict.fromkeys(("probe_run", "probe_many"), ("lab", "networks/stop.py", "validate.py")),
 }
 #: every other kind (the fits, and what is computed from them): the networks' code and the theory's

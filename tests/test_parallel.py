@@ -46,8 +46,8 @@ def test_missing_distributed_backend_is_explained(monkeypatch):  # runs where da
         parallel.run(_square, [(1, 1), (2, 1)], n_jobs=2)
 
 
-_TINY = ("from reptheory.sequel import parity\n"
-         "s = parity.ParitySetting(name='tiny', hidden=8, max_len=3, epochs=6, track_every=6, track_long=False, "
+_TINY = ("from reptheory import configs\nfrom reptheory.sequel import parity\n"
+         "s = configs.ParitySetting(name='tiny', width=8, max_len=3, epochs=6, track_every=6, track_long=False, "
          "seeds=(0, 1, 2))\n")
 
 

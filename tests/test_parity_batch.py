@@ -4,6 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from reptheory import configs
 from reptheory.sequel import parity, parity_batch, parity_phase
 
 
@@ -20,22 +21,22 @@ def _compare(trials):
 
 
 def test_trials_that_stop_at_different_epochs_match_single_runs():
-    base = parity.ParitySetting(hidden=16, max_len=4, epochs=120, lr=0.3, stop_loss=0.02, track_every=120,
-                                track_long=False, batch=4)
+    base = configs.ParitySetting(width=16, max_len=4, epochs=120, lr=0.3, stop_loss=0.02, track_every=120,
+                                track_long=False, batch_size=4)
     runs = _compare([(dataclasses.replace(base, gain=g), seed) for g in (0.5, 1.0) for seed in (0, 1)])
     assert {r.stopped for r in runs} == {"converged", ""}          # some stop early, some reach the cap
     assert len({int(r.epochs[-1]) for r in runs}) >= 2
 
 
 def test_cross_entropy_and_data_fractions_match_single_runs():
-    base = parity.ParitySetting(hidden=12, max_len=5, epochs=15, frac=0.6, loss="ce", track_every=15,
-                                track_long=False, batch=8)
+    base = configs.ParitySetting(width=12, max_len=5, epochs=15, frac=0.6, loss="ce", track_every=15,
+                                track_long=False, batch_size=8)
     _compare([(dataclasses.replace(base, gain=g), seed) for g, seed in ((0.3, 0), (1.0, 2))])
 
 
 def test_batched_runs_are_cached_per_trial(tmp_path, monkeypatch):
     monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
-    s = parity.ParitySetting(name="tiny", hidden=8, max_len=3, epochs=3, track_every=3, track_long=False,
+    s = configs.ParitySetting(name="tiny", width=8, max_len=3, epochs=3, track_every=3, track_long=False,
                              seeds=(0, 1))
     first = parity_batch.runs([s], n_jobs=1, progress=False)
     assert len(list((tmp_path / "parity_run_batched").glob("*.npz"))) == 2
@@ -47,17 +48,17 @@ def test_batched_runs_are_cached_per_trial(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("change, match", [
-    ({"optimizer": "adam"}, "plain SGD"), ({"act": "tanh"}, "ReLU"), ({"track_every": 1}, "track_every"),
+    ({"optimizer": "adam"}, "plain SGD"), ({"nonlinearity": "tanh"}, "ReLU"), ({"track_every": 1}, "track_every"),
     ({"track_long": True}, "track_long"),
 ])
 def test_batched_engine_refuses_what_it_does_not_cover(change, match):
-    s = dataclasses.replace(parity.ParitySetting(epochs=5, track_every=5, track_long=False), **change)
+    s = dataclasses.replace(configs.ParitySetting(epochs=5, track_every=5, track_long=False), **change)
     with pytest.raises(ValueError, match=match):
         parity_batch.train_batch([(s, 0)])
 
 
 def test_batched_engine_refuses_mixed_groups_and_bad_seeds():
-    s = parity.ParitySetting(epochs=5, track_every=5, track_long=False)
+    s = configs.ParitySetting(epochs=5, track_every=5, track_long=False)
     with pytest.raises(ValueError, match="differ only"):
         parity_batch.train_batch([(s, 0), (dataclasses.replace(s, lr=0.1), 0)])
     with pytest.raises(ValueError, match="seed"):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from reptheory import configs
 from reptheory.sequel import automata as A
 from reptheory.sequel import parity, rnn_expansion, rnn_theory, weight_sharing
 from reptheory.theory import symbolic
@@ -18,11 +19,11 @@ def test_strings_prefixes_and_parity():
     assert len(P) == 15 and P[0] == (0, 0) and P[-1] == (3, 7)
 
 
-@pytest.mark.parametrize("field, value, msg", [("gain", 0, "gain"), ("frac", 1.5, "frac"), ("act", "gelu", "act"),
+@pytest.mark.parametrize("field, value, msg", [("gain", 0, "gain"), ("frac", 1.5, "frac"), ("nonlinearity", "gelu", "nonlinearity"),
                                                ("max_len", 30, "max_len"), ("seeds", (), "seeds")])
 def test_bad_settings_name_the_field(field, value, msg):
     with pytest.raises(ValueError, match=msg):
-        dataclasses.replace(parity.PARITY_PAPER, **{field: value})
+        dataclasses.replace(configs.sequel.PARITY_PAPER, **{field: value})
 
 
 def _parity_states(max_len, noise=0.0, tree=False):
@@ -56,7 +57,7 @@ def test_a_tree_is_not_finite():
 
 
 def test_short_training_run_records():
-    s = dataclasses.replace(parity.PARITY_PAPER, hidden=8, max_len=3, epochs=4, track_every=2, seeds=(0,))
+    s = dataclasses.replace(configs.sequel.PARITY_PAPER, width=8, max_len=3, epochs=4, track_every=2, seeds=(0,))
     r = parity.train(s, 0)
     assert r.epochs.tolist() == [0, 2, 4]
     assert r.states.shape == (3, 15, 8) and r.outputs(-1).shape == (15,)
@@ -108,7 +109,7 @@ def test_fixed_expansion_rejects_bad_input(kwargs, field):
 
 
 def test_initial_scale_is_the_untrained_hidden_std():
-    s = dataclasses.replace(parity.PARITY_PAPER, hidden=16)
+    s = dataclasses.replace(configs.sequel.PARITY_PAPER, width=16)
     rnn, _ = parity.build(s, 3)
     manual = torch.relu(rnn.weight_ih_l0.T + rnn.weight_hh_l0.sum(1)).detach()      # h0 = ones, zero biases
     assert parity.initial_scale(s, 3) == pytest.approx(float(manual.std()), rel=1e-6)
@@ -126,7 +127,7 @@ def test_weight_sharing_small():
 @pytest.mark.parametrize("lengths", [(1, 3), (3, 3), (0, 2)])
 def test_length_pair_distance_equals_the_mean_over_explicit_pairs(lengths):
     from reptheory.sequel import algorithm
-    s = parity.ParitySetting(hidden=5, max_len=3, epochs=2, track_every=1, track_long=False, seeds=(0,))
+    s = configs.ParitySetting(width=5, max_len=3, epochs=2, track_every=1, track_long=False, seeds=(0,))
     r = parity.train(s, 0)
     P = parity.prefix_index(3)
     par = [bin(v).count("1") % 2 for _, v in P]

@@ -8,6 +8,7 @@ import torch
 
 from reptheory import cache, configs
 from reptheory.networks import data, engine_batch, measure, models, train
+from reptheory.presentation.display import SettingsTable
 
 X2, Y2 = data.two_points()
 
@@ -184,7 +185,7 @@ def test_profiles_and_overrides(capsys, monkeypatch):
     assert configs.profile_name() == "paper"
     s = configs.override(configs.get("default"), epochs=100)
     assert "override default.epochs: 6000 -> 100" in capsys.readouterr().out
-    table = configs.settings_table([s, "relu"])
+    table = SettingsTable([s, "relu"]).markdown
     assert "**100** (paper: 6000)" in table and "| relu |" in table
     with pytest.raises(ValueError, match="not a field"):
         configs.override(s, epoch=3)
@@ -327,7 +328,7 @@ def test_fig5_rows_follow_the_authors_protocol():
     assert configs.fig5_rows("paper") == configs.FIG5_ROWS
     assert set(configs.fig5_rows("default")) == set(configs.FIG5_ROWS) - set(configs.FIG5_DEFAULT_SKIPS)
     assert configs.get("fig5_grid/default", "default").width == 500
-    table = configs.settings_table(["fig5_grid/default", "fig5_grid/default_w100", "xor_rich"])
+    table = SettingsTable(["fig5_grid/default", "fig5_grid/default_w100", "xor_rich"]).markdown
     assert "not in the paper" in table and "authors' code" in table
 
 

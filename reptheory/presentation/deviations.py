@@ -1,11 +1,10 @@
 """Every difference between the ``default`` profile (what CI runs) and the ``paper`` profile, as table rows.
 
-Generated from the settings themselves (:data:`reptheory.configs.PROFILES`, :data:`reptheory.sequel.parity.PROFILES`),
-so the table cannot drift from what runs: a setting whose fields differ between the two profiles becomes a row
-with each differing field written ``value (paper: value)`` and the reason stored with the setting. Settings
-reduced for the same reason are grouped into one row. Fig. 5 architectures the default
-profile leaves out, and the sequel's phase-diagram grid (a different grid, not a different setting), get a row
-each.
+Generated from the settings themselves (:data:`reptheory.configs.PROFILES`, both papers' settings), so the
+table cannot drift from what runs: a setting whose fields differ between the two profiles becomes a row with
+each differing field written ``value (paper: value)`` and the reason stored with the setting. Settings reduced
+for the same reason are grouped into one row. Fig. 5 architectures the default profile leaves out, and the
+sequel's phase-diagram grid (a different grid, not a different setting), get a row each.
 
 >>> rows = default_vs_paper()
 >>> sorted(rows[0])
@@ -18,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 from reptheory import configs
-from reptheory.sequel import parity
+from reptheory.presentation.display import seeds_text
 
 __all__ = ["default_vs_paper", "page_of"]
 
@@ -38,7 +37,7 @@ def page_of(name: str) -> str:
 
 def _show(field: str, v) -> str:
     if field == "seeds":
-        return configs._seeds(tuple(v))
+        return seeds_text(v)
     return "none" if v is None else str(v)
 
 
@@ -53,14 +52,13 @@ def default_vs_paper() -> list[dict]:
     settings, the sequel included. Settings reduced for the same reason share a row; where they differ in
     different ways, each group's difference is prefixed by its settings (``a, b: lr 0.005 (paper: 0.002)``)."""
     groups: dict[tuple, dict[str, list[str]]] = {}
-    for table in (configs.PROFILES, parity.PROFILES):
-        for name, s in table["default"].items():
-            p = table["paper"].get(name)
-            if p is None:
-                continue
-            d = _diff(s, p)
-            if d:
-                groups.setdefault((page_of(name), s.note or "–"), {}).setdefault(d, []).append(name)
+    for name, s in configs.PROFILES["default"].items():
+        p = configs.PROFILES["paper"].get(name)
+        if p is None:
+            continue
+        d = _diff(s, p)
+        if d:
+            groups.setdefault((page_of(name), s.note or "–"), {}).setdefault(d, []).append(name)
     rows = []
     for (page, why), diffs in groups.items():
         names = [n for ns in diffs.values() for n in ns]
@@ -71,7 +69,7 @@ def default_vs_paper() -> list[dict]:
     for row, why in configs.FIG5_DEFAULT_SKIPS.items():
         rows.append({"page": "Fig. 5", "settings": f"fig5_fit/{row}, fig5_grid/{row}",
                      "difference": "not run (the paper profile runs it)", "reason": why})
-    (g_d, p_d, cap_d), (g_p, p_p, cap_p) = parity.phase_grid("default"), parity.phase_grid("paper")
+    (g_d, p_d, cap_d), (g_p, p_p, cap_p) = configs.sequel.phase_grid("default"), configs.sequel.phase_grid("paper")
     if (g_d, p_d, cap_d) != (g_p, p_p, cap_p):
         rows.append({"page": "parity phase diagram", "settings": "phase/<loss>/g<gain>/p<fraction>",
                      "difference": f"gains × data fractions {len(g_d)} × {len(p_d)} "

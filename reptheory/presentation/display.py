@@ -72,13 +72,81 @@ class Markdown:
         return self.text
 
 
+#: the fields a settings table shows, per kind of setting (the feedforward rows, the sequel's RNN)
+SHOWN = {"Setting": ("arch", "nonlinearity", "gain", "lr", "epochs", "width", "hidden_layers", "layer", "optimizer",
+                     "batch_size", "stop_loss", "seeds"),
+         "ParitySetting": ("width", "nonlinearity", "gain", "h0", "lr", "batch_size", "epochs", "max_len", "frac",
+                           "optimizer", "loss", "stop_loss", "seeds")}
+
+
+def seeds_text(seeds: tuple) -> str:
+    """Seeds for a table: a run of more than three consecutive integers as ``a…b (n)``.
+
+    >>> seeds_text(tuple(range(1000, 1025))), seeds_text((0, 2))
+    ('1000…1024 (25)', '0, 2')
+    """
+    seeds = tuple(seeds)
+    if len(seeds) > 3 and seeds == tuple(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}…{seeds[-1]} ({len(seeds)})"
+    return ", ".join(map(str, seeds))
+
+
+def _against_paper(st, none: str = "None") -> tuple[list[tuple[str, str | None]], bool, str]:
+    """One setting beside the paper's (:func:`reptheory.configs.paper_counterpart`): per shown field its value
+    and, where it differs, the paper's (else None); whether the row deviates or is not in the paper; and why."""
+    from reptheory import configs
+
+    paper = configs.paper_counterpart(st)
+    show = lambda f, v: seeds_text(v) if f == "seeds" else (none if v is None else str(v))
+    cells, deviates = [], False
+    for f in SHOWN[type(st).__name__]:
+        v = getattr(st, f)
+        if paper is not None and v != getattr(paper, f):
+            deviates = True
+            cells.append((show(f, v), show(f, getattr(paper, f))))
+        else:
+            cells.append((show(f, v), None))
+    why = ((st.note or "not in the paper") if paper is None else
+           (st.note or "overridden in the notebook") if deviates else (paper.note or "none"))
+    return cells, deviates or paper is None, why
+
+
+def _settings(settings, profile) -> list:
+    from reptheory import configs
+
+    out = [configs.get(x, profile) if isinstance(x, str) else x for x in settings]
+    if not out:
+        raise ValueError("settings must name at least one setting")
+    kinds = {type(s).__name__ for s in out}
+    if len(kinds) > 1 or not kinds <= set(SHOWN):
+        raise ValueError(f"a settings table holds one kind of setting ({' or '.join(SHOWN)}), got {sorted(kinds)}")
+    return out
+
+
+def settings_rows(settings, profile: str | None = None) -> list[dict]:
+    """The settings (objects, or names in ``profile``) as rows for :func:`html_table` (often turned
+    :func:`sideways`): ``{"setting": name, <field>: "value" or "value (paper: x)", "deviation from the paper":
+    why}``.
+
+    >>> settings_rows(["parity"], "default")[0]["epochs"]
+    '800 (paper: 1000)'
+    """
+    rows = []
+    for st in _settings(settings, profile):
+        cells, _, why = _against_paper(st)
+        fields = SHOWN[type(st).__name__]
+        rows.append({"setting": st.name, **{f: v if ref is None else f"{v} (paper: {ref})"
+                                            for f, (v, ref) in zip(fields, cells)}, "deviation from the paper": why})
+    return rows
+
+
 class SettingsTable:
     """The settings a figure runs beside the paper's, for a notebook: HTML in the book, Markdown in Jupyter.
 
-    One row per setting and one column per field of :data:`reptheory.configs._SHOWN`; a value that differs from
-    the paper's is bold with the paper's beside it, a missing value (``None``: full batch, no early stop) shows
-    as "–". Rows that deviate from the paper come first. A table of more than ``fold_after`` rows is folded
-    (an HTML ``<details>`` the reader opens), its summary saying how many rows deviate.
+    One row per setting and one column per field of :data:`SHOWN` (one kind of setting per table); a value that
+    differs from the paper's is bold with the paper's beside it, a missing value (``None``: full batch, no early
+    stop) shows as "–". Rows that deviate from the paper come first. A table of more than ``fold_after`` rows is
+    folded (an HTML ``<details>`` the reader opens), its summary saying how many rows deviate.
 
     >>> t = SettingsTable(["default", "gain_0.9"])
     >>> "<table" in t._repr_html_() and "–" in t._repr_html_()
@@ -86,45 +154,37 @@ class SettingsTable:
     """
 
     def __init__(self, settings, profile: str | None = None, fold_after: int = 6):
-        from reptheory import configs
-
         if not isinstance(fold_after, int) or isinstance(fold_after, bool) or fold_after < 1:
             raise ValueError(f"fold_after must be an integer >= 1, got {fold_after!r}")
-        self.settings = [configs.get(x, profile) if isinstance(x, str) else x for x in settings]
-        if not self.settings:
-            raise ValueError("settings must name at least one setting")
+        self.settings = _settings(settings, profile)
         self.profile, self.fold_after = profile, fold_after
-        self.markdown = configs.settings_table(self.settings, profile)
+        self.fields = SHOWN[type(self.settings[0]).__name__]
+        self.markdown = self._markdown()
+
+    def _markdown(self) -> str:
+        lines = ["| setting | " + " | ".join(self.fields) + " | deviation from the paper |",
+                 "|---|" + "---|" * (len(self.fields) + 1)]
+        for st in self.settings:
+            cells, _, why = _against_paper(st)
+            text = [v if ref is None else f"**{v}** (paper: {ref})" for v, ref in cells]
+            lines.append(f"| {st.name} | " + " | ".join(text) + f" | {why} |")
+        lines += ["", "Paper's exact settings: set `REPTHEORY_PROFILE=paper` before running the notebook."]
+        return "\n".join(lines)
 
     def rows(self) -> list[tuple[bool, list[str]]]:
         """``(deviates, cells)`` per setting, deviating rows first; cells are HTML-escaped."""
         import html
 
-        from reptheory import configs
-
-        def show(f, v):
-            return "–" if v is None else (configs._seeds(v) if f == "seeds" else str(v))
         out = []
         for st in self.settings:
-            paper = configs.PAPER.get(st.name)
-            cells, deviates = [html.escape(st.name)], False
-            for f in configs._SHOWN:
-                v = getattr(st, f)
-                if paper is not None and v != getattr(paper, f):
-                    deviates = True
-                    cells.append(f"<b>{html.escape(show(f, v))}</b> (paper: {html.escape(show(f, getattr(paper, f)))})")
-                else:
-                    cells.append(html.escape(show(f, v)))
-            note = ((st.note or "not in the paper") if paper is None else
-                    (st.note or "overridden in the notebook") if deviates else (paper.note or "none"))
-            cells.append(html.escape(note))
-            out.append((deviates or paper is None, cells))
+            cells, deviates, why = _against_paper(st, none="–")
+            text = [html.escape(v) if ref is None else f"<b>{html.escape(v)}</b> (paper: {html.escape(ref)})"
+                    for v, ref in cells]
+            out.append((deviates, [html.escape(st.name), *text, html.escape(why)]))
         return sorted(out, key=lambda r: not r[0])
 
     def _repr_html_(self) -> str:
-        from reptheory import configs
-
-        head = "".join(f"<th>{h}</th>" for h in ("setting", *configs._SHOWN, "deviation from the paper"))
+        head = "".join(f"<th>{h}</th>" for h in ("setting", *self.fields, "deviation from the paper"))
         rows = self.rows()
         body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for _, cells in rows)
         table = (f'<div class="rt-output" style="overflow-x: auto"><table class="table"><thead><tr>{head}</tr>'

@@ -25,13 +25,14 @@ import time
 import numpy as np
 import torch
 
+from reptheory.configs import ParitySetting
 from reptheory.networks import stop as _stop
 from reptheory.sequel import parity as _P
 
 __all__ = ["group_key", "train_batch", "runs"]
 
 
-def group_key(s: _P.ParitySetting) -> tuple:
+def group_key(s: ParitySetting) -> tuple:
     """The fields that trials trained together must share: everything but the name, note, gain and seeds."""
     d = dataclasses.asdict(s)
     for f in ("name", "note", "gain", "seeds"):
@@ -44,14 +45,14 @@ def _check(trials) -> list:
     if not trials:
         raise ValueError("trials must be a non-empty list of (ParitySetting, seed) pairs")
     for s, seed in trials:
-        if not isinstance(s, _P.ParitySetting):
+        if not isinstance(s, ParitySetting):
             raise TypeError(f"trials must hold ParitySetting objects, got {type(s).__name__}")
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
         if s.optimizer != "sgd":
             raise ValueError(f"the batched engine covers plain SGD only, not optimizer = {s.optimizer!r}")
-        if s.act != "relu":
-            raise ValueError(f"the batched engine covers the ReLU RNN only, not act = {s.act!r}")
+        if s.nonlinearity != "relu":
+            raise ValueError(f"the batched engine covers the ReLU RNN only, not nonlinearity = {s.nonlinearity!r}")
         if s.track_every < s.epochs or s.track_long:
             raise ValueError("the batched engine records only the first and last epoch: it needs "
                              f"track_every >= epochs and track_long = False (setting {s.name!r})")
@@ -95,7 +96,7 @@ class _Stack:
                 levels.append(torch.relu(kids.reshape(K, -1, H)))
             return levels
 
-    def to_modules(self, k: int, s: _P.ParitySetting):
+    def to_modules(self, k: int, s: ParitySetting):
         """Trial ``k``'s parameters as the ``(torch.nn.RNN, torch.nn.Linear)`` pair of :func:`parity.build`."""
         rnn, out = _P.build(s, 0)
         with torch.no_grad():
@@ -168,9 +169,9 @@ def train_batch(trials) -> list[_P.ParityRun]:
     for e in range(1, s0.epochs + 1):
         for L in range(1, L_max + 1):
             perms = [index[L][k][torch.randperm(len(index[L][k]), generator=gens[k])] for k in active]
-            n_batches = max((len(q) + s0.batch - 1) // s0.batch for q in perms)
+            n_batches = max((len(q) + s0.batch_size - 1) // s0.batch_size for q in perms)
             for j in range(n_batches):
-                chunks = [q[j * s0.batch:(j + 1) * s0.batch] for q in perms]
+                chunks = [q[j * s0.batch_size:(j + 1) * s0.batch_size] for q in perms]
                 B = max(len(c) for c in chunks)
                 ind = torch.zeros(len(active), B, dtype=torch.long)
                 scale = torch.zeros(len(active), B)
@@ -178,7 +179,7 @@ def train_batch(trials) -> list[_P.ParityRun]:
                     ind[pos, :len(c)] = c
                     scale[pos, :len(c)] = 1.0 / max(len(c), 1)
                 x, y = X[L][ind], Y[L][ind]
-                h = torch.full((len(active), B, s0.hidden), float(s0.h0))
+                h = torch.full((len(active), B, s0.width), float(s0.h0))
                 for t in range(L):
                     h = stack.step(h, x[:, :, t])
                 loss = (_loss(stack.readout(h), y, s0.loss) * scale).sum()
@@ -233,7 +234,7 @@ def runs(settings, group_size: int = 6, n_jobs: int | None = None, progress: boo
     """Every seed of every setting, trained with :func:`train_batch` in groups of at most ``group_size`` trials
     that share :func:`group_key` (groups run in parallel), each trial cached on its own; ``{(name, seed): run}``."""
     from reptheory import cache, parallel
-    settings = [settings] if isinstance(settings, _P.ParitySetting) else list(settings)
+    settings = [settings] if isinstance(settings, ParitySetting) else list(settings)
     if not isinstance(group_size, int) or isinstance(group_size, bool) or group_size < 1:
         raise ValueError(f"group_size must be an integer >= 1, got {group_size!r}")
     groups: dict = {}

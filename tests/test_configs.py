@@ -1,0 +1,61 @@
+"""The one settings registry: both papers' settings, one set of profiles, shared field names."""
+import dataclasses
+
+import pytest
+
+from reptheory import configs
+from reptheory.presentation.display import SettingsTable, settings_rows
+
+SHARED = ("name", "width", "nonlinearity", "gain", "lr", "epochs", "optimizer", "batch_size", "stop_loss", "seeds",
+          "note")
+
+
+def test_both_kinds_share_the_names_of_their_shared_fields():
+    dnn = {f.name for f in dataclasses.fields(configs.Setting)}
+    rnn = {f.name for f in dataclasses.fields(configs.ParitySetting)}
+    assert dnn & rnn == set(SHARED)
+
+
+def test_one_registry_holds_both_papers_in_every_profile():
+    for profile in ("default", "paper"):
+        assert isinstance(configs.get("default", profile), configs.Setting)
+        assert isinstance(configs.get("parity", profile), configs.ParitySetting)
+        assert isinstance(configs.get("grid/L2/g0.1", profile), configs.ParitySetting)
+    assert configs.get("parity", "paper") == configs.sequel.PARITY_PAPER
+    assert configs.get("parity", "default").epochs == 800
+    with pytest.raises(KeyError, match="unknown setting 'hidden'"):
+        configs.get("hidden")
+
+
+@pytest.mark.parametrize("change, field", [({"width": 0}, "width"), ({"nonlinearity": "gelu"}, "nonlinearity"),
+                                           ({"batch_size": None}, "batch_size"), ({"lr": float("nan")}, "lr"),
+                                           ({"stop_loss": -1.0}, "stop_loss"), ({"track_long": 1}, "track_long")])
+def test_a_bad_parity_value_names_the_setting_the_field_and_the_range(change, field):
+    with pytest.raises(ValueError, match=rf"parity setting 'parity': {field} = .* is not allowed \(allowed: "):
+        dataclasses.replace(configs.get("parity"), **change)
+
+
+def test_override_works_on_both_kinds_and_refuses_a_field_of_the_other(capsys):
+    s = configs.override(configs.get("parity"), width=16)
+    assert s.width == 16 and "override parity.width: 100 -> 16" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="'max_len' is not a field of Setting"):
+        configs.override(configs.get("default"), max_len=3)
+
+
+def test_paper_counterparts():
+    assert configs.paper_counterpart(configs.get("relu")) == configs.PAPER["relu"]
+    assert configs.paper_counterpart(configs.get("xor_rich_adam")) is None
+    cell = configs.get("phase/ce/g0.1/p0.3", "default")
+    ref = configs.paper_counterpart(cell)
+    assert (ref.gain, ref.frac, ref.loss, ref.epochs) == (0.1, 0.3, "ce", 10**6)
+    assert configs.paper_counterpart(configs.get("grid/L2/g0.1")) is None
+
+
+def test_a_settings_table_shows_either_kind_but_not_both_at_once():
+    t = SettingsTable(["parity", "parity_h0_zero"], "default")
+    head = t.markdown.splitlines()[0]
+    assert "**800** (paper: 1000)" in t.markdown and "| max_len |" in head and "hidden" not in head
+    row = settings_rows(["parity_h0_zero"], "default")[0]
+    assert row["h0"] == "0.0" and row["deviation from the paper"].startswith("not in the paper")
+    with pytest.raises(ValueError, match="one kind of setting"):
+        SettingsTable(["default", "parity"])
