@@ -108,7 +108,7 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
     run = train.train(s, *data.two_points(1.0, 0.5), 0)
     m = measure.two_point_variables(run)
     run = dataclasses.replace(run, loss=np.full_like(run.loss, 1e-3))   # a run that trained (final loss low)
-    good = fit.RateFit(True, 1e-3, 2e-3, 0.0, {"h2": 0.01, "y2": 0.01, "w": 0.01}, m.traj, "converged")
+    good = fit.RateFit(1e-3, 2e-3, 0.0, {"h2": 0.01, "y2": 0.01, "w": 0.01}, m.traj, "converged")
     bad = dataclasses.replace(good, flags=("the fit leaves 0.9 of the curves' variation unexplained (> 0.5)",),
                               message="not identifiable: ...")
     results = {0: experiments.TwoPointResult(s, 0, run, m, good, None, 0.1, "converged"),

@@ -26,7 +26,7 @@ def _traj(scale=1.0):
 
 def _two_point(name, gain=1.0):
     m = NS(traj=_traj(), loss=np.exp(-np.arange(50.0) / 10) + 1e-3)
-    return NS(setting=NS(name=name, gain=gain), measured=m, fit=NS(theory=_traj(1.01), success=True), fit_message="",
+    return NS(setting=NS(name=name, gain=gain), measured=m, fit=NS(theory=_traj(1.01)), fit_message="",
               loss_theory=m.loss * 1.02)
 
 
@@ -53,7 +53,7 @@ def test_architecture_grid(panel):
 def test_probe_curves_cut_each_panel_after_the_transition():
     results = {f"net{k}": _two_point(f"net{k}") for k in range(6)}
     failed = _two_point("failed")
-    failed.fit, failed.fit_message = NS(success=False, theory=None), "the optimum lies on the search boundary"
+    failed.fit, failed.fit_message = None, "the optimum lies on the search boundary"
     results["failed"] = failed
     results["net1"].measured.loss = np.exp(-np.arange(50.0) / 3)     # below 1 % of its start from t = 14
     fig = plots.probe_curves(results)

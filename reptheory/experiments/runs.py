@@ -126,19 +126,22 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
     desc = {"setting": s.run_fields(), "seed": seed, "layer": m.layer, "curves": curves}
 
-    def compute():
-        f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, raise_on_failure=False,
-                           allow_boundary=True)
-        if not f.success:
-            return {"ok": False, "message": f.message}
-        mf = _fit.fit_mean_rate(t, m.loss, f.theory.y2, f.theory.w, m.dy2, m.m0, raise_on_failure=False)
-        return {"ok": True, "message": f.message, "eta_h": f.eta_h, "eta_y": f.eta_y, "at_boundary": ",".join(f.at_boundary),
-                "eta_ybar": mf.eta_ybar if mf.success else np.nan, "flags": "\n".join(f.flags),
+    def compute():                  # a failed fit is stored as its reason ("failure"), so that it is not redone
+        try:
+            f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, allow_boundary=True)
+        except _fit.FitError as exc:
+            return {"failure": exc.reason}
+        try:
+            eta_ybar = _fit.fit_mean_rate(t, m.loss, f.theory.y2, f.theory.w, m.dy2, m.m0).eta_ybar
+        except _fit.FitError:       # the pair's mean rate is then not reported (Eq. 9's curve is left out)
+            eta_ybar = np.nan
+        return {"failure": "", "message": f.message, "eta_h": f.eta_h, "eta_y": f.eta_y,
+                "at_boundary": ",".join(f.at_boundary), "eta_ybar": eta_ybar, "flags": "\n".join(f.flags),
                 "unexplained": f.unexplained, "sensitivity": f.sensitivity}
 
     a = _cache.cached("two_point_fit", desc, compute)
-    if not bool(a["ok"]):
-        return TwoPointResult(s, seed, run, m, None, None, None, str(a["message"]))
+    if str(a["failure"]):
+        return TwoPointResult(s, seed, run, m, None, None, None, str(a["failure"]))
     eh, ey = float(a["eta_h"]), float(a["eta_y"])
     try:                            # the curves the fit reported, integrated as fit_rates integrates them
         tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
@@ -148,12 +151,12 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
     edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
     flags = tuple(x for x in str(a["flags"]).split("\n") if x)
-    f = _fit.RateFit(True, eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge,
+    f = _fit.RateFit(eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge,
                      unexplained=float(a["unexplained"]), sensitivity=float(a["sensitivity"]), flags=flags)
     mean_fit = None
     if np.isfinite(a["eta_ybar"]):
         curve = _th.loss(t, tr.y2, tr.w, m.dy2, float(a["eta_ybar"]), m.m0)
-        mean_fit = _fit.MeanRateFit(True, float(a["eta_ybar"]), float(np.sum((m.loss - curve) ** 2)),
+        mean_fit = _fit.MeanRateFit(float(a["eta_ybar"]), float(np.sum((m.loss - curve) ** 2)),
                                     _fit.max_relative_deviation(m.loss, curve), curve, "converged")
     hinf = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh, ey, m.dx2, m.dy2))
     return TwoPointResult(s, seed, run, m, f, mean_fit, hinf, f.message)

@@ -112,7 +112,7 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     ...     for p in net.parameters(): _ = p.mul_(0.5)
     >>> X, Y = pair_data(1.0, 0.5 ** 0.5, (1,), 1)
     >>> r = probe(net, X, Y, "3", lr=0.05, epochs=3000, cache=False)
-    >>> r.fit.success, r.converged, r.h_inf > 0
+    >>> r.fit is not None, r.converged, r.h_inf > 0
     (True, True, True)
     """
     run = _checked(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss)

@@ -77,7 +77,7 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
             discarded.append((s, "diverged"))
         elif not r.converged:
             discarded.append((s, f"final loss {r.measured.loss[-1]:.2g} > {CONVERGED_LOSS:g}"))
-        elif r.fit is None or not r.fit.success:
+        elif r.fit is None:
             discarded.append((s, f"fit failed: {r.fit_message}"))
         elif r.fit.flags:
             discarded.append((s, f"not identifiable: {'; '.join(r.fit.flags)}"))

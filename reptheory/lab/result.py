@@ -33,9 +33,9 @@ class ProbeResult:
 
     ``measured`` holds the curves (``measured.traj``: epochs, ``h2``, ``y2``, ``w``; ``measured.loss``: the
     pair's loss, Eq. 9's quantity); ``loss`` is the training criterion over all of ``X``. ``fit`` is the
-    :class:`~reptheory.theory.fit.RateFit` of :func:`~reptheory.theory.fit.fit_rates` (``fit.success`` False if it failed;
-    ``None`` if the run diverged, which is reported and never fitted); ``h_inf`` is Eq. 10 (NaN without
-    rates)."""
+    :class:`~reptheory.theory.fit.RateFit` of :func:`~reptheory.theory.fit.fit_rates`, ``None`` when there is
+    none: the run diverged (reported, never fitted), or the fit failed (``failure`` holds the reason of the
+    :class:`~reptheory.theory.fit.FitError`); ``h_inf`` is Eq. 10 (NaN without rates)."""
 
     layer: str
     pair: tuple
@@ -46,6 +46,7 @@ class ProbeResult:
     h_inf: float
     diverged: bool
     seconds: float
+    failure: str = ""                   # why the fit failed ("": it did not, or was not tried)
 
     @property
     def h2_final(self) -> float:
@@ -60,10 +61,13 @@ class ProbeResult:
     @property
     def loss_theory(self) -> np.ndarray | None:
         """Eq. 9 with the fitted rates at the recorded epochs (``None`` without a fit)."""
-        return self.mean_fit.theory if self.mean_fit is not None and self.mean_fit.success else None
+        return None if self.mean_fit is None else self.mean_fit.theory
 
     @property
     def fit_message(self) -> str:
+        """The fit's message, or why there is no fit."""
+        if self.failure:
+            return self.failure
         if self.fit is None:
             if self.diverged:
                 return "the run diverged: not fitted"
@@ -74,8 +78,8 @@ class ProbeResult:
     @property
     def deviations(self) -> dict:
         """Per-curve deviations of the fit (``h2``, ``y2``, ``w``) and ``h_inf``: ``|Eq. 10 / final − 1|``
-        (empty without a successful fit)."""
-        if self.fit is None or not self.fit.success:
+        (empty without a fit)."""
+        if self.fit is None:
             return {}
         return {**self.fit.max_rel_dev, "h_inf": abs(self.h_inf / self.h2_final - 1.0)}
 
@@ -90,11 +94,11 @@ class ProbeResult:
     def verdict(self) -> str:
         """One line: whether Eq. 7 and Eq. 10 describe this run at the default network's bars, with the
         numbers."""
+        if self.failure:
+            return f"Eq. 7 could not be fitted: {self.failure}"
         if self.fit is None:
             return (f"the run diverged after {self.measured.traj.t.size} records: not fitted" if self.diverged
                     else f"no verdict: {self.fit_message}")
-        if not self.fit.success:
-            return f"Eq. 7 could not be fitted: {self.fit.message}"
         dev = self.deviations
         curves = ", ".join(f"{k} {100 * dev[k]:.0f} %" for k in ("h2", "y2", "w") if k in dev)
         head = "Eq. 7 and Eq. 10 hold" if self.holds else "the theory does not hold"
@@ -124,13 +128,18 @@ def from_arrays(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> P
     if diverged or t.size < 3 or not fitted:    # a diverged run is reported, never fitted
         return ProbeResult(layer, pair, measured, arrays["loss"], None, None, float("nan"), diverged, seconds)
     try:
-        fit = _fit.fit_rates(t, traj.h2, traj.y2, traj.w, measured.dx2, measured.dy2, raise_on_failure=False)
+        fit = _fit.fit_rates(t, traj.h2, traj.y2, traj.w, measured.dx2, measured.dy2)
+    except _fit.FitError as exc:
+        return ProbeResult(layer, pair, measured, arrays["loss"], None, None, float("nan"), diverged, seconds,
+                           exc.reason)
     except ValueError as exc:           # curves the fitter refuses (h2 = 0: the layer does not see the pair)
-        fit = _fit.RateFit(False, None, None, float("nan"), message=f"the curves cannot be fitted: {exc}")
-    mean_fit, h_inf = None, float("nan")
-    if fit.success:
-        h_inf = _th.h_inf(traj.h2[0], traj.y2[0], fit.eta_h, fit.eta_y, measured.dx2, measured.dy2)
-        if measured.m0 > 0:
-            mean_fit = _fit.fit_mean_rate(t, measured.loss, fit.theory.y2, fit.theory.w, measured.dy2, measured.m0,
-                                          raise_on_failure=False)
+        return ProbeResult(layer, pair, measured, arrays["loss"], None, None, float("nan"), diverged, seconds,
+                           f"the curves cannot be fitted: {exc}")
+    h_inf = _th.h_inf(traj.h2[0], traj.y2[0], fit.eta_h, fit.eta_y, measured.dx2, measured.dy2)
+    mean_fit = None
+    if measured.m0 > 0:
+        try:
+            mean_fit = _fit.fit_mean_rate(t, measured.loss, fit.theory.y2, fit.theory.w, measured.dy2, measured.m0)
+        except _fit.FitError:           # Eq. 9's curve is then left out; the rates stand
+            mean_fit = None
     return ProbeResult(layer, pair, measured, arrays["loss"], fit, mean_fit, float(h_inf), diverged, seconds)

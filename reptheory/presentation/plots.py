@@ -40,7 +40,7 @@ def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = Non
     """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
     or a :class:`reptheory.lab.result.ProbeResult`."""
     curves(ax, result.measured.traj, "network", names=names, label="")
-    if result.fit is not None and result.fit.success:
+    if result.fit is not None:
         curves(ax, result.fit.theory, "theory", names=names, label="")
     else:
         ax.text(0.5, 0.5, f"no theory: {result.fit_message}", transform=ax.transAxes, ha="center", fontsize=9, wrap=True)

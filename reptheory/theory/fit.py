@@ -7,9 +7,11 @@
 
 where the theory curves solve Eq. 7 from the measured state at the first epoch. :func:`fit_mean_rate`
 finds ``eta_ybar`` from a loss curve (Eq. 9). Both search in log-parameters: a coarse grid, then
-Nelder-Mead from the best grid points (scipy). A fit that does not converge raises :class:`FitError`
-(or, with ``raise_on_failure=False``, returns a result whose ``success`` is False and whose rates are
-``None``): a failed fit is never returned as a number.
+Nelder-Mead from the best grid points (scipy). A fit that does not converge raises :class:`FitError`, whose
+``reason`` says why: a failed fit is never returned as a number. (The package's one failure style: a function
+that cannot produce its result raises an exception of its kind, :class:`FitError`,
+:class:`reptheory.theory.SolveError`, :class:`reptheory.cache.CacheError`, ``ValueError`` for bad input; a sweep
+that goes on past one run's failure catches it and records its reason with that run.)
 
 This module knows nothing about networks; the measured arrays may come from any source.
 """
@@ -39,7 +41,18 @@ MIN_SENSITIVITY = 1e-3
 
 
 class FitError(RuntimeError):
-    """The fit did not converge; the message says why."""
+    """The fit did not converge. ``reason`` says why; the message is ``"<where> failed: <reason>"``.
+
+    >>> str(FitError("fit_rates", "the curves do not move"))
+    'fit_rates failed: the curves do not move'
+    """
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(where, reason)          # both in args: the error pickles (worker processes)
+        self.where, self.reason = where, reason
+
+    def __str__(self) -> str:
+        return f"{self.where} failed: {self.reason}"
 
 
 def max_relative_deviation(measured, predicted) -> float:
@@ -55,11 +68,10 @@ def max_relative_deviation(measured, predicted) -> float:
 
 @dataclass(frozen=True)
 class RateFit:
-    """Result of :func:`fit_rates`. ``eta_h``, ``eta_y`` are ``None`` when ``success`` is False."""
+    """Result of :func:`fit_rates`: a converged fit (a failed one raises :class:`FitError`)."""
 
-    success: bool
-    eta_h: float | None
-    eta_y: float | None
+    eta_h: float
+    eta_y: float
     cost: float                      # Eq. 49 at the optimum (sum over epochs, squared units of h2/y2)
     max_rel_dev: dict = field(default_factory=dict)   # per curve: max|net − theory| / max|net|
     theory: _th.Trajectory | None = None
@@ -73,26 +85,25 @@ class RateFit:
     @property
     def ratio(self) -> float | None:
         """``eta_h/eta_y = τ_y/τ_h``, the only combination the fixed point (Eq. 10-11) depends on."""
-        return None if not self.success else self.eta_h / self.eta_y
+        return self.eta_h / self.eta_y
 
     @property
     def identifiable(self) -> bool:
-        """The fit succeeded and the data decide its rates (no :attr:`flags`)."""
-        return self.success and not self.flags
+        """The data decide the rates (no :attr:`flags`)."""
+        return not self.flags
 
     def __repr__(self) -> str:                  # the trajectory stays out of the printed form
         rates = (f"eta_h={self.eta_h:.4g}, eta_y={self.eta_y:.4g}, cost={self.cost:.3g}, "
-                 f"max_rel_dev={ {k: round(v, 3) for k, v in self.max_rel_dev.items()} }" if self.success else "")
+                 f"max_rel_dev={ {k: round(v, 3) for k, v in self.max_rel_dev.items()} }")
         flags = f", flags={self.flags}" if self.flags else ""
-        return f"RateFit(success={self.success}, {rates}{flags}, message={self.message!r})"
+        return f"RateFit({rates}{flags}, message={self.message!r})"
 
 
 @dataclass(frozen=True)
 class MeanRateFit:
-    """Result of :func:`fit_mean_rate`. ``eta_ybar`` is ``None`` when ``success`` is False."""
+    """Result of :func:`fit_mean_rate`: a converged fit (a failed one raises :class:`FitError`)."""
 
-    success: bool
-    eta_ybar: float | None
+    eta_ybar: float
     cost: float
     max_rel_dev: float | None = None
     theory: np.ndarray | None = None
@@ -109,7 +120,7 @@ def _check_curves(t, curves: dict):
 
 
 def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rtol: float = 1e-6,
-              raise_on_failure: bool = True, allow_boundary: bool = False, method: str = "rk4") -> RateFit:
+              allow_boundary: bool = False, method: str = "rk4") -> RateFit:
     """Fit ``eta_h``, ``eta_y`` of Eq. 7 to measured ``h2``, ``y2``, ``w`` at epochs ``t`` (Eq. 49).
 
     1. Rich-limit guess of the ratio ``eta_h/eta_y ≈ h2(T)²/(dx2 dy2)`` (Eq. 13; ratio 1 if ``dy2 = 0``).
@@ -127,7 +138,8 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
 
     An optimum on the edge of the search box (``10^-9 … 10^3`` per epoch) means the data ask for a rate
     of 0 or infinity (for example a frozen encoder, ``eta_h → 0``, in the lazy regime). It is a failure
-    unless ``allow_boundary``; then the result is returned with ``at_boundary`` naming the rate(s).
+    unless ``allow_boundary``; then the result is returned with ``at_boundary`` naming the rate(s). A failure
+    raises :class:`FitError`.
 
     Whether the data decide the rates: curves that do not move (:data:`FLAT_TOL`) are a failure. A fit
     that explains too little of the curves' variation (``unexplained > MAX_UNEXPLAINED``) or whose cost
@@ -158,8 +170,8 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     variation = float(sum(np.sum((c - c.mean()) ** 2) for c in (h2, y2, w)))
     scale = max(float(np.max(h2)), float(np.max(y2)), float(np.max(np.abs(w))))
     if variation <= (FLAT_TOL * scale) ** 2 * t.size:
-        return _fail_rates(f"the curves do not move (total variation {variation:.3g}): the data hold no "
-                           "information on the rates", n_solves, raise_on_failure)
+        raise FitError("fit_rates", f"the curves do not move (total variation {variation:.3g}): the data hold no "
+                                    "information on the rates")
     lo, hi = LOG10_BOUNDS
 
     z0a = np.array(z0, dtype=float)
@@ -188,7 +200,7 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
         scores.append(cost(p))
     order = np.argsort(scores)
     if not np.isfinite(scores[order[0]]):
-        return _fail_rates("every grid point failed to integrate", n_solves, raise_on_failure)
+        raise FitError("fit_rates", "every grid point failed to integrate")
 
     results = []
     for i in order[:n_starts]:
@@ -201,19 +213,19 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     converged = [r for r in results if r.success and np.isfinite(r.fun)]
     if not converged:
         msgs = "; ".join(r.message for r in results)
-        return _fail_rates(f"Nelder-Mead did not converge ({msgs})", n_solves, raise_on_failure)
+        raise FitError("fit_rates", f"Nelder-Mead did not converge ({msgs})")
     res = min(converged, key=lambda r: r.fun)
     edge = tuple(n for n, v in zip(("eta_h", "eta_y"), res.x) if np.isclose(v, lo, atol=0.05) or np.isclose(v, hi, atol=0.05))
     message = "converged"
     if edge:
         message = f"the optimum lies on the search boundary 10^{LOG10_BOUNDS} for {', '.join(edge)} (log10 rates {np.round(res.x, 3)})"
         if not allow_boundary:
-            return _fail_rates(message, n_solves, raise_on_failure)
+            raise FitError("fit_rates", message)
     eh, ey = (float(10.0 ** v) for v in res.x)
     try:
         tr = theory_curves(t, z0, eh, ey, dx2, dy2, first=method)
     except _th.SolveError as exc:
-        return _fail_rates(f"the optimum does not integrate: {exc}", n_solves, raise_on_failure)
+        raise FitError("fit_rates", f"the optimum does not integrate: {exc}") from exc
     final_cost = float(np.sum((h2 - tr.h2) ** 2 + (y2 - tr.y2) ** 2 + (w - tr.w) ** 2))
     dev = {name: max_relative_deviation(m, p) for name, m, p in
            (("h2", h2, tr.h2), ("y2", y2, tr.y2), ("w", w, tr.w)) if np.any(m != 0)}
@@ -227,7 +239,7 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
                      f"(< {MIN_SENSITIVITY:g}): the rates are ill-determined")
     if flags:
         message = "not identifiable: " + "; ".join(flags)
-    return RateFit(True, eh, ey, final_cost, dev, tr, message, n_solves + 1, edge, unexplained, sensitivity,
+    return RateFit(eh, ey, final_cost, dev, tr, message, n_solves + 1, edge, unexplained, sensitivity,
                    tuple(flags))
 
 
@@ -253,26 +265,18 @@ def _sensitivity(cost, x, c0, variation) -> float:
     return float(min(rises) / max(variation, 1e-300))
 
 
-def _fail_rates(msg, n_solves, raise_on_failure):
-    if raise_on_failure:
-        raise FitError(f"fit_rates failed: {msg}")
-    return RateFit(False, None, None, float("nan"), {}, None, msg, n_solves)
-
-
-def fit_mean_rate(t, loss, y2, w, dy2, m0, *, raise_on_failure: bool = True) -> MeanRateFit:
+def fit_mean_rate(t, loss, y2, w, dy2, m0) -> MeanRateFit:
     """Fit ``eta_ybar`` of Eq. 9 to a measured loss curve, given the difference part (``y2``, ``w``).
 
     ``y2``, ``w`` are usually the theory curves of a :class:`RateFit` (the paper fits ``τ_ȳ`` after
     ``τ_h``, ``τ_y``); ``m0 = ||ŷ̄(0) − ȳ||²``. Minimises ``Σ_t (L(t) − L_th(t))²`` over
-    ``log10 eta_ybar``: a grid over ``10^-7 … 10^2`` then Nelder-Mead from the best point.
+    ``log10 eta_ybar``: a grid over ``10^-7 … 10^2`` then Nelder-Mead from the best point. Raises
+    :class:`FitError` when ``m0 = 0`` (the loss does not depend on the rate) or no optimum converges.
     """
     t, (loss, y2, w) = _check_curves(t, {"loss": loss, "y2": y2, "w": w})
     dy2, m0 = float(_v.nonnegative("dy2", dy2)), float(_v.nonnegative("m0", m0))
     if m0 == 0:
-        msg = "m0 = 0: the loss does not depend on eta_ybar, which is then undetermined"
-        if raise_on_failure:
-            raise FitError(f"fit_mean_rate failed: {msg}")
-        return MeanRateFit(False, None, float("nan"), message=msg)
+        raise FitError("fit_mean_rate", "m0 = 0: the loss does not depend on eta_ybar, which is then undetermined")
     diff_part = 0.25 * w + 0.125 * (dy2 - y2)
 
     def cost(logp):
@@ -285,10 +289,7 @@ def fit_mean_rate(t, loss, y2, w, dy2, m0, *, raise_on_failure: bool = True) -> 
     start = grid[int(np.argmin([cost(g) for g in grid]))]
     res = minimize(cost, np.array([start]), method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-16})
     if not res.success or np.isclose(res.x[0], LOG10_BOUNDS, atol=0.05).any():
-        msg = f"no converged optimum inside 10^{LOG10_BOUNDS} ({res.message})"
-        if raise_on_failure:
-            raise FitError(f"fit_mean_rate failed: {msg}")
-        return MeanRateFit(False, None, float("nan"), message=msg)
+        raise FitError("fit_mean_rate", f"no converged optimum inside 10^{LOG10_BOUNDS} ({res.message})")
     em = float(10.0 ** res.x[0])
     curve = 0.5 * m0 * np.exp(-2.0 * em * t) + diff_part
-    return MeanRateFit(True, em, float(res.fun), max_relative_deviation(loss, curve), curve, "converged")
+    return MeanRateFit(em, float(res.fun), max_relative_deviation(loss, curve), curve, "converged")
