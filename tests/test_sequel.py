@@ -63,6 +63,10 @@ def test_short_training_run_records():
     assert r.states.shape == (3, 15, 8) and r.outputs(-1).shape == (15,)
     assert set(r.long_acc) == set(parity.LONG_LENGTHS)
     np.testing.assert_allclose(r.states[:, 0], 1.0)          # the empty prefix is h0 = ones
+    back = parity.ParityRun.from_arrays(r.to_arrays(), s, 0)   # what the cache stores reads back the same run
+    for f in ("epochs", "train_loss", "states", "readout_w", "readout_b"):
+        np.testing.assert_array_equal(getattr(back, f), getattr(r, f))
+    assert back.long_acc.keys() == r.long_acc.keys() and (back.stopped, back.seconds) == (r.stopped, r.seconds)
 
 
 def test_rnn_two_point_system_is_eq7_with_n_for_dx2():

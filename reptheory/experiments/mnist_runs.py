@@ -44,8 +44,7 @@ def _mnist_run(s: _configs.Setting, seed: int) -> dict:
 
     def compute():
         r = _train.train(s, m.normalised(), m.one_hot(), seed, record="ends", track=pair)
-        return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2, "diverged": r.diverged,
-                "H_first": r.hidden[1, s.layer, :MNIST_FIRST], "seconds": r.seconds}
+        return r.to_arrays() | {"H_first": r.hidden[1, s.layer, :MNIST_FIRST]}
 
     return _cache.cached("mnist_run", desc, compute)
 
@@ -63,8 +62,7 @@ def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progre
     out = []
     for seed in s.seeds:
         a = _mnist_run(s, seed)
-        run = _train.Run(s, seed, "torch", X, Y, a["loss"], a["outputs"], a["dist2"], bool(a["diverged"]),
-                         float(a["seconds"]))
+        run = _train.Run.from_arrays(a, s, seed, "torch", X, Y)
         out.append(MnistResult(s, seed, m.source, a["loss"], pair, _fit_run(s, seed, run, None),
                                a["H_first"].astype(float), np.asarray(m.labels[:MNIST_FIRST]), float(a["seconds"])))
     return out

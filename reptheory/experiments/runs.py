@@ -76,22 +76,17 @@ def _run_desc(setting: _configs.Setting, seed: int) -> dict:
     return {"setting": setting.run_fields(), "seed": seed, "engine": engine}
 
 
-def _run_arrays(r: _train.Run) -> dict:
-    return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2, "diverged": r.diverged, "seconds": r.seconds}
-
-
 def _run(setting: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.two_points(setting.dx2, setting.dy2)
     desc = _run_desc(setting, seed)
 
     def compute():
         if desc["engine"] == "torch-batch":
-            return _run_arrays(_train.train_batch(setting, [(X, Y)], [seed])[0])
-        return _run_arrays(_train.train(setting, X, Y, seed))
+            return _train.train_batch(setting, [(X, Y)], [seed])[0].to_arrays()
+        return _train.train(setting, X, Y, seed).to_arrays()
 
     a = _cache.cached("two_point_run", desc, compute)
-    return _train.Run(setting, seed, desc["engine"], X, Y, a["loss"], a["outputs"], a["dist2"],
-                      bool(a["diverged"]), float(a["seconds"]))
+    return _train.Run.from_arrays(a, setting, seed, desc["engine"], X, Y)
 
 
 def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
@@ -101,7 +96,7 @@ def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
     todo = [sd for sd in seeds if not _cache.exists("two_point_run", _run_desc(setting, sd))]
     if todo:
         _train.train_batch(setting, [(X, Y)] * len(todo), todo, done=lambda k, r: _cache.cached(
-            "two_point_run", _run_desc(setting, todo[k]), lambda: _run_arrays(r)))
+            "two_point_run", _run_desc(setting, todo[k]), lambda: r.to_arrays()))
 
 
 def two_point(setting, seed: int | None = None, profile: str | None = None, layer: int | None = None) -> TwoPointResult:

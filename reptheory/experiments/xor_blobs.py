@@ -95,14 +95,8 @@ def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.xor()
     desc = {"setting": s.run_fields(), "seed": seed, "engine": _train.engine_for(s)}
 
-    def compute():
-        r = _train.train(s, X, Y, seed)
-        return {"loss": r.loss, "outputs": r.outputs, "dist2": r.dist2[:, s.layer], "diverged": r.diverged,
-                "seconds": r.seconds}
-
-    a = _cache.cached("xor_run", desc, compute)
-    return _train.Run(s, seed, _train.engine_for(s), X, Y, a["loss"], a["outputs"], a["dist2"][:, None],
-                      bool(a["diverged"]), float(a["seconds"]))
+    a = _cache.cached("xor_run", desc, lambda: _train.train(s, X, Y, seed).to_arrays(layer=s.layer))
+    return _train.Run.from_arrays(a, s, seed, desc["engine"], X, Y)
 
 
 def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int | None = None,

@@ -36,6 +36,31 @@ class Run:
     def epochs(self) -> np.ndarray:
         return np.arange(self.loss.size, dtype=float)
 
+    def to_arrays(self, layer: int | None = None) -> dict:
+        """The run's records as the flat dict of arrays the cache stores (:meth:`from_arrays` reads it back).
+        ``layer``: keep the distances of that hidden layer only (``dist2`` then has one layer). The setting,
+        seed, engine and data are the cache entry's description, and the ``hidden`` snapshot is not stored
+        (callers keep what they need of it).
+
+        >>> import numpy as np
+        >>> from reptheory.configs import Setting
+        >>> s = Setting(name="s", width=4, hidden_layers=2, layer=1, epochs=1)
+        >>> r = Run(s, 0, "torch", np.eye(2), np.eye(2), np.ones(2), np.ones((2, 2, 2)), np.ones((2, 2, 2, 2)),
+        ...         False, 0.1)
+        >>> Run.from_arrays(r.to_arrays(layer=1), s, 0, "torch", r.X, r.Y).dist2.shape
+        (2, 1, 2, 2)
+        """
+        dist2 = self.dist2 if layer is None else self.dist2[:, layer:layer + 1]
+        return {"loss": self.loss, "outputs": self.outputs, "dist2": dist2, "diverged": self.diverged,
+                "seconds": self.seconds}
+
+    @classmethod
+    def from_arrays(cls, a: dict, setting: Setting, seed: int, engine: str, X: np.ndarray, Y: np.ndarray) -> "Run":
+        """The run of ``setting``, ``seed`` on the data ``X``, ``Y`` from the arrays of :meth:`to_arrays` (other
+        entries of ``a`` are ignored)."""
+        return cls(setting, seed, engine, X, Y, a["loss"], a["outputs"], a["dist2"], bool(a["diverged"]),
+                   float(a["seconds"]))
+
 
 def device(name: str | None = None) -> str:
     """The torch device runs use: ``name``, else the runtime's (``$REPTHEORY_DEVICE``, else ``"cpu"``;

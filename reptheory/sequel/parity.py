@@ -152,6 +152,23 @@ class ParityRun:
         """Readout class (0 even, 1 odd) of every prefix state at record ``k``."""
         return (self.states[k] @ self.readout_w[k].T + self.readout_b[k]).argmax(1)
 
+    def to_arrays(self) -> dict:
+        """The run as the flat dict of arrays the cache stores (:meth:`from_arrays` reads it back): every
+        record, the long-string curves as ``loss_<length>`` and ``acc_<length>``."""
+        arrays = {"epochs": self.epochs, "train_loss": self.train_loss, "states": self.states,
+                  "readout_w": self.readout_w, "readout_b": self.readout_b, "stopped": self.stopped,
+                  "seconds": self.seconds}
+        for L in LONG_LENGTHS:
+            arrays[f"loss_{L}"], arrays[f"acc_{L}"] = self.long_loss[L], self.long_acc[L]
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, a: dict, setting: ParitySetting, seed: int) -> "ParityRun":
+        """The run of ``setting`` and ``seed`` from the arrays of :meth:`to_arrays`."""
+        return cls(setting, seed, a["epochs"], a["train_loss"], {L: a[f"loss_{L}"] for L in LONG_LENGTHS},
+                   {L: a[f"acc_{L}"] for L in LONG_LENGTHS}, a["states"], a["readout_w"], a["readout_b"],
+                   str(a["stopped"]), float(a["seconds"]))
+
 
 def _train_sets(s: ParitySetting, seed: int) -> dict[int, np.ndarray]:
     rng = np.random.default_rng(10_000 + seed)
@@ -229,25 +246,11 @@ def _description(s: ParitySetting, seed: int) -> dict:
     return {"setting": s.run_fields(), "seed": seed}
 
 
-def _arrays(r: ParityRun) -> dict:
-    """A run as the flat dict of arrays the cache stores."""
-    arrays = {"epochs": r.epochs, "train_loss": r.train_loss, "states": r.states, "readout_w": r.readout_w,
-              "readout_b": r.readout_b, "stopped": r.stopped, "seconds": r.seconds}
-    for L in LONG_LENGTHS:
-        arrays[f"loss_{L}"], arrays[f"acc_{L}"] = r.long_loss[L], r.long_acc[L]
-    return arrays
-
-
-def _from_arrays(s: ParitySetting, seed: int, a: dict) -> ParityRun:
-    return ParityRun(s, seed, a["epochs"], a["train_loss"], {L: a[f"loss_{L}"] for L in LONG_LENGTHS},
-                     {L: a[f"acc_{L}"] for L in LONG_LENGTHS}, a["states"], a["readout_w"], a["readout_b"],
-                     str(a["stopped"]), float(a["seconds"]))
-
-
 def run(s: ParitySetting, seed: int) -> ParityRun:
     """:func:`train`, cached on disk (:mod:`reptheory.cache`) by the setting and the seed."""
     from reptheory import cache
-    return _from_arrays(s, seed, cache.cached("parity_run", _description(s, seed), lambda: _arrays(train(s, seed))))
+    return ParityRun.from_arrays(cache.cached("parity_run", _description(s, seed), lambda: train(s, seed).to_arrays()),
+                                 s, seed)
 
 
 def runs(settings, n_jobs: int | None = None, progress: bool | None = None) -> dict:

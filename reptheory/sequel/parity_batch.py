@@ -227,7 +227,7 @@ def _train_group(trials) -> None:
     if not todo:
         return
     for r in train_batch(todo):
-        cache.cached(_KIND, _P._description(r.setting, r.seed), lambda r=r: _P._arrays(r))
+        cache.cached(_KIND, _P._description(r.setting, r.seed), lambda r=r: r.to_arrays())
 
 
 def runs(settings, group_size: int = 6, n_jobs: int | None = None, progress: bool | None = None) -> dict:
@@ -248,6 +248,6 @@ def runs(settings, group_size: int = 6, n_jobs: int | None = None, progress: boo
     out = {}
     for s in settings:
         for seed in s.seeds:
-            a = cache.cached(_KIND, _P._description(s, seed), lambda: _P._arrays(train_batch([(s, seed)])[0]))
-            out[s.name, seed] = _P._from_arrays(s, seed, a)
+            a = cache.cached(_KIND, _P._description(s, seed), lambda: train_batch([(s, seed)])[0].to_arrays())
+            out[s.name, seed] = _P.ParityRun.from_arrays(a, s, seed)
     return out
