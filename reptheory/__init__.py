@@ -2,7 +2,7 @@
 
 Modules, each with one job:
 
-* :mod:`reptheory.theory.symbolic` – the theory derived with sympy from the linearised two-point model (Sec. 2, App. A).
+* :mod:`reptheory.theory.symbolic` and :mod:`reptheory.theory.analysis` – the theory derived with sympy from the linearised two-point model (Sec. 2; App. A).
 * :mod:`reptheory.theory` – Eq. 7 numerically: right-hand side, stiff solver, loss (Eq. 9), fixed point (Eq. 10-11).
 * :mod:`reptheory.theory.fit` – effective rates fitted to measured trajectories (Eq. 49).
 * :mod:`reptheory.theory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.

@@ -73,9 +73,4 @@ def test_imports_run_one_way(path):
 @pytest.mark.parametrize("path", _modules(), ids=_dotted)
 def test_no_module_is_over_400_lines(path):
     n = len(path.read_text().splitlines())
-    assert n <= LIMIT.get(_dotted(path), 400), f"{_dotted(path)}: {n} lines"
-
-
-#: modules over the bar, with their size today: each may shrink, none may grow. ``symbolic`` is one
-#: derivation, Sec. 2 to App. A.
-LIMIT = {"theory.symbolic": 546, "presentation.plots": 416, "theory.ode": 406}
+    assert n <= 400, f"{_dotted(path)}: {n} lines"

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from reptheory.presentation import plots  # noqa: E402
+from reptheory.presentation import phase_plots, plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -122,17 +122,17 @@ def _phase_result(fit_ok=(True, True, True, False)):
 def test_phase_map_is_eq10_at_the_trained_gains_and_stops_at_a_failed_fit():
     import reptheory as rt
     res, (h0, y0, eh, ey) = _phase_result()
-    m = plots.phase_map(res, 10, n_gain=21)
+    m = phase_plots.phase_map(res, 10, n_gain=21)
     assert m["span"] == (0.9, 1.1)                        # gain 1.3's fit failed: not interpolated to
     for k, g in enumerate((0.9, 1.0, 1.1)):
         i = int(np.argmin(np.abs(m["gain"] - g)))
         np.testing.assert_allclose(m["h_inf"][i], rt.h_inf(h0[k], y0[k], eh[k], ey[k], 1.0, m["dy"] ** 2),
                                    rtol=1e-9)
     assert m["ratio"].shape == (21, 9) and np.all(m["ratio"] > 0)
-    fig = plots.phase_diagram(res, 10)
+    fig = phase_plots.phase_diagram(res, 10)
     _check_column(fig)
 
 
 def test_phase_map_needs_two_converged_fits():
     res, _ = _phase_result(fit_ok=(True, False, False, False))
-    assert plots.phase_map(res, 10)["h_inf"] is None
+    assert phase_plots.phase_map(res, 10)["h_inf"] is None

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from reptheory.theory import analysis as A
 from reptheory.theory import symbolic as S
 from reptheory.theory import ode as th
 
@@ -26,11 +27,11 @@ def test_dimensions_do_not_matter():
 
 
 def test_signs_at_fixed_points():
-    st = S.stability_at_h_plus()
+    st = A.stability_at_h_plus()
     assert st.extra["trace_negative"] is True and st.extra["det_positive"] is True
-    assert S.saddle_at_zero().extra["opposite_signs"] is True
-    assert S.change_of_variables().extra["decreasing"] is True
-    assert S.conservation().extra["dC/dt"] == 0
+    assert A.saddle_at_zero().extra["opposite_signs"] is True
+    assert A.change_of_variables().extra["decreasing"] is True
+    assert A.conservation().extra["dC/dt"] == 0
 
 
 def test_lambdified_rhs_equals_numeric_rhs():

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from scipy.integrate import solve_ivp
 
 from reptheory import validate as _v
+from reptheory.theory import rk4 as _rk4
 
 __all__ = [
     "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "loss", "a_coefficient",
@@ -147,7 +147,7 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
         return z0[:, None].copy()
     args = (eta_h, eta_y, dx2, dy2)
     h0, y0, w0 = z0
-    s0 = np.array(_signed_start(z0))
+    s0 = np.array(_rk4.signed_start(z0))
     al0 = s0[0]
     if atol is None:
         # relative accuracy in α (so in h2 = α²) where it is small, as on the rich regime's plateau; r and ρ
@@ -175,64 +175,12 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
     return out
 
 
-#: fixed-step scheme: every RK4 step keeps ``step × ||J||_∞ <= RK4_COURANT`` (J: the signed system's Jacobian)
-RK4_COURANT = 0.1
-#: fixed-step scheme: at most this many RK4 steps between two consecutive sample times
-RK4_MAX_SUBSTEPS = 20000
-
-
-@njit(cache=True)
-def _rk4_signed(t, al, r, rho, eta_h, eta_y, dx2, dy2, courant, max_sub):  # pragma: no cover (compiled)
-    """Classical RK4 on the signed system of ``_rhs_signed`` through the sample times ``t``. Between two samples
-    it takes ``m`` equal steps with ``m`` chosen from the Jacobian's row-sum norm at the interval's start, so
-    that ``step × ||J||_∞ <= courant`` (stability and accuracy on the stiff large-``h2`` side). Returns a
-    ``(3, T)`` array of ``(α, r, ρ)`` and a status: 0 ok, 1 more than ``max_sub`` steps needed, 2 non-finite."""
-    n = t.size
-    out = np.empty((3, n))
-    out[0, 0], out[1, 0], out[2, 0] = al, r, rho
-    ex = 0.5 * eta_h * dx2
-    for i in range(1, n):
-        norm = max(ex * (abs(r) + abs(al) + 1.0),
-                   eta_y * (abs(2.0 * r * al - rho) + al * al + abs(al)),
-                   0.5 * eta_y * (abs(dy2 - 2.0 * al * rho) + al * al))
-        dt = t[i] - t[i - 1]
-        m = int(dt * norm / courant) + 1
-        if m > max_sub:
-            return out, 1
-        h = dt / m
-        for _ in range(m):
-            e = r * al - rho
-            k1a, k1r, k1p = -ex * e, -eta_y * al * e, 0.5 * eta_y * al * (dy2 - al * rho)
-            a2, r2, p2 = al + 0.5 * h * k1a, r + 0.5 * h * k1r, rho + 0.5 * h * k1p
-            e = r2 * a2 - p2
-            k2a, k2r, k2p = -ex * e, -eta_y * a2 * e, 0.5 * eta_y * a2 * (dy2 - a2 * p2)
-            a3, r3, p3 = al + 0.5 * h * k2a, r + 0.5 * h * k2r, rho + 0.5 * h * k2p
-            e = r3 * a3 - p3
-            k3a, k3r, k3p = -ex * e, -eta_y * a3 * e, 0.5 * eta_y * a3 * (dy2 - a3 * p3)
-            a4, r4, p4 = al + h * k3a, r + h * k3r, rho + h * k3p
-            e = r4 * a4 - p4
-            k4a, k4r, k4p = -ex * e, -eta_y * a4 * e, 0.5 * eta_y * a4 * (dy2 - a4 * p4)
-            al += h / 6.0 * (k1a + 2.0 * k2a + 2.0 * k3a + k4a)
-            r += h / 6.0 * (k1r + 2.0 * k2r + 2.0 * k3r + k4r)
-            rho += h / 6.0 * (k1p + 2.0 * k2p + 2.0 * k3p + k4p)
-        if not (np.isfinite(al) and np.isfinite(r) and np.isfinite(rho)):
-            return out, 2
-        out[0, i], out[1, i], out[2, i] = al, r, rho
-    return out, 0
-
-
-def _signed_start(z0):
-    h0, y0, w0 = z0
-    al0 = np.sqrt(h0)
-    return al0, y0 / h0, (y0 - w0) / al0
-
-
 def _solve_one_rk4(t, z0, eta_h, eta_y, dx2, dy2):
-    al0, r0, rho0 = _signed_start(z0)
-    y, status = _rk4_signed(t, al0, r0, rho0, eta_h, eta_y, dx2, dy2, RK4_COURANT, RK4_MAX_SUBSTEPS)
+    al0, r0, rho0 = _rk4.signed_start(z0)
+    y, status = _rk4.rk4_signed(t, al0, r0, rho0, eta_h, eta_y, dx2, dy2, _rk4.RK4_COURANT, _rk4.RK4_MAX_SUBSTEPS)
     if status == 1:
         raise SolveError(f"Eq. 7 is too stiff for the fixed-step scheme at eta_h={eta_h:g}, eta_y={eta_y:g} "
-                         f"(more than {RK4_MAX_SUBSTEPS} RK4 steps between two sample times)")
+                         f"(more than {_rk4.RK4_MAX_SUBSTEPS} RK4 steps between two sample times)")
     if status == 2:
         raise SolveError(f"Eq. 7 integration produced non-finite values at eta_h={eta_h:g}, eta_y={eta_y:g}")
     al, r, rho = y
@@ -255,7 +203,8 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, m
     ``method="radau"`` (the reference): the implicit Radau IIA method (scipy) with the analytic Jacobian for
     the stiffness at large ``h2``, adaptive to ``rtol``; ``atol`` (if given) applies to ``(α, r, ρ)``.
     ``method="rk4"`` (fast; what :func:`reptheory.theory.fit.fit_rates` searches with): compiled classical RK4 with
-    a step chosen per sampling interval from the Jacobian's norm (``step × ||J||_∞ <= RK4_COURANT``);
+    a step chosen per sampling interval from the Jacobian's norm (``step × ||J||_∞ <= RK4_COURANT``,
+    :mod:`reptheory.theory.rk4`);
     ``rtol``/``atol`` do not apply. Raises :class:`SolveError` if the integration fails; never returns a
     partial trajectory.
 
