@@ -148,6 +148,15 @@ def _adam(p, m, v, j, g, c1, c2):
     p[j] -= c1 * m[j] / (np.sqrt(v[j]) * c2 + np.float32(1e-8))
 
 
+@njit(cache=True, inline="always", fastmath=_FM)
+def _step(p, m, v, j, g, opt, lr32, c1, c2):
+    """One update of ``p[j]`` with gradient ``g``: SGD (``opt`` 0, step ``lr32``) or Adam (``opt`` 1)."""
+    if opt == 0:
+        p[j] -= lr32 * g
+    else:
+        _adam(p, m, v, j, g, c1, c2)
+
+
 @njit(cache=True, fastmath=_FM)
 def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, lr, epochs, div_factor, stop_loss,
                   loss_rec, out_rec, d2_rec):
@@ -228,10 +237,7 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
             gb = np.float32(0.0)
             for b in range(B):
                 gb += g[b, k]
-            if opt == 0:
-                bL[k] -= lr32 * gb
-            else:
-                _adam(bL, mbL, vbL, k, gb, c1, c2)
+            _step(bL, mbL, vbL, k, gb, opt, lr32, c1, c2)
         for b in range(B):
             for j in range(P):
                 G[L - 1, b, j] += dprev[b, j] * MA[L - 1, b, j]
@@ -255,10 +261,7 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
                 db = np.float32(0.0)
                 for b in range(B):
                     db += d[b, i]
-                if opt == 0:
-                    bh[l - 1, i] -= lr32 * db
-                else:
-                    _adam(bh[l - 1], mbh[l - 1], vbh[l - 1], i, db, c1, c2)
+                _step(bh[l - 1], mbh[l - 1], vbh[l - 1], i, db, opt, lr32, c1, c2)
             for b in range(B):
                 for j in range(P):
                     G[l - 1, b, j] += dprev[b, j] * MA[l - 1, b, j]
@@ -270,18 +273,12 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
             db = np.float32(0.0)
             for b in range(B):
                 db += d[b, i]
-            if opt == 0:
-                b0[i] -= lr32 * db
-            else:
-                _adam(b0, mb0, vb0, i, db, c1, c2)
+            _step(b0, mb0, vb0, i, db, opt, lr32, c1, c2)
             for j in range(n_in):
                 upd = np.float32(0.0)
                 for b in range(B):
                     upd += d[b, i] * XD[b, j]
-                if opt == 0:
-                    W0[i, j] -= lr32 * upd
-                else:
-                    _adam(W0[i], mW0[i], vW0[i], j, upd, c1, c2)
+                _step(W0[i], mW0[i], vW0[i], j, upd, opt, lr32, c1, c2)
     return 0, epochs
 
 

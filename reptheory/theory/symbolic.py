@@ -31,18 +31,10 @@ import sympy as sp
 # ----------------------------------------------------------------------------------------------------------
 # Scalar symbols of the effective theory
 
-t = sp.Symbol("t", nonnegative=True)
-h2 = sp.Symbol("h2", positive=True)
-y2 = sp.Symbol("y2", nonnegative=True)
-w = sp.Symbol("w", real=True)
-dx2 = sp.Symbol("dx2", positive=True)
-dy2 = sp.Symbol("dy2", nonnegative=True)
-eta_h = sp.Symbol("eta_h", positive=True)
-eta_y = sp.Symbol("eta_y", positive=True)
-eta_ybar = sp.Symbol("eta_ybar", positive=True)
-a = sp.Symbol("a", positive=True)
-C = sp.Symbol("C", real=True)
-m0 = sp.Symbol("m0", nonnegative=True)
+# (a symbol is its name and its assumptions: these are the same symbols wherever they are built)
+h2, dx2, eta_h, eta_y, eta_ybar, a = sp.symbols("h2 dx2 eta_h eta_y eta_ybar a", positive=True)
+t, y2, dy2, m0 = sp.symbols("t y2 dy2 m0", nonnegative=True)
+w, C = sp.symbols("w C", real=True)
 #: rates of Eq. 6 as written (d/dt = -k ∂L/∂·): k = 1/τ
 k_h, k_y, k_ybar = sp.symbols("k_h k_y k_ybar", positive=True)
 
