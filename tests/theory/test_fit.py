@@ -9,7 +9,7 @@ from reptheory import theory as th
 from reptheory.theory import fit
 from reptheory.theory.fit import FitError, fit_rates
 
-DATA = pathlib.Path(__file__).parent / "data" / "network_trajectories.npz"
+DATA = pathlib.Path(__file__).parents[1] / "data" / "network_trajectories.npz"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_boundary_optimum_is_flagged_not_hidden():
 
 def _stored(name):
     """A trained network's two-point trajectory (6001 epochs; stored so the test needs no training)."""
-    with np.load(pathlib.Path(__file__).parent / "data" / "network_trajectories.npz") as f:
+    with np.load(DATA) as f:
         return {k: f[f"{name}/{k}"] for k in ("t", "h2", "y2", "w", "dx2", "dy2")}
 
 

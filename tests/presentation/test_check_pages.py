@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 import check_pages  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
