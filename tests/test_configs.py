@@ -59,3 +59,9 @@ def test_a_settings_table_shows_either_kind_but_not_both_at_once():
     assert row["h0"] == "0.0" and row["deviation from the paper"].startswith("not in the paper")
     with pytest.raises(ValueError, match="one kind of setting"):
         SettingsTable(["default", "parity"])
+
+
+def test_a_feedforward_experiment_refuses_a_sequel_setting_by_name():
+    from reptheory import experiments
+    with pytest.raises(ValueError, match="'parity' is a ParitySetting of the sequel"):
+        experiments.two_point("parity")

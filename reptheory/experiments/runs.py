@@ -49,7 +49,11 @@ def _setting(setting, profile) -> _configs.Setting:
         return setting
     if not isinstance(setting, str):
         raise TypeError(f"setting must be a name or a reptheory.configs.Setting, got {setting!r}")
-    return _configs.get(setting, profile)
+    s = _configs.get(setting, profile)
+    if not isinstance(s, _configs.Setting):      # a sequel setting: trained by reptheory.sequel.parity
+        raise ValueError(f"setting {setting!r} is a {type(s).__name__} of the sequel, not a feedforward "
+                         "Setting; train it with reptheory.sequel.parity.runs")
+    return s
 
 
 def _batched(setting: _configs.Setting) -> bool:
