@@ -41,11 +41,15 @@ _PHASE_CAP = {"default": (f"; CI budget: at most {PHASE_GRID['default'][2]} epoc
               "paper": ""}
 
 
+def _phase_name(loss: str, gain: float, frac: float) -> str:
+    return f"phase/{loss}/g{gain:g}/p{frac:g}"
+
+
 def _phase_cell(loss: str, gain: float, frac: float, profile: str) -> ParitySetting:
     """One cell of the phase diagram: the Fig. 9 protocol (stop at training loss < 1e-3, 3 seeds) at ``gain`` and
     data fraction ``frac`` under ``profile``'s epoch cap."""
     cap = PHASE_GRID[profile][2]
-    return ParitySetting(name=f"phase/{loss}/g{gain:g}/p{frac:g}", gain=gain, frac=frac, loss=loss, epochs=cap,
+    return ParitySetting(name=_phase_name(loss, gain, frac), gain=gain, frac=frac, loss=loss, epochs=cap,
                          stop_loss=1e-3, track_every=cap, track_long=False, seeds=(0, 1, 2),
                          note=_PHASE_NOTE[loss] + _PHASE_CAP[profile])
 
@@ -101,7 +105,7 @@ def phase_names(loss: str, profile: str | None = None) -> dict:
     if loss not in PHASE_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(PHASE_LOSSES)}, got {loss!r}")
     gains, fractions, _ = phase_grid(profile)
-    return {(g, p): f"phase/{loss}/g{g:g}/p{p:g}" for g in gains for p in fractions}
+    return {(g, p): _phase_name(loss, g, p) for g in gains for p in fractions}
 
 
 def paper_counterpart(st: ParitySetting) -> ParitySetting | None:

@@ -19,7 +19,6 @@ Records: the first epoch and each trial's last (the settings must have ``track_e
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
@@ -34,9 +33,8 @@ __all__ = ["group_key", "train_batch", "runs"]
 
 def group_key(s: ParitySetting) -> tuple:
     """The fields that trials trained together must share: everything but the name, note, gain and seeds."""
-    d = dataclasses.asdict(s)
-    for f in ("name", "note", "gain", "seeds"):
-        d.pop(f)
+    d = s.run_fields()
+    del d["gain"]
     return tuple(sorted(d.items()))
 
 
