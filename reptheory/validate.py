@@ -12,7 +12,7 @@ def _as_array(name: str, value) -> np.ndarray:
     """The input rule: int, float, numpy real scalars and arrays of them; bools and strings are refused
     (``True`` is not a learning rate, ``"0.1"`` is not a number)."""
     kind = np.asarray(value).dtype.kind if not isinstance(value, (str, bytes)) else "U"
-    if isinstance(value, (bool, np.bool_, str, bytes)) or kind in "bUSOV":
+    if isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating)) or kind in "bcUSOV":
         raise TypeError(f"{name} must be a real number or an array of real numbers, got {_brief(value)}")
     try:
         arr = np.asarray(value, dtype=float)
@@ -29,12 +29,14 @@ def scalar(name: str, value) -> float:
     return float(arr)
 
 
-def integer(name: str, value, low: int) -> int:
-    """``value`` as a Python int ``>= low``: an int or numpy integer (a bool or a float is refused)."""
+def integer(name: str, value, low: int, high: int | None = None) -> int:
+    """``value`` as a Python int in ``[low, high]`` (``high=None``: no upper bound): an int or numpy integer (a
+    bool or a float is refused)."""
+    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        raise TypeError(f"{name} must be an integer {allowed}, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
     return int(value)
 
 

@@ -58,7 +58,11 @@ def _first_tensor(out, layer: str) -> torch.Tensor:
 
 
 def check_outputs(out: torch.Tensor, n: int, K: int) -> torch.Tensor:
-    """``out`` as ``(n, K)``: the model's outputs for ``n`` points must hold ``K`` numbers each (``Y``'s)."""
+    """``out`` as ``(n, K)``: the model's outputs for ``n`` points must be one tensor holding ``K`` numbers each
+    (``Y``'s)."""
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"the model must return one tensor of outputs, got a {type(out).__name__}: probe a module "
+                        "whose forward returns the prediction alone (e.g. a wrapper returning out[0] or out['logits'])")
     if out.shape[0] != n or out.reshape(n, -1).shape[1] != K:
         raise ValueError(f"the model's output has shape {tuple(out.shape)}; the targets Y need ({n}, {K})")
     return out.reshape(n, -1)

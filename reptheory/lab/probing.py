@@ -30,57 +30,20 @@ import contextlib
 import copy
 import dataclasses
 import warnings
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from reptheory import cache as _cache
 from reptheory import parallel as _par
 from reptheory import validate as _v
-from reptheory.lab import key as _key
 from reptheory.lab import engines as _pt
+from reptheory.lab import key as _key
+from reptheory.lab.inputs import (BATCH_RECORD_BYTES_MAX, OPTIMIZERS, Run, check_model, checked, per_run,
+                                  same_structure)
 from reptheory.lab.result import ProbeResult, from_arrays
 from reptheory.networks.train import device as _device
 
 __all__ = ["OPTIMIZERS", "probe", "probe_many", "pair_data"]
-
-OPTIMIZERS = ("sgd", "adam")
-
-# ----------------------------------------------------------------------------------------------------------
-# input checks
-
-def _tensor(name: str, value) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        arr = value.detach().cpu().numpy()
-    else:
-        arr = value
-    arr = _v.finite(name, arr)
-    if arr.ndim < 1 or arr.shape[0] < 2:
-        raise ValueError(f"{name} must hold at least two points along its first axis, got shape {arr.shape}")
-    return torch.as_tensor(arr, dtype=torch.float32)
-
-
-def _check_pair(pair, n: int, at: str = "") -> tuple[int, int]:
-    ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
-        isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in pair)
-    if not ok or not (0 <= pair[0] < n and 0 <= pair[1] < n and pair[0] != pair[1]):
-        raise ValueError(f"pair{at} must be two different point indices in [0, {n - 1}], got {pair!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _layer_name(model: torch.nn.Module, layer) -> str:
-    if callable(layer) and not isinstance(layer, str):
-        return getattr(layer, "__qualname__", type(layer).__qualname__)
-    if not isinstance(layer, str):
-        raise TypeError(f"layer must be the dotted name of a submodule or a callable (model, x) -> (n, d), "
-                        f"got {layer!r}")
-    names = [n for n, _ in model.named_modules()]
-    if layer not in names:
-        shown = ", ".join(repr(n) for n in names[:12]) + (", …" if len(names) > 12 else "")
-        raise ValueError(f"layer {layer!r} is not a submodule of the model; its submodules are {shown}")
-    return layer
-
 
 # ----------------------------------------------------------------------------------------------------------
 # the public calls
@@ -95,10 +58,14 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     name of a submodule (``""`` is the model itself), read by a forward hook; its output (the first tensor of
     a tuple) must have the points along its first axis and is flattened per point. Or a callable
     ``layer(model, x) -> (len(x), d)`` that maps the model and inputs to vectors (one token, a pooled
-    sequence). ``lr`` (> 0) and ``epochs`` (≥ 2) of full-batch ``optimizer`` (``"sgd"`` or ``"adam"``) on
-    ½-MSE; ``seed`` seeds torch's generator during training (dropout masks; the caller's generator state is
+    sequence). ``lr`` (in ``(0,`` :data:`~reptheory.lab.inputs.LR_MAX` ``]``) and ``epochs`` (2 to
+    :data:`~reptheory.lab.inputs.EPOCHS_MAX`) of full-batch ``optimizer`` (``"sgd"`` or ``"adam"``) on ½-MSE
+    (every argument is checked first: :mod:`reptheory.lab.inputs`); ``seed`` seeds torch's generator during training (dropout masks; the caller's generator state is
     restored afterwards); ``stop_loss``: stop once the training loss falls below it (``None``: all epochs).
     ``device``: a torch device (default ``$REPTHEORY_DEVICE`` or the CPU). The caller's model is not modified.
+    ``cache``: keep the run in the result cache, keyed on everything that can change it
+    (:mod:`reptheory.lab.key`); a model or layer holding something that cannot be keyed (a random generator, an
+    open file) is run uncached, with a warning that says what.
 
     Records are taken before each update and after the last, in eval mode if the model has dropout or batch
     normalisation. Returns a :class:`ProbeResult`; its ``verdict`` says in one line whether the theory holds at
@@ -115,7 +82,7 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     >>> r.fit is not None, r.converged, r.h_inf > 0
     (True, True, True)
     """
-    run = _checked(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss)
+    run = checked(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss)
     if not isinstance(cache, bool):
         raise TypeError(f"cache must be True or False, got {cache!r}")
     dev = _device(device)
@@ -126,52 +93,21 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
             return _pt.train_one(copy.deepcopy(model).to(dev), run.X, run.Y, layer, run.lr, run.epochs, optimizer,
                                  run.pair, run.stop_loss, dev)
 
-    if not cache:
+    desc = _description(model, layer, optimizer, run, dev) if cache else None
+    if desc is None:
         return from_arrays({k: np.asarray(v) for k, v in compute().items()}, run.name, run.pair)
-    return from_arrays(_cache.cached("probe_run", _description(model, layer, optimizer, run, dev), compute), run.name,
-                   run.pair)
+    return from_arrays(_cache.cached("probe_run", desc, compute), run.name, run.pair)
 
 
-@dataclass(frozen=True)
-class _Run:
-    """One run's checked settings."""
-
-    X: torch.Tensor
-    Y: torch.Tensor
-    name: str
-    lr: float
-    epochs: int
-    pair: tuple
-    seed: int
-    stop_loss: float | None
-
-
-def _checked(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss, at: str = "") -> _Run:
-    """The input rule of :func:`probe` (``at``: the run's index in :func:`probe_many`, named in errors)."""
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model{at} must be a torch.nn.Module, got {type(model).__name__}")
-    Xt, Yt = _tensor(f"X{at}", X), _tensor(f"Y{at}", Y)
-    if Xt.shape[0] != Yt.shape[0]:
-        raise ValueError(f"X{at} and Y{at} must hold the same number of points, got {Xt.shape[0]} and {Yt.shape[0]}")
-    name = _layer_name(model, layer)
-    lr = _v.scalar(f"lr{at}", lr)
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr{at} must be a number > 0, got {lr!r}")
-    epochs = _v.integer(f"epochs{at}", epochs, 2)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    pair = _check_pair(pair, Xt.shape[0], at)
-    seed = _v.integer(f"seed{at}", seed, 0)
-    if stop_loss is not None:
-        stop_loss = _v.scalar(f"stop_loss{at}", stop_loss)
-        if not (np.isfinite(stop_loss) and stop_loss > 0):
-            raise ValueError(f"stop_loss{at} must be a number > 0 or None, got {stop_loss!r}")
-    return _Run(Xt, Yt, name, lr, epochs, pair, seed, stop_loss)
-
-
-def _description(model, layer, optimizer, run: _Run, dev) -> dict:
-    """A run's cache key: the model (structure, weights, code), the layer, the data and the settings."""
-    return {"model": _key.model_digest(model), "layer": _key.layer_digest(layer), "X": _key.array_digest(run.X),
+def _description(model, layer, optimizer, run: Run, dev, at: str = "") -> dict | None:
+    """A run's cache key: the model (structure, weights, code), the layer, the data and the settings; ``None``
+    (with a warning naming what) when the model or the layer holds something that cannot be keyed."""
+    try:
+        model_key, layer_key = _key.model_digest(model), _key.layer_digest(layer)
+    except _key.Unkeyable as exc:
+        warnings.warn(f"not cached{at}: {exc}; the run is trained without the cache", RuntimeWarning, stacklevel=3)
+        return None
+    return {"model": model_key, "layer": layer_key, "X": _key.array_digest(run.X),
             "Y": _key.array_digest(run.Y), "lr": run.lr, "epochs": run.epochs, "optimizer": optimizer,
             "pair": list(run.pair), "seed": run.seed, "stop_loss": run.stop_loss, "device": str(dev),
             "torch": torch.__version__, "divergence": _pt.DIVERGENCE_FACTOR}
@@ -186,39 +122,6 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-def _per_run(name: str, value, B: int, is_many) -> list:
-    if is_many(value):
-        if len(value) != B:
-            raise ValueError(f"{name} must be one value, or one per model ({B}), got {len(value)}")
-        return list(value)
-    return [value] * B
-
-
-def _same_structure(models) -> None:
-    ref = models[0]
-    shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
-    attributes = _key.attributes(ref)
-    for k, m in enumerate(models[1:], 1):
-        if type(m) is not type(ref) or repr(m) != repr(ref):
-            raise ValueError(f"models[{k}] differs in structure from models[0]: probe_many trains networks of one "
-                             "architecture together (call it once per architecture)")
-        if _key.attributes(m) != attributes:
-            raise ValueError(f"models[{k}] differs from models[0] in a plain attribute of a submodule (not a "
-                             "parameter or buffer): probe_many runs every network through models[0]'s forward, so "
-                             "their non-tensor attributes must be equal")
-        other = {n: tuple(v.shape) for n, v in m.state_dict().items()}
-        if other != shapes:
-            bad = next(n for n in sorted(set(shapes) | set(other)) if shapes.get(n) != other.get(n))
-            raise ValueError(f"models[{k}] has {bad!r} of shape {other.get(bad)}, models[0] {shapes.get(bad)}: "
-                             "probe_many trains networks of one architecture together")
-    trainable = [n for n, p in ref.named_parameters() if p.requires_grad]
-    if not trainable:
-        raise ValueError("models[0] has no trainable parameters")
-    for k, m in enumerate(models[1:], 1):
-        if [n for n, p in m.named_parameters() if p.requires_grad] != trainable:
-            raise ValueError(f"models[{k}] trains other parameters than models[0] (requires_grad differs)")
 
 
 def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=(0, 1), seed=0, stop_loss=None,
@@ -269,24 +172,28 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
                               or (isinstance(v, np.ndarray) and v.ndim == 2))
     arrays_listed = lambda v: (isinstance(v, (list, tuple))                                          # noqa: E731
                                and all(isinstance(a, (np.ndarray, torch.Tensor)) for a in v))
-    per = {"X": _per_run("X", X, B, arrays_listed), "Y": _per_run("Y", Y, B, arrays_listed),
-           "lr": _per_run("lr", lr, B, listed), "epochs": _per_run("epochs", epochs, B, listed), "pair": _per_run("pair", pair, B, pairs_listed),
-           "seed": _per_run("seed", seed, B, listed), "stop_loss": _per_run("stop_loss", stop_loss, B, listed),
-           "fit": _per_run("fit", fit, B, listed)}
+    per = {"X": per_run("X", X, B, arrays_listed), "Y": per_run("Y", Y, B, arrays_listed),
+           "lr": per_run("lr", lr, B, listed), "epochs": per_run("epochs", epochs, B, listed), "pair": per_run("pair", pair, B, pairs_listed),
+           "seed": per_run("seed", seed, B, listed), "stop_loss": per_run("stop_loss", stop_loss, B, listed),
+           "fit": per_run("fit", fit, B, listed)}
     per["pair"] = [tuple(p) if isinstance(p, np.ndarray) else p for p in per["pair"]]
     for k, f in enumerate(per["fit"]):
         if not isinstance(f, (bool, np.bool_)):
             raise TypeError(f"fit[{k}] must be True or False, got {f!r}")
     for k, m in enumerate(models):
-        if not isinstance(m, torch.nn.Module):
-            raise TypeError(f"models[{k}] must be a torch.nn.Module, got {type(m).__name__}")
-    _same_structure(models)
-    runs = [_checked(models[k], per["X"][k], per["Y"][k], layer, per["lr"][k], per["epochs"][k], optimizer,
+        check_model(m, f"[{k}]")
+    same_structure(models)
+    runs = [checked(models[k], per["X"][k], per["Y"][k], layer, per["lr"][k], per["epochs"][k], optimizer,
                      per["pair"][k], per["seed"][k], per["stop_loss"][k], at=f"[{k}]") for k in range(B)]
     for name in ("X", "Y"):
         shapes = {tuple(getattr(r, name).shape) for r in runs}
         if len(shapes) > 1:
             raise ValueError(f"every {name} must have one shape, got {sorted(shapes)}")
+    need = B * (max(r.epochs for r in runs) + 1) * 8 * len(_pt.RECORDS)
+    if need > BATCH_RECORD_BYTES_MAX:
+        raise ValueError(f"epochs: the records of {B} networks over {max(r.epochs for r in runs)} epochs take "
+                         f"{need / 2**30:.1f} GiB (at most {BATCH_RECORD_BYTES_MAX / 2**30:.0f}): pass fewer epochs "
+                         "or fewer models per call")
     if not isinstance(cache, bool):
         raise TypeError(f"cache must be True or False, got {cache!r}")
     dev = _device(device)
@@ -315,9 +222,10 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
         return {f"{k}:{name}": v for k, arrays in enumerate(out) for name, v in arrays.items()}
 
     try:
-        if cache:
-            desc = {"runs": [_description(models[k], layer, optimizer, runs[k], dev) for k in range(B)]}
-            flat = _cache.cached("probe_many", desc, compute)
+        descs = [_description(models[k], layer, optimizer, runs[k], dev, f" (models[{k}])") for k in range(B)] \
+            if cache else [None]
+        if all(d is not None for d in descs):
+            flat = _cache.cached("probe_many", {"runs": descs}, compute)
         else:
             flat = {k: np.asarray(v) for k, v in compute().items()}
     except (RuntimeError, NotImplementedError) as exc:

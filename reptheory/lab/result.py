@@ -50,8 +50,9 @@ class ProbeResult:
 
     @property
     def h2_final(self) -> float:
-        """The measured ``||Δh||²`` at the last record."""
-        return float(self.measured.traj.h2[-1])
+        """The measured ``||Δh||²`` at the last record (NaN for a run that diverged before its first record)."""
+        h2 = self.measured.traj.h2
+        return float(h2[-1]) if h2.size else float("nan")
 
     @property
     def converged(self) -> bool:
@@ -97,7 +98,10 @@ class ProbeResult:
         if self.failure:
             return f"Eq. 7 could not be fitted: {self.failure}"
         if self.fit is None:
-            return (f"the run diverged after {self.measured.traj.t.size} records: not fitted" if self.diverged
+            n = self.measured.traj.t.size
+            return ((f"the run diverged after {n} records: not fitted" if n else
+                     "the run diverged at its first record (the initial loss or ||Δh||² is not finite, or the "
+                     "loss grew past the divergence bar at once): not fitted") if self.diverged
                     else f"no verdict: {self.fit_message}")
         dev = self.deviations
         curves = ", ".join(f"{k} {100 * dev[k]:.0f} %" for k in ("h2", "y2", "w") if k in dev)

@@ -39,7 +39,14 @@ import numpy as np
 
 from reptheory import validate as _v
 
-__all__ = ["VARIABLES", "derivation", "FixedExpansion", "fixed_expansion", "initial_values"]
+__all__ = ["LR_T_MAX", "MAGNITUDE_MAX", "VARIABLES", "derivation", "FixedExpansion", "fixed_expansion", "initial_values"]
+
+#: the longest integration :func:`fixed_expansion` takes, as ``lr · t[-1]`` (the read-out's time; the cost
+#: grows with it: about a second at this value)
+LR_T_MAX = 1e8
+#: the largest initial scale and target entry (in units of the targets): products of four such numbers, as in
+#: the flow, stay far inside the float range
+MAGNITUDE_MAX = 1e6
 
 #: the nine state variables, in the order of the derived system
 VARIABLES = ("h1", "h2", "bD", "by1", "by2", "b2", "D2", "Dy1", "Dy2")
@@ -138,6 +145,8 @@ def initial_values(scale: float, seed: int = 0) -> np.ndarray:
     [0.0126, -0.0132, 0.0, 0.0, 0.0, 0.0001, 0.0041, 0.0, 0.0]
     """
     scale = float(_v.positive("scale", scale))
+    if scale > MAGNITUDE_MAX:
+        raise ValueError(f"scale must lie in (0, {MAGNITUDE_MAX:g}], got {scale!r}")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     h1, h2, d, beta = np.random.default_rng(int(seed)).normal(0.0, scale, 4)
@@ -208,8 +217,10 @@ def _target(name: str, v) -> np.ndarray:
     if isinstance(v, (str, bool, np.bool_)):
         raise TypeError(f"{name} must be a real number or a 1-D array of real numbers, got {v!r}")
     arr = np.atleast_1d(_v.finite(name, v))
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a number or a 1-D array, got shape {arr.shape}")
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array, got shape {arr.shape}")
+    if np.any(np.abs(arr) > MAGNITUDE_MAX):
+        raise ValueError(f"{name} must have entries in [-{MAGNITUDE_MAX:g}, {MAGNITUDE_MAX:g}], got {v!r}")
     return arr
 
 
@@ -221,8 +232,9 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     their targets, numbers or equal-length vectors (``y_1 = y_2``: the prefixes agree); ``n``: the number ``N`` of
     shared continuations; ``lr``: the learning rate (``eta_a = lr``, ``eta_b = lr/4``); ``scale``: the standard
     deviation of the initial values (the authors use the untrained network's hidden-state std,
-    :func:`reptheory.sequel.parity.initial_scale`); ``t``: increasing times (epochs) at which to report; ``seed`` draws
-    the initial values (:func:`initial_values`). Solved with LSODA at relative tolerance ``rtol``.
+    :func:`reptheory.sequel.parity.initial_scale`); ``t``: increasing times (epochs) at which to report, with
+    ``lr · t[-1] <=`` :data:`LR_T_MAX`; ``seed`` draws the initial values (:func:`initial_values`). Solved with
+    LSODA at relative tolerance ``rtol``.
 
     >>> import numpy as np
     >>> r = fixed_expansion((5, 5), (1.0, 1.0), scale=0.05, t=np.linspace(0, 1e4, 50))
@@ -242,12 +254,21 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     scale = float(_v.positive("scale", scale))
     t = _v.time_grid("t", t)
     rtol = float(_v.positive("rtol", rtol))
+    if rtol >= 1e-2:
+        raise ValueError(f"rtol must lie in (0, 0.01), got {rtol!r}")
+    if lr * float(t[-1]) > LR_T_MAX:
+        raise ValueError(f"t must end by lr · t = {LR_T_MAX:g} (t[-1] <= {LR_T_MAX / lr:g} epochs at lr = {lr:g}): "
+                         f"the integration's cost grows with lr · t (about a second at {LR_T_MAX:g}), got "
+                         f"t[-1] = {float(t[-1]):g}")
     z0 = initial_values(scale, seed)
     params = (lr * len1, lr * len2, lr, lr / 4, float(n), float(y1 @ y1), float(y1 @ y2), float(y2 @ y2))
     f, loss = _compiled()
     t0 = min(0.0, float(t[0]))
+    span = float(t[-1]) - t0
+    # LSODA's own first step underflows on a span near the float minimum (1e-300): give it the span there
+    first = {"first_step": span} if 0 < lr * max(len1, len2) * span < 1e-6 else {}
     sol = solve_ivp(lambda _, z: f(z, params), (t0, float(t[-1])), z0, t_eval=t, method="LSODA", rtol=rtol,
-                    atol=1e-14 * max(1.0, scale**2))
+                    atol=1e-14 * max(1.0, scale**2), **first)
     if not sol.success or not np.all(np.isfinite(sol.y)):
         raise SolveError(f"fixed-expansion model, lengths {lengths}: {sol.message}")
     z = sol.y

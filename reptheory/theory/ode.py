@@ -23,10 +23,12 @@ from scipy.integrate import solve_ivp
 
 from reptheory import validate as _v
 from reptheory.theory import rk4 as _rk4
+from reptheory.theory.closed_form import *  # noqa: F401,F403  (the closed forms: Eq. 9-13, 24)
+from reptheory.theory.closed_form import __all__ as _closed_forms
+from reptheory.theory.closed_form import a_coefficient, h_inf
 
 __all__ = [
-    "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "loss", "a_coefficient",
-    "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit", "identical_output",
+    "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "identical_output", *_closed_forms,
 ]
 
 
@@ -142,35 +144,78 @@ def _jac_signed(z, eta_h, eta_y, dx2, dy2):
     ])
 
 
+#: the solver's horizon for ``dy2 = 0``, in the rescaled time ``tau = max(eta_h, eta_y) t``: a trajectory that
+#: has not reached its fixed point by then (``A_high <= 0``: the distance decays to 0 without end) is refused
+#: beyond it rather than integrated for ever
+TAU_MAX = 1e18
+
+
+def _fixed_point(z0, eta_h, eta_y, dx2, dy2) -> np.ndarray:
+    """The stable fixed point ``(h_inf, dy2, 0)`` on the level set of Eq. 24 through ``z0`` (Eq. 10)."""
+    return np.array([float(h_inf(z0[0], z0[1], eta_h, eta_y, dx2, dy2)), dy2, 0.0])
+
+
 def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
+    """One trajectory by Radau. Eq. 7 is homogeneous of degree one in the rates, so it is integrated in
+    ``tau = c (t − t[0])`` with ``c = max(eta_h, eta_y)`` and rates ``eta/c`` (rates of any size, even 1e25/epoch,
+    give the same well-scaled problem). For ``dy2 > 0`` the integration ends once the state is within
+    ``rtol/100`` (relative) of its stable fixed point (a terminal event); later samples take the fixed point, so
+    that times of any size (1e50 epochs) cost no more than the time to converge."""
     if t.size == 1:
         return z0[:, None].copy()
-    args = (eta_h, eta_y, dx2, dy2)
     h0, y0, w0 = z0
+    star = _fixed_point(z0, eta_h, eta_y, dx2, dy2)
+    c = max(eta_h, eta_y)
+    args = (eta_h / c, eta_y / c, dx2, dy2)
+    with np.errstate(over="ignore"):
+        tau = c * (t - t[0])                    # inf past the float range: such samples lie past the horizon
     s0 = np.array(_rk4.signed_start(z0))
     al0 = s0[0]
     if atol is None:
         # relative accuracy in α (so in h2 = α²) where it is small, as on the rich regime's plateau; r and ρ
         # on the larger of their initial and final (fixed-point) magnitudes
         # (h_inf is 0 for identical targets with C > 0: the distance then decays to 0 like an exponential)
-        hinf = max(float(h_inf(h0, y0, *args)), 1e-12 * h0)
+        hinf = max(star[0], 1e-12 * h0)
         scale = np.array([min(al0, np.sqrt(hinf)), max(s0[1], dy2 / hinf),
                           max(abs(s0[2]), dy2 / np.sqrt(hinf), np.sqrt(dy2 * s0[1]))])
         atol = 1e-3 * rtol * np.maximum(scale, 1e-300)
+    y_scale = max(dy2, y0, 1e-300)
+
+    def converged(_tau, s):             # < 0 once every variable is within rtol/100 of the fixed point
+        al, r, rho = s
+        h, y = al * al, r * al * al
+        return max(abs(h - star[0]) / star[0], abs(y - dy2) / y_scale, abs(y - al * rho) / y_scale) - 1e-2 * rtol
+    converged.terminal, converged.direction = True, -1
+    # for dy2 = 0 the fixed point has y2 = w = 0, approached like an exponential: relative accuracy in y2 and
+    # w then needs the integration itself, up to the horizon
+    events = converged if star[0] > 0 and dy2 > 0 else None
+    end = min(float(tau[-1]), TAU_MAX)
+    inside = tau[tau <= end]
+    cut = inside.size < tau.size                # the horizon cuts the times: the state there is needed too
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            sol = solve_ivp(lambda _t, z: _rhs_signed(z, *args), (t[0], t[-1]), s0, method="Radau", t_eval=t,
-                            jac=lambda _t, z: _jac_signed(z, *args), rtol=rtol, atol=atol)
-    except ValueError as exc:           # the right-hand side overflowed (rates far too large for the times)
+            sol = solve_ivp(lambda _t, z: _rhs_signed(z, *args), (0.0, end), s0, method="Radau",
+                            t_eval=np.append(inside, end) if cut else inside,
+                            jac=lambda _t, z: _jac_signed(z, *args), rtol=rtol, atol=atol, events=events)
+    except ValueError as exc:           # the right-hand side overflowed
         raise SolveError(f"Eq. 7 integration failed at eta_h={eta_h:g}, eta_y={eta_y:g} over t in "
                          f"[{t[0]:g}, {t[-1]:g}]: {exc}") from None
-    if sol.status != 0 or sol.y.shape[1] != t.size:
+    if sol.status == -1:
         raise SolveError(f"Eq. 7 integration failed at eta_h={eta_h:g}, eta_y={eta_y:g}: {sol.message}")
+    done = sol.y.shape[1]
+    if cut and sol.status == 0:                 # reached the horizon: drop the state there, after checking it
+        done -= 1
+        if not (star[0] > 0 and converged(end, sol.y[:, -1]) < 0):
+            raise SolveError(f"Eq. 7 with dy2 = {dy2:g} has not reached its fixed point by the horizon t = t[0] + "
+                             f"{TAU_MAX:g}/max(eta_h, eta_y) = {t[0] + TAU_MAX / c:g} epochs (A_high <= 0: the "
+                             f"distance decays to 0 without end); got times up to {t[-1]:g}")
     if not np.all(np.isfinite(sol.y)):
         raise SolveError("Eq. 7 integration produced non-finite values")
-    al, r, rho = sol.y
+    al, r, rho = sol.y[:, :done]
     h = al**2
-    out = np.array([h, r * h, r * h - al * rho])
+    out = np.empty((3, t.size))
+    out[:, :done] = [h, r * h, r * h - al * rho]
+    out[:, done:] = star[:, None]       # after the terminal event or the horizon: at the fixed point to rtol/100
     out[:, 0] = z0          # exactly the initial state at t[0] (no round trip through the variables)
     return out
 
@@ -180,7 +225,8 @@ def _solve_one_rk4(t, z0, eta_h, eta_y, dx2, dy2):
     y, status = _rk4.rk4_signed(t, al0, r0, rho0, eta_h, eta_y, dx2, dy2, _rk4.RK4_COURANT, _rk4.RK4_MAX_SUBSTEPS)
     if status == 1:
         raise SolveError(f"Eq. 7 is too stiff for the fixed-step scheme at eta_h={eta_h:g}, eta_y={eta_y:g} "
-                         f"(more than {_rk4.RK4_MAX_SUBSTEPS} RK4 steps between two sample times)")
+                         f"over t in [{t[0]:g}, {t[-1]:g}] (more than {_rk4.RK4_MAX_SUBSTEPS} RK4 steps between two sample "
+                         "times): use method='radau', which takes rates and times of any size, or closer times")
     if status == 2:
         raise SolveError(f"Eq. 7 integration produced non-finite values at eta_h={eta_h:g}, eta_y={eta_y:g}")
     al, r, rho = y
@@ -201,7 +247,12 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, m
     no-rotation manifold), in which the system is polynomial, so both cases are regular.
 
     ``method="radau"`` (the reference): the implicit Radau IIA method (scipy) with the analytic Jacobian for
-    the stiffness at large ``h2``, adaptive to ``rtol``; ``atol`` (if given) applies to ``(α, r, ρ)``.
+    the stiffness at large ``h2``, adaptive to ``rtol``; ``atol`` (if given) applies to ``(α, r, ρ)``. It is
+    integrated in the rescaled time ``max(eta_h, eta_y) · t`` and stops once the state is within ``rtol/100``
+    of its stable fixed point ``(h_inf, dy2, 0)`` (Eq. 10), which every later sample takes: rates and times of
+    any size cost the same. For ``dy2 = 0`` (``y2`` and ``w`` decay to 0) it integrates up to a horizon,
+    :data:`TAU_MAX` in that rescaled time, past which samples take the fixed point if the state has reached it
+    (``A_high > 0``); if not (``A_high <= 0``: the distance decays to 0 without end) it refuses.
     ``method="rk4"`` (fast; what :func:`reptheory.theory.fit.fit_rates` searches with): compiled classical RK4 with
     a step chosen per sampling interval from the Jacobian's norm (``step × ||J||_∞ <= RK4_COURANT``,
     :mod:`reptheory.theory.rk4`);
@@ -257,83 +308,6 @@ def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=N
         out = Parallel(n_jobs=n_jobs)(delayed(_solve_one)(*j) for j in jobs)
     y_all = np.stack(out)
     return Trajectory(t, y_all[:, 0], y_all[:, 1], y_all[:, 2])
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Closed forms
-
-def loss(t, y2, w, dy2, eta_ybar, m0):
-    """Eq. 9: the training loss ``½ e^{-2 eta_ybar t} m0 + ¼ w + ⅛ (dy2 − y2)``.
-
-    ``m0 = ||ŷ̄(0) − ȳ||²`` is the squared error of the mean prediction at ``t = 0``; ``y2``, ``w`` are the
-    trajectory (shape of ``t``). Units: the same as the ½-MSE training criterion.
-    """
-    t = _v.time_grid("t", t)
-    y2, w = _v.finite("y2", y2), _v.finite("w", w)
-    if y2.shape[-1:] != t.shape or w.shape != y2.shape:
-        raise ValueError(f"y2 and w must have the shape of t ({t.shape}) in the last axis, "
-                         f"got {y2.shape} and {w.shape}")
-    dy2 = _v.nonnegative("dy2", dy2)
-    eta_ybar = _v.positive("eta_ybar", eta_ybar)
-    m0 = _v.nonnegative("m0", m0)
-    return 0.5 * np.exp(-2.0 * eta_ybar * t) * m0 + 0.25 * w + 0.125 * (dy2 - y2)
-
-
-def a_coefficient(eta_h, eta_y, dx2):
-    """``a = τ_h/(τ_y ||Δx||²) = eta_y/(eta_h dx2)`` (Eq. 24)."""
-    eta_h, eta_y, dx2 = _v.positive("eta_h", eta_h), _v.positive("eta_y", eta_y), _v.positive("dx2", dx2)
-    return eta_y / (eta_h * dx2)
-
-
-def conserved(h2, y2, eta_h, eta_y, dx2):
-    """Eq. 24: the conserved quantity ``C = y2/h2 − a h2`` (constant along every solution of Eq. 7)."""
-    h2, y2 = _v.positive("h2", h2), _v.nonnegative("y2", y2)
-    return y2 / h2 - a_coefficient(eta_h, eta_y, dx2) * h2
-
-
-def a_high(h2_0, y2_0, eta_h, eta_y, dx2):
-    """Eq. 11: ``A_high = h2_0 − (eta_h/eta_y) dx2 y2_0/h2_0`` (the lazy, initial-condition term)."""
-    h2_0, y2_0 = _v.positive("h2_0", h2_0), _v.nonnegative("y2_0", y2_0)
-    return h2_0 - y2_0 / (a_coefficient(eta_h, eta_y, dx2) * h2_0)
-
-
-def a_low(eta_h, eta_y, dx2, dy2):
-    """Eq. 11: ``A_low = sqrt(eta_h/eta_y) ||Δx|| ||Δy||`` (the rich, data-only term)."""
-    dy2 = _v.nonnegative("dy2", dy2)
-    return np.sqrt(dy2 / a_coefficient(eta_h, eta_y, dx2))
-
-
-def h_inf(h2_0, y2_0, eta_h, eta_y, dx2, dy2):
-    """Eq. 10: the stable fixed point ``||Δh(∞)||² = ½A_high + sqrt(¼A_high² + A_low²)``.
-
-    Computed without overflow or underflow of intermediate terms over the whole float range: the root is
-    ``hypot(½A_high, A_low)``, and when ``A_high < 0`` the sum is written as
-    ``A_low · A_low / (root − ½A_high)``, which stays accurate when the two terms nearly cancel (the lazy
-    regime with ``A_high ≪ 0``). Returns a float for scalar input, else an array of the broadcast shape.
-
-    >>> h_inf(1e200, 0.0, 1.0, 1.0, 1.0, 0.5)
-    1e+200
-    >>> round(h_inf(1.0, 0.5, 1.0, 1.0, 1.0, 0.5), 6)      # A_high = 0.5, A_low = sqrt(0.5)
-    1.0
-    """
-    ah = np.asarray(a_high(h2_0, y2_0, eta_h, eta_y, dx2), dtype=float)
-    al = np.asarray(a_low(eta_h, eta_y, dx2, dy2), dtype=float)
-    half = 0.5 * ah
-    root = np.hypot(half, al)
-    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-        alt = al * (al / (root - half))
-    out = np.where(ah >= 0, half + root, alt)
-    return float(out) if out.ndim == 0 else out
-
-
-def rich_limit(eta_h, eta_y, dx2, dy2):
-    """Eq. 13: ``|A_high| ≪ A_low`` ⇒ ``h_inf → A_low``: the final distance depends only on the data."""
-    return a_low(eta_h, eta_y, dx2, dy2)
-
-
-def lazy_limit(h2_0, y2_0, eta_h, eta_y, dx2):
-    """Eq. 12: ``|A_high| ≫ A_low`` ⇒ ``h_inf → A_high`` when ``A_high > 0`` (else ``h_inf → 0``)."""
-    return np.maximum(a_high(h2_0, y2_0, eta_h, eta_y, dx2), 0.0)
 
 
 def identical_output(t, h2_0, y2_0, eta_h, eta_y, dx2):

@@ -37,9 +37,10 @@ def rk4_signed(t, al, r, rho, eta_h, eta_y, dx2, dy2, courant, max_sub):  # prag
                    eta_y * (abs(2.0 * r * al - rho) + al * al + abs(al)),
                    0.5 * eta_y * (abs(dy2 - 2.0 * al * rho) + al * al))
         dt = t[i] - t[i - 1]
-        m = int(dt * norm / courant) + 1
-        if m > max_sub:
+        steps = dt * norm / courant
+        if not steps < max_sub:             # compared as a float: int() of a huge or NaN count would wrap
             return out, 1
+        m = int(steps) + 1
         h = dt / m
         for _ in range(m):
             e = r * al - rho

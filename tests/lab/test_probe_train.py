@@ -122,8 +122,9 @@ def test_the_callers_models_are_left_alone_and_a_batch_is_cached():
     (dict(stop_loss=[None, 0.0]), ValueError, r"stop_loss\[1\]"),
     (dict(seed=[0, -2]), ValueError, r"seed\[1\]"),
     (dict(fit="yes"), TypeError, "fit"),
-    (dict(X=[np.zeros((2, 4)), np.zeros((3, 4))], Y=[np.zeros((2, 1)), np.zeros((3, 1))]), ValueError, "X"),
-    (dict(X=[np.zeros((2, 4)), np.full((2, 4), np.nan)]), ValueError, r"X\[1\]"),
+    (dict(X=[np.eye(2, 4), np.eye(3, 4)], Y=[np.zeros((2, 1)), np.zeros((3, 1))]), ValueError, "every X"),
+    (dict(X=[np.eye(2, 4), np.full((2, 4), np.nan)]), ValueError, r"X\[1\]"),
+    (dict(X=[np.eye(2, 4), np.zeros((2, 4))]), ValueError, r"X\[1\]\[0\] and X\[1\]\[1\] .* same point"),
     (dict(Y=np.zeros((2, 2))), ValueError, "output"),
 ])
 def test_bad_inputs_name_the_argument(change, err, name):

@@ -1,0 +1,108 @@
+"""Eq. 7's closed forms: the loss (Eq. 9), the conserved quantity (Eq. 24), the final distance (Eq. 10-11) with
+its rich and lazy limits (Eq. 12-13), and the solution for identical targets (Eq. 39-40). Notation and units as
+in :mod:`reptheory.theory.ode` (which re-exports every name here): ``h2``, ``y2``, ``w`` the state, ``dx2``,
+``dy2`` the data, rates ``eta_h``, ``eta_y``, ``eta_ybar`` in 1/epoch, time ``t`` in epochs.
+
+>>> round(h_inf(1.0, 0.5, 1.0, 1.0, 1.0, 0.5), 6)
+1.0
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from reptheory import validate as _v
+
+__all__ = ["loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit"]
+
+
+def loss(t, y2, w, dy2, eta_ybar, m0):
+    """Eq. 9: the training loss ``½ e^{-2 eta_ybar t} m0 + ¼ w + ⅛ (dy2 − y2)``.
+
+    ``m0 = ||ŷ̄(0) − ȳ||²`` is the squared error of the mean prediction at ``t = 0``; ``y2``, ``w`` are the
+    trajectory (shape of ``t``). Units: the same as the ½-MSE training criterion.
+    """
+    t = _v.time_grid("t", t)
+    y2, w = _v.finite("y2", y2), _v.finite("w", w)
+    if y2.shape[-1:] != t.shape or w.shape != y2.shape:
+        raise ValueError(f"y2 and w must have the shape of t ({t.shape}) in the last axis, "
+                         f"got {y2.shape} and {w.shape}")
+    dy2 = _v.nonnegative("dy2", dy2)
+    eta_ybar = _v.positive("eta_ybar", eta_ybar)
+    m0 = _v.nonnegative("m0", m0)
+    return 0.5 * np.exp(-2.0 * eta_ybar * t) * m0 + 0.25 * w + 0.125 * (dy2 - y2)
+
+
+def a_coefficient(eta_h, eta_y, dx2):
+    """``a = τ_h/(τ_y ||Δx||²) = eta_y/(eta_h dx2)`` (Eq. 24)."""
+    eta_h, eta_y, dx2 = _v.positive("eta_h", eta_h), _v.positive("eta_y", eta_y), _v.positive("dx2", dx2)
+    return eta_y / (eta_h * dx2)
+
+
+def conserved(h2, y2, eta_h, eta_y, dx2):
+    """Eq. 24: the conserved quantity ``C = y2/h2 − a h2`` (constant along every solution of Eq. 7)."""
+    h2, y2 = _v.positive("h2", h2), _v.nonnegative("y2", y2)
+    return y2 / h2 - a_coefficient(eta_h, eta_y, dx2) * h2
+
+
+def a_high(h2_0, y2_0, eta_h, eta_y, dx2):
+    """Eq. 11: ``A_high = h2_0 − (eta_h/eta_y) dx2 y2_0/h2_0`` (the lazy, initial-condition term)."""
+    h2_0, y2_0 = _v.positive("h2_0", h2_0), _v.nonnegative("y2_0", y2_0)
+    return h2_0 - y2_0 / (a_coefficient(eta_h, eta_y, dx2) * h2_0)
+
+
+def a_low(eta_h, eta_y, dx2, dy2):
+    """Eq. 11: ``A_low = sqrt(eta_h/eta_y) ||Δx|| ||Δy||`` (the rich, data-only term)."""
+    dy2 = _v.nonnegative("dy2", dy2)
+    return np.sqrt(dy2 / a_coefficient(eta_h, eta_y, dx2))
+
+
+def h_inf(h2_0, y2_0, eta_h, eta_y, dx2, dy2):
+    """Eq. 10: the stable fixed point ``||Δh(∞)||² = ½A_high + sqrt(¼A_high² + A_low²)``.
+
+    Computed without overflow or underflow of intermediate terms over the whole float range: the root is
+    ``hypot(½A_high, A_low)``, and when ``A_high < 0`` the sum is written as
+    ``A_low · A_low / (root − ½A_high)``, which stays accurate when the two terms nearly cancel (the lazy
+    regime with ``A_high ≪ 0``). Returns a float for scalar input, else an array of the broadcast shape.
+
+    >>> h_inf(1e200, 0.0, 1.0, 1.0, 1.0, 0.5)
+    1e+200
+    >>> round(h_inf(1.0, 0.5, 1.0, 1.0, 1.0, 0.5), 6)      # A_high = 0.5, A_low = sqrt(0.5)
+    1.0
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        ah = np.asarray(a_high(h2_0, y2_0, eta_h, eta_y, dx2), dtype=float)
+        al = np.asarray(a_low(eta_h, eta_y, dx2, dy2), dtype=float)
+        half = 0.5 * ah
+        root = np.hypot(half, al)
+        alt = al * (al / (root - half))
+        out = np.where(ah >= 0, half + root, alt)
+    if not np.all(np.isfinite(out)):    # an intermediate term left the float range: those entries exactly
+        args = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (h2_0, y2_0, eta_h, eta_y, dx2, dy2)))
+        out = np.array(out, dtype=float)
+        for k in zip(*np.nonzero(~np.isfinite(out))) if out.ndim else [()]:
+            out[k] = _h_inf_exact(*(float(a[k]) for a in args))
+    return float(out) if out.ndim == 0 else out
+
+
+def _h_inf_exact(h2_0, y2_0, eta_h, eta_y, dx2, dy2) -> float:
+    """Eq. 10 in 113-bit floating point with an unbounded exponent (mpmath), rounded to the nearest float
+    (``inf`` only when the final distance itself exceeds the float range)."""
+    import mpmath
+    with mpmath.workprec(113):
+        h0, y0, eh, ey, x2, d2 = (mpmath.mpf(v) for v in (h2_0, y2_0, eta_h, eta_y, dx2, dy2))
+        a = ey / (eh * x2)
+        ah = h0 - y0 / (a * h0)
+        al2 = d2 / a
+        root = mpmath.sqrt(ah * ah / 4 + al2)
+        h = ah / 2 + root if ah >= 0 else al2 / (root - ah / 2)
+        return float(h)
+
+
+def rich_limit(eta_h, eta_y, dx2, dy2):
+    """Eq. 13: ``|A_high| ≪ A_low`` ⇒ ``h_inf → A_low``: the final distance depends only on the data."""
+    return a_low(eta_h, eta_y, dx2, dy2)
+
+
+def lazy_limit(h2_0, y2_0, eta_h, eta_y, dx2):
+    """Eq. 12: ``|A_high| ≫ A_low`` ⇒ ``h_inf → A_high`` when ``A_high > 0`` (else ``h_inf → 0``)."""
+    return np.maximum(a_high(h2_0, y2_0, eta_h, eta_y, dx2), 0.0)
