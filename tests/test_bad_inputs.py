@@ -222,3 +222,239 @@ def test_cli_names_the_estimate_and_the_way_on(capsys):
     assert _status(["reproduce", "fig5", "--profile", "paper", "--jobs", "2"]) == 2
     err = capsys.readouterr().err
     assert "estimated at 4.5 hours on 2 workers" in err and "--yes" in err
+
+
+# -- rt.probe / rt.probe_many: what a network and its data may be ------------------------------------------
+# Each row: the call, and the error it must raise before any training, naming the argument (the model's
+# parameter, X, lr, ...). None of these may surface from inside torch or numba.
+import functools  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+
+from reptheory import lab  # noqa: E402
+
+PX, PY = lab.pair_data(1.0, 0.5 ** 0.5, (1,))
+
+
+def _net(dtype=torch.float32):
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).to(dtype)
+
+
+def _poisoned(value):
+    m = _net()
+    with torch.no_grad():
+        m[0].weight[0, 0] = value
+    return m
+
+
+class _Returns(torch.nn.Module):
+    def __init__(self, wrap):
+        super().__init__()
+        self.net, self.wrap = _net(), wrap
+
+    def forward(self, x):
+        return self.wrap(self.net(x))
+
+
+class _NoParameters(torch.nn.Module):
+    def forward(self, x):
+        return 2 * x
+
+
+def _probe(model=None, X=PX, Y=PY, layer="1", **kw):
+    return lab.probe(_net() if model is None else model, X, Y, layer, **({"lr": 0.05, "epochs": 20, "cache": False} | kw))
+
+
+def _many(models=None, X=PX, Y=PY, layer="1", **kw):
+    return lab.probe_many([_net(), _net()] if models is None else models, X, Y, layer,
+                          **({"lr": 0.05, "epochs": 20, "cache": False} | kw))
+
+
+PROBE = [
+    ("tuple-output", lambda: _probe(_Returns(lambda y: (y, y)), layer="net.1"), TypeError, "one tensor"),
+    ("dict-output", lambda: _probe(_Returns(lambda y: {"out": y}), layer="net.1"), TypeError, "one tensor"),
+    ("many-tuple-output", lambda: _many([_Returns(lambda y: (y, y))] * 2, layer="net.1"), TypeError, "one tensor"),
+    ("layer-missing", lambda: _probe(layer="7"), ValueError, "layer '7'"),
+    ("layer-int", lambda: _probe(layer=1), TypeError, "layer"),
+    ("X-bool", lambda: _probe(X=np.array([[True], [False]])), TypeError, "X"),
+    ("X-complex", lambda: _probe(X=PX.astype(complex)), TypeError, "X"),
+    ("X-complex-tensor", lambda: _probe(X=torch.tensor(PX, dtype=torch.complex64)), TypeError, "X"),
+    ("X-beyond-float32", lambda: _probe(X=np.array([[1e39], [-1e39]])), ValueError, "X must be finite in float32"),
+    ("X-identical-points", lambda: _probe(X=np.array([[1.0], [1.0]])), ValueError, "same point"),
+    ("X-identical-in-float32", lambda: _probe(X=np.array([[1.0], [1.0 + 1e-12]])), ValueError, "same point"),
+    ("many-X-identical", lambda: _many(X=np.array([[1.0], [1.0]])), ValueError, "same point"),
+    ("model-none", lambda: lab.probe(None, PX, PY, "1", lr=0.1, epochs=5), TypeError, "model"),
+    ("model-no-parameters", lambda: _probe(_NoParameters(), layer=""), ValueError, "no trainable parameters"),
+    ("model-nan-weight", lambda: _probe(_poisoned(float("nan"))), ValueError, "'0.weight' holds NaN"),
+    ("model-inf-weight", lambda: _probe(_poisoned(float("inf"))), ValueError, "'0.weight' holds NaN or inf"),
+    ("many-nan-weight", lambda: _many([_net(), _poisoned(float("nan"))]), ValueError, r"models\[1\]'s parameter"),
+    ("model-float64", lambda: _probe(_net(torch.float64)), TypeError, "float64"),
+    ("model-float16", lambda: _probe(_net(torch.float16)), TypeError, "float16"),
+    ("many-float64", lambda: _many([_net(torch.float64)] * 2), TypeError, "float64"),
+    ("model-torchscript", lambda: _probe(torch.jit.script(_net())), TypeError, "TorchScript"),
+    ("model-meta", lambda: _probe(_net().to("meta")), ValueError, "meta device"),
+    ("pair-equal", lambda: _probe(pair=(1, 1)), ValueError, "pair"),
+    ("pair-out-of-range", lambda: _probe(pair=(0, 2)), ValueError, "pair"),
+    ("pair-negative", lambda: _probe(pair=(-1, 0)), ValueError, "pair"),
+    ("pair-bool", lambda: _probe(pair=(False, True)), ValueError, "pair"),
+    ("many-pair-out-of-range", lambda: _many(pair=[(0, 1), (0, 3)]), ValueError, r"pair\[1\]"),
+    ("lr-1e308", lambda: _probe(lr=1e308), ValueError, "lr must be a number in"),
+    ("lr-1e308-adam", lambda: _probe(lr=1e308, optimizer="adam"), ValueError, "lr"),
+    ("epochs-1e12", lambda: _probe(epochs=10**12), ValueError, "epochs must be an integer in"),
+    ("many-epochs-1e12", lambda: _many(epochs=10**12), ValueError, r"epochs\[0\]"),
+    ("many-records-too-large", lambda: _many([_net()] * 300, epochs=10**7), ValueError, "GiB"),
+    ("seed-2**64", lambda: _probe(seed=2**64), ValueError, "seed must be an integer in"),
+    ("seed-True", lambda: _probe(seed=True), TypeError, "seed"),
+    ("many-seed-2**64", lambda: _many(seed=2**64), ValueError, r"seed\[0\]"),
+    ("many-seed-True", lambda: _many(seed=True), TypeError, r"seed\[0\]"),
+    ("many-empty", lambda: _many([]), TypeError, "models"),
+    ("stop_loss-negative", lambda: _probe(stop_loss=-1.0), ValueError, "stop_loss"),
+    ("cache-text", lambda: _probe(cache="yes"), TypeError, "cache"),
+]
+
+
+@pytest.mark.parametrize("fn,err,match", [pytest.param(f, e, m, id=i) for i, f, e, m in PROBE])
+def test_probe_refuses_what_it_cannot_train_before_training(fn, err, match):
+    with pytest.raises(err, match=match):
+        fn()
+
+
+# inputs a probe takes as they are (cast to float32), and a run that diverged before its first record
+PROBE_TAKES = [
+    ("X-int", lambda: _probe(X=np.array([[1], [2]]))),
+    ("X-float16-tensor", lambda: _probe(X=torch.tensor(PX, dtype=torch.float16))),
+    ("X-float64-tensor", lambda: _probe(X=torch.tensor(PX, dtype=torch.float64))),
+    ("X-requires-grad", lambda: _probe(X=torch.tensor(PX, requires_grad=True))),
+    ("X-nested-list", lambda: _probe(X=PX.tolist())),
+    ("Y-int-tensor", lambda: _probe(Y=torch.tensor([[0], [1]]))),
+    ("one-unit-layer", lambda: _probe(torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Tanh(),
+                                                          torch.nn.Linear(1, 1)))),
+]
+
+
+@pytest.mark.parametrize("fn", [pytest.param(f, id=i) for i, f in PROBE_TAKES])
+def test_probe_takes_real_inputs_of_any_dtype(fn):
+    r = fn()
+    assert r.measured.traj.h2.size == 21 and not r.diverged and isinstance(r.verdict, str)
+
+
+def test_a_run_that_diverges_at_its_first_record_reports_it():
+    m = _net()
+    with torch.no_grad():
+        m[2].weight.fill_(3e38)             # finite weights whose outputs overflow float32 at once
+    r = _probe(m)
+    assert r.diverged and r.measured.traj.h2.size == 0 and np.isnan(r.h2_final)
+    assert "diverged at its first record" in r.verdict
+
+
+# -- solvers: times and rates of any size get the answer, or a clear error, at once -------------------------
+# (the bound of 10 s catches a hang, not a speed: each of these takes well under a second)
+Z0 = dict(h2_0=1e-3, y2_0=1e-5, w_0=-1e-3, dx2=1.0, dy2=0.5)
+HINF = theory.h_inf(1e-3, 1e-5, 7.4e-4, 4.5e-2, 1.0, 0.5)
+ANSWERS = [
+    ("solve-t-1e50", lambda: theory.solve([0.0, 1e50], eta_h=7.4e-4, eta_y=4.5e-2, **Z0).h2[-1], HINF),
+    ("solve-t-1e300", lambda: theory.solve([0.0, 1.0, 1e300], eta_h=7.4e-4, eta_y=4.5e-2, **Z0).h2[-1], HINF),
+    ("solve-rates-1e25", lambda: theory.solve(np.arange(101.0), eta_h=1e25, eta_y=1e25, **Z0).h2[-1],
+     theory.h_inf(1e-3, 1e-5, 1.0, 1.0, 1.0, 0.5)),
+    ("solve-dy2-0-t-1e50", lambda: theory.solve([0.0, 1e50], 1e-3, 1e-5, 1e-5, 7.4e-4, 4.5e-2, 1.0, 0.0).h2[-1],
+     theory.h_inf(1e-3, 1e-5, 7.4e-4, 4.5e-2, 1.0, 0.0)),
+    # Eq. 10 past the float range of its intermediate terms: A_high -> -2e10·..., the root dy2·h2_0/y2_0
+    ("h_inf-ratio-1e310", lambda: theory.h_inf(1.0, 2.0, 1e300, 1e-10, 1.0, 0.25), 0.125),
+    # h² + 1e308 h − 1e616 = 0: h = 1e308 (√5 − 1)/2
+    ("h_inf-dx2-dy2-1e308", lambda: theory.h_inf(1.0, 1.0, 1.0, 1.0, 1e308, 1e308), 1e308 * (5 ** 0.5 - 1) / 2),
+    ("fixed_expansion-t-1e-300", lambda: rnn_expansion.fixed_expansion((1, 10), (1.0, 1.0), scale=0.05,
+                                                                        t=[0.0, 1e-300]).distance[-1],
+     float((rnn_expansion.initial_values(0.05)[1] - rnn_expansion.initial_values(0.05)[0]) ** 2)),
+]
+
+
+@pytest.mark.parametrize("fn,expect", [pytest.param(f, v, id=i) for i, f, v in ANSWERS])
+def test_solvers_answer_for_any_size_of_time_and_rate(fn, expect):
+    start = time.perf_counter()
+    got = fn()
+    assert time.perf_counter() - start < 10, "a hang, not an answer"
+    assert got == pytest.approx(expect, rel=1e-6)
+
+
+REFUSALS = [
+    ("solve-rk4-t-1e20", lambda: theory.solve([0.0, 1e20], eta_h=7.4e-4, eta_y=4.5e-2, method="rk4", **Z0),
+     theory.SolveError, "method='radau'"),
+    ("solve-rk4-rates-1e18", lambda: theory.solve(np.arange(101.0), eta_h=1e18, eta_y=1e18, method="rk4", **Z0),
+     theory.SolveError, "too stiff"),
+    ("solve-dy2-0-decay-without-end", lambda: theory.solve([0.0, 1e50], 1e-3, 1e-3, 1e-3, 7.4e-4, 4.5e-2, 1.0, 0.0),
+     theory.SolveError, "horizon"),
+    ("fixed_expansion-t-1e12", lambda: rnn_expansion.fixed_expansion((1, 10), (1.0, 1.0), scale=0.05, t=[0, 1e12]),
+     ValueError, "t must end by"),
+    ("fixed_expansion-lr-1e4", lambda: rnn_expansion.fixed_expansion((1, 10), (1.0, 1.0), lr=1e4, scale=0.05,
+                                                                      t=[0, 1e10]), ValueError, "t must end by"),
+    ("fixed_expansion-lengths-empty", lambda: rnn_expansion.fixed_expansion((), (1.0, 1.0), scale=0.1, t=T),
+     ValueError, "lengths"),
+    ("fixed_expansion-length-negative", lambda: rnn_expansion.fixed_expansion((-1, 3), (1.0, 1.0), scale=0.1, t=T),
+     ValueError, r"lengths\[0\]"),
+    ("fixed_expansion-length-float", lambda: rnn_expansion.fixed_expansion((1.5, 3), (1.0, 1.0), scale=0.1, t=T),
+     ValueError, r"lengths\[0\]"),
+    ("fixed_expansion-targets-mismatched", lambda: rnn_expansion.fixed_expansion((1, 3), ([1.0, 2.0], [1.0]),
+                                                                                  scale=0.1, t=T),
+     ValueError, "targets"),
+    ("fixed_expansion-targets-three", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0, 2.0), scale=0.1, t=T),
+     ValueError, "targets"),
+    ("fixed_expansion-target-complex", lambda: rnn_expansion.fixed_expansion((1, 3), (1j, 1.0), scale=0.1, t=T),
+     TypeError, r"targets\[0\]"),
+    ("fixed_expansion-target-huge", lambda: rnn_expansion.fixed_expansion((1, 3), (1e200, 1e200), scale=0.1, t=T),
+     ValueError, r"targets\[0\]"),
+    ("fixed_expansion-t-not-increasing", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0), scale=0.1,
+                                                                                t=[0.0, 2.0, 2.0]), ValueError, "t"),
+    ("fixed_expansion-t-empty", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0), scale=0.1, t=[]),
+     ValueError, "t"),
+    ("fixed_expansion-scale-zero", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0), scale=0.0, t=T),
+     ValueError, "scale"),
+    ("fixed_expansion-scale-inf", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0), scale=np.inf, t=T),
+     ValueError, "scale"),
+    ("fixed_expansion-scale-1e200", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0), scale=1e200, t=T),
+     ValueError, "scale"),
+    ("fixed_expansion-rtol-1", lambda: rnn_expansion.fixed_expansion((1, 3), (1.0, 1.0), scale=0.1, t=T, rtol=1.0),
+     ValueError, "rtol"),
+    ("validate-complex", lambda: theory.h_inf(1j, 0.1, 1.0, 1.0, 1.0, 0.5), TypeError, "h2_0"),
+]
+
+
+@pytest.mark.parametrize("fn,err,match", [pytest.param(f, e, m, id=i) for i, f, e, m in REFUSALS])
+def test_solvers_refuse_at_once_what_they_cannot_answer(fn, err, match):
+    start = time.perf_counter()
+    with pytest.raises(err, match=match):
+        fn()
+    assert time.perf_counter() - start < 10, "a hang, not a refusal"
+
+
+# -- the probe's cache: two runs that differ must never share a key (end to end in tests/lab/test_key.py) -----
+def _prefix(m, x, k):
+    return m[:k](x)
+
+
+class _Scaled(torch.nn.Module):
+    def __init__(self, scale, as_dict=False):
+        super().__init__()
+        self.net = _net()
+        self.scale = {"s": scale} if as_dict else torch.tensor(scale)  # a plain attribute, not a buffer
+
+    def forward(self, x):
+        return self.net(x) * (self.scale["s"] if isinstance(self.scale, dict) else self.scale)
+
+
+_CLOSURES = [lambda m, x, k=k: m[:k](x) for k in (1, 3)]
+_CELLS = [(lambda k: (lambda m, x: m[:k + 1](x)))(k) for k in (0, 2)]
+COLLISIONS = [
+    ("closure-variable", lambda: [lab.key.layer_digest(f) for f in _CELLS]),
+    ("default-argument", lambda: [lab.key.layer_digest(f) for f in _CLOSURES]),
+    ("partial-arguments", lambda: [lab.key.layer_digest(functools.partial(_prefix, k=k)) for k in (1, 3)]),
+    ("plain-tensor-attribute", lambda: [lab.key.model_digest(_Scaled(s)) for s in (1.0, 3.0)]),
+    ("plain-dict-attribute", lambda: [lab.key.model_digest(_Scaled(s, as_dict=True)) for s in (1.0, 3.0)]),
+]
+
+
+@pytest.mark.parametrize("digests", [pytest.param(f, id=i) for i, f in COLLISIONS])
+def test_probe_keys_tell_apart_what_changes_the_run(digests):
+    a, b = digests()
+    assert a != b

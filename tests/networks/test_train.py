@@ -24,9 +24,17 @@ def test_numba_matches_torch_for_smooth_activations(act):
     s = small(nonlinearity=act)
     a = train.train(s, X2, Y2, seed=1, engine="numba")
     b = train.train(s, X2, Y2, seed=1, engine="torch")
-    np.testing.assert_allclose(a.loss, b.loss, rtol=2e-5, atol=1e-9)
-    np.testing.assert_allclose(a.dist2, b.dist2, rtol=2e-4, atol=1e-9)
-    np.testing.assert_allclose(a.outputs, b.outputs, rtol=2e-5, atol=1e-6)
+    close32(a.loss, b.loss, rtol=2e-5)
+    close32(a.dist2, b.dist2, rtol=2e-4)
+    close32(a.outputs, b.outputs, rtol=2e-5)
+
+
+def close32(a, b, rtol):
+    """Two float32 engines agree to ``rtol``, or to one float32 rounding unit of the quantity's initial size in
+    absolute terms: over 150 steps, rounding accumulates differently on another vector width (AVX-512 against
+    AVX2), and a loss that has fallen from 0.70 to 4e-5 carries an absolute error set by its start, not by its
+    end (observed: 2e-9, 0.03 such units). A wrong gradient moves the curves by far more than one unit."""
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=np.finfo(np.float32).eps * np.max(np.abs(np.asarray(b)[0])))
 
 
 @pytest.mark.parametrize("act", ["relu", "leaky_relu"])
