@@ -31,13 +31,26 @@ Modules, each with one job:
   :mod:`reptheory.sequel.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.sequel.rnn_expansion` (the
   fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.sequel.weight_sharing`.
 """
-from reptheory.presentation.display import fmt, table
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:     # ``python -m reptheory`` importing the package: a Ctrl-C before the command line
+    import signal as _signal    # can handle it (numpy, scipy, torch import for a second) is one line and 130
+
+    def _stopped_while_starting(_signum, _frame):
+        print("reptheory: stopped by SIGINT (Ctrl-C) while starting: nothing ran", file=_sys.stderr)
+        _sys.exit(130)
+    _signal.signal(_signal.SIGINT, _stopped_while_starting)
+
+from reptheory.presentation.display import fmt, table  # noqa: E402
 from reptheory.sequel.rnn_expansion import FixedExpansion, fixed_expansion
 from reptheory.theory.fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
 from reptheory.theory.ode import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output,
                                   lazy_limit, loss, rhs, rich_limit, solve, solve_batch)
 
 __version__ = "0.1.0"
+
+if _sys.argv[:1] == ["-m"]:
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
 
 __all__ = [
     "fmt", "table", "FixedExpansion", "fixed_expansion", "FitError", "MeanRateFit", "RateFit", "fit_mean_rate",

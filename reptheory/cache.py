@@ -11,14 +11,19 @@ No finished result is lost to the cache:
 * entries are ``.npz`` files written atomically (temporary file, then ``os.replace``);
 * if the write fails anyway (disk full, say), the result is still returned, and a warning names the file
   it was saved to instead (in the system's temporary folder), or says that it could not be saved at all;
-* an entry that cannot be read back (truncated, corrupt) is recomputed, with a one-line warning naming it.
+* an entry that cannot be read back (truncated, empty, corrupt, or not a file at all: a folder, say) is removed
+  and recomputed, with a one-line warning naming it;
+* processes that compute the same entry at once each get their result, and leave one valid entry (the last
+  ``os.replace`` wins; each writes its own temporary file beside it).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 import warnings
 from functools import lru_cache
@@ -28,7 +33,7 @@ import numpy as np
 
 from reptheory import runtime as _runtime
 
-__all__ = ["CacheError", "cache_dir", "code_version", "cached", "exists"]
+__all__ = ["CacheError", "cache_dir", "code_version", "cached", "exists", "unwritable", "written_since"]
 
 
 class CacheError(OSError):
@@ -36,8 +41,8 @@ class CacheError(OSError):
 
 
 def cache_dir() -> pathlib.Path:
-    """The runtime's cache folder (:attr:`reptheory.runtime.Runtime.cache_dir`)."""
-    return pathlib.Path(_runtime.current().cache_dir)
+    """The runtime's cache folder (:attr:`reptheory.runtime.Runtime.cache_dir`, ``~`` expanded)."""
+    return pathlib.Path(_runtime.current().cache_dir).expanduser()
 
 
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
@@ -108,8 +113,8 @@ def _path(kind: str, description: dict) -> pathlib.Path:
 
 
 def exists(kind: str, description: dict) -> bool:
-    """Whether an entry for ``description`` is on disk (it may still turn out unreadable)."""
-    return _path(kind, description).exists()
+    """Whether an entry for ``description`` is on disk as a file (it may still turn out unreadable)."""
+    return _path(kind, description).is_file()
 
 
 def _writable(folder: pathlib.Path) -> None:
@@ -121,6 +126,35 @@ def _writable(folder: pathlib.Path) -> None:
     except OSError as exc:
         raise CacheError(f"the result cache folder {folder} cannot be written to ({exc.strerror or exc}); "
                          "nothing was computed. Point $REPTHEORY_CACHE (or --cache) at a writable folder") from None
+
+
+def unwritable(folder: pathlib.Path, name: str = "the folder") -> str | None:
+    """Why ``folder`` (``name`` in the message) cannot be, or be made, a folder this process writes to; ``None``
+    if it can. Creates nothing: a probe file goes to the nearest folder that exists, and is removed."""
+    if folder.exists() and not folder.is_dir():
+        return f"{name} {folder} is a file, not a folder"
+    base = folder
+    while not base.exists() and base.parent != base:
+        base = base.parent
+    if not base.is_dir():
+        return f"{name} {folder} cannot be created: {base} is a file, not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=base, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{name} {folder} is not a writable folder ({exc.strerror or exc})"
+    return None
+
+
+def written_since(t: float) -> dict[str, int]:
+    """Entries written since the wall-clock time ``t``, counted per kind."""
+    out = {}
+    for p in cache_dir().glob("*/*.npz"):
+        with contextlib.suppress(OSError):
+            if p.stat().st_mtime >= t:
+                out[p.parent.name] = out.get(p.parent.name, 0) + 1
+    return out
 
 
 _META = "__entry__"
@@ -159,6 +193,34 @@ def _invalid(entry: dict, kind: str, description: dict) -> str:
     return ""
 
 
+def _load(path: pathlib.Path, kind: str, description: dict) -> tuple[dict | None, str]:
+    """The entry at ``path`` and ``""``, or ``None`` and why it cannot be used. Only a regular file is opened (a
+    folder or a pipe in an entry's place is not read)."""
+    if not path.is_file():
+        return None, "it is a folder, not a file" if path.is_dir() else "it is not a regular file"
+    try:
+        if path.stat().st_size == 0:
+            return None, "it is empty (0 bytes)"
+        with np.load(path, allow_pickle=False) as f:
+            entry = {k: f[k] for k in f.files}
+        why = _invalid(entry, kind, description)
+    except Exception as exc:          # truncated or corrupt file
+        return None, f"it could not be read ({type(exc).__name__})"
+    return (None if why else entry), why
+
+
+def _remove(path: pathlib.Path) -> None:
+    """Remove whatever is at ``path`` (a file, a link, a folder and its contents); a failure is left for the
+    write that follows to report."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _save(path: pathlib.Path, result: dict, meta: np.ndarray | None = None) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
@@ -177,22 +239,18 @@ def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
     :class:`CacheError` before calling ``compute`` if the entry's folder cannot be written to. An entry is
     checked when it is loaded: it must hold the kind and description it is asked for, the keys, dtypes and
     shapes it recorded, and arrays whose SHA-256 matches the one written with them; an entry that fails
-    (or cannot be read) is recomputed with a one-line warning naming it and the reason. Example (the
+    (or cannot be read, or is not a file) is removed and recomputed with a one-line warning naming it and the
+    reason. Example (the
     second call loads what the first computed): ``cached("demo", {"x": 1}, lambda: {"y": 2.0})["y"]``.
     """
     path = _path(kind, description)
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                entry = {k: f[k] for k in f.files}
-            why = _invalid(entry, kind, description)
-        except Exception as exc:          # truncated or corrupt file
-            why = f"it could not be read ({type(exc).__name__})"
-        if not why:
+    if path.exists() or path.is_symlink():
+        entry, why = _load(path, kind, description)
+        if entry is not None:
             return entry
         warnings.warn(f"result cache: the entry {path} is not valid: {why}; recomputing it", RuntimeWarning,
                       stacklevel=2)
-        path.unlink(missing_ok=True)
+        _remove(path)
     _writable(path.parent)
     result = {k: np.asarray(v) for k, v in compute().items()}
     if _META in result:

@@ -5,7 +5,8 @@ the figure's notebook (``book/fig02_architectures.ipynb``, the single definition
 kernel with the chosen profile and writes, under ``--out`` (default ``reproduce/<figure>-<profile>/``):
 
 * ``<notebook>.ipynb`` – the executed notebook, every output included;
-* ``figure-<k>.png`` – each figure it drew;
+* ``figure-<k>.png`` – each figure it drew; ``kernel.log`` – what the kernel's process and its workers wrote
+  outside the notebook (the terminal shows the notebook's own stderr: the sweeps' bars);
 * ``checks.json`` – status (``passed``, ``failed`` with the failing check, or ``interrupted``), the numbers the
   checks cell recorded (:func:`reptheory.presentation.report.record`), the text the checks cells printed, time per cell,
   the profile, backend, device and versions.
@@ -17,23 +18,26 @@ terminal. Scale: ``--jobs`` worker processes (one torch thread each), ``--backen
 ``--scheduler ADDRESS`` for a cluster (see :mod:`reptheory.parallel`), ``--device cuda`` for a GPU (see
 :mod:`reptheory.networks.train`).
 
-Before a kernel starts, every option is checked (the figure, ``--jobs``, ``--timeout``, the device, that the
-backend's package imports, that ``--out`` and ``--cache`` are writable folders). Ctrl-C, SIGTERM (for example
-from ``timeout``) and SIGHUP all stop the run the same way: the kernel and its workers are shut down, the
+Before a kernel starts, every option is checked (the figure, ``--jobs`` from 1 to 4 per CPU, or 4096 on a
+cluster, ``--timeout``, the device, the ``REPTHEORY_*`` variables, the backend's package, that ``--out`` and the
+cache are writable folders), and ``--out`` is locked (``.reproduce.lock``): a second run on it is refused. Ctrl-C,
+SIGTERM (say from ``timeout``) and SIGHUP stop the run alike: the kernel and its workers are shut down, the
 executed part of the notebook and ``checks.json`` (status ``interrupted``, with the result-cache entries the
-run finished) are written. Text in ``checks.json`` is plain (no terminal colour codes).
+run finished) are written, and one line says so. Text in ``checks.json`` is plain (no terminal colour codes).
 
 A run estimated to take more than an hour from an empty cache (:func:`estimate`; Fig. 5 and the parity phase
 diagram in the paper profile) prints the estimate and starts only with ``--yes``.
 
 Exit status: 0 every check passed; 1 a check failed (an ``AssertionError`` in a cell); 2 bad usage or setup
-(the message names the option and what it allows); 3 an error while running (any other exception in a cell,
-or the kernel died); 130 interrupted.
+(the message names the option or variable and what it allows), or ``--out`` in use by another run; 3 an error
+while running (any other exception in a cell, or the kernel died); 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -43,13 +47,14 @@ import signal
 import sys
 import time
 
+from reptheory import runtime
+
 __all__ = ["main", "figures", "book_dir", "estimate"]
 
 
 def book_dir() -> pathlib.Path:
     """The book's notebooks: the runtime's (``$REPTHEORY_BOOK``), else ``book/`` beside the package (a source
     checkout)."""
-    from reptheory import runtime
     d = pathlib.Path(runtime.current().book or pathlib.Path(__file__).resolve().parent.parent / "book")
     if not d.is_dir():
         raise FileNotFoundError(f"no book directory at {d}: run from a source checkout of reptheory or set "
@@ -76,13 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--profile", default="default", choices=("paper", "default"),
                     help="default: the book's CI settings (the default, as in the library); paper: the paper's "
                          "exact settings")
-    rp.add_argument("--out", type=pathlib.Path, help="output directory (default reproduce/<figure>-<profile>)")
-    rp.add_argument("--jobs", type=int, default=None, help="worker processes (default $REPTHEORY_N_JOBS or 2)")
+    rp.add_argument("--out", help="output directory (default reproduce/<figure>-<profile>)")
+    rp.add_argument("--jobs", type=int, default=None,
+                    help=f"worker processes (default $REPTHEORY_N_JOBS or 2): 1 to 4 per CPU "
+                         f"({runtime.max_jobs('loky')} here) with the local backend, up to {runtime.CLUSTER_JOBS} "
+                         "with dask or ray")
     rp.add_argument("--backend", choices=parallel.BACKENDS, default=None,
                     help="joblib backend for the sweeps (default loky: processes on this machine)")
     rp.add_argument("--scheduler", default=None, help="dask scheduler or ray address for --backend dask|ray")
     rp.add_argument("--device", default=None, help="torch device: cpu (default), cuda, cuda:N, mps or auto")
-    rp.add_argument("--cache", type=pathlib.Path, default=None, help="result cache directory")
+    rp.add_argument("--cache", default=None, help="result cache directory (default $REPTHEORY_CACHE or "
+                                                  "~/.cache/reptheory)")
     rp.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell (default: none)")
     rp.add_argument("--no-progress", action="store_true", help="no progress bars")
     rp.add_argument("--yes", action="store_true",
@@ -102,10 +111,11 @@ CPU_SECONDS = {"default": {"fig2": 516, "fig4": 638, "fig5": 1170, "fig13": 346,
 CONFIRM_ABOVE = 3600
 
 
-def estimate(figure: str, profile: str, n_jobs: int) -> float:
+def estimate(figure: str, profile: str, n_jobs: int, backend: str = "loky") -> float:
     """Estimated wall-clock seconds of ``figure`` from an empty cache with ``n_jobs`` workers: its entry of
     :data:`CPU_SECONDS` (the default profile's where the paper profile has none; 600 CPU-seconds for a page
-    without one, above every such page measured) divided by the workers. The cache makes a rerun cheaper.
+    without one, above every such page measured) divided by the workers, never more of them than ``backend``
+    allows (:func:`reptheory.runtime.max_jobs`). The cache makes a rerun cheaper.
 
     >>> round(estimate("fig5", "paper", 2) / 3600, 1)
     4.5
@@ -113,7 +123,7 @@ def estimate(figure: str, profile: str, n_jobs: int) -> float:
     True
     """
     cpu = CPU_SECONDS.get(profile, {}).get(figure, CPU_SECONDS["default"].get(figure, 600))
-    return cpu / max(1, n_jobs)
+    return cpu / min(max(1, n_jobs), runtime.max_jobs(backend))
 
 
 #: exit statuses
@@ -136,30 +146,38 @@ def plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-def _writable_dir(option: str, path: pathlib.Path) -> str | None:
-    """``None`` if ``path`` is (or can be made) a folder this process can write to, else the error message."""
-    if path.exists() and not path.is_dir():
-        return f"{option} {path} is a file, not a folder"
+#: the lock file of an output folder: an exclusive ``flock`` on it, with the holder's pid, marks a running command
+LOCK = ".reproduce.lock"
+
+
+def _lock(out: pathlib.Path) -> int | None:
+    """Lock the folder ``out``: the descriptor of its :data:`LOCK`, locked until it is closed or this process ends
+    (``None`` without ``flock``: Windows); ``BlockingIOError`` naming the folder if another run holds it."""
+    if os.name != "posix":
+        return None
+    import fcntl
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        return f"{option} {path} is not a writable folder ({exc.strerror or exc})"
-    return None
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip()
+        os.close(fd)
+        raise BlockingIOError(f"--out {out} is in use by another reproduce run{f' (pid {holder})' * bool(holder)}: "
+                              "wait for it to finish, or give another --out") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 def _backend_importable(name: str | None) -> str | None:
     """``None`` if the package behind ``--backend name`` imports (or none is needed), else the error message."""
-    modules = {"dask": ("dask.distributed", "pip install 'dask[distributed]'"), "ray": ("ray", "pip install ray")}
-    if name not in modules:
-        return None
-    mod, how = modules[name]
+    mod, how = {"dask": ("dask.distributed", "pip install 'dask[distributed]'"),
+                "ray": ("ray", "pip install ray")}.get(name, (None, None))
     try:
-        __import__(mod)
+        mod and __import__(mod)
     except ImportError:
-        return f"--backend {name} needs the package {mod.split('.')[0]}, which is not installed ({how})"
+        return (f"the backend {name} (--backend or REPTHEORY_BACKEND) needs the package {mod.split('.')[0]}, which "
+                f"is not installed ({how})")
     return None
 
 
@@ -171,29 +189,16 @@ def _raise_stop(signum, frame):
     raise _Stop(signal.Signals(signum).name)
 
 
-def _cached_since(t: float) -> dict:
-    """Result-cache entries written since the wall-clock time ``t``, counted per kind."""
-    from reptheory import cache
-    out = {}
-    root = cache.cache_dir()
-    if root.is_dir():
-        for p in root.glob("*/*.npz"):
-            try:
-                if p.stat().st_mtime >= t:
-                    out[p.parent.name] = out.get(p.parent.name, 0) + 1
-            except OSError:
-                pass
-    return out
+def _drop_cell_task(loop, context) -> None:
+    """The event loop's exception handler after a stop: drops the traceback of the cell the shutdown ended."""
+    coro = getattr(context.get("task") or context.get("future"), "get_coro", lambda: None)()
+    if not getattr(coro, "__qualname__", "").startswith("NotebookClient."):
+        loop.default_exception_handler(context)
 
 
 def _images(nb) -> list[bytes]:
-    out = []
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            if "image/png" in data:
-                out.append(base64.b64decode(data["image/png"]))
-    return out
+    return [base64.b64decode(o["data"]["image/png"]) for cell in nb.cells for o in cell.get("outputs", [])
+            if "image/png" in o.get("data", {})]
 
 
 def _checks_text(nb) -> list[str]:
@@ -219,7 +224,8 @@ def _client(nb, timeout, path):
     class Relay(NotebookClient):
         def output(self, outs, msg, display_id, cell_index):
             c = msg.get("content", {})
-            if msg.get("msg_type") == "stream" and c.get("name") == "stderr" and "WARNING" not in c.get("text", ""):
+            if msg.get("msg_type") == "stream" and c.get("name") == "stderr" and "WARNING" not in c.get("text", "") \
+                    and not getattr(self.km, "shutting_down", False):    # workers stopped by the shutdown: no news
                 sys.stderr.write(c["text"])
                 sys.stderr.flush()
             return super().output(outs, msg, display_id, cell_index)
@@ -232,44 +238,63 @@ def reproduce(args) -> int:
     this process while the command runs and is the environment of the kernel that executes the notebook."""
     import dataclasses
 
-    from reptheory import runtime
-    from reptheory.networks import train
+    from reptheory import cache
 
     figs = figures()
     if args.figure not in figs:
         return _fail(f"unknown figure {args.figure!r}; allowed: {', '.join(figs)}")
-    if args.jobs is not None and args.jobs < 1:
-        return _fail(f"--jobs must be an integer >= 1, got {args.jobs}")
+    for option, value in (("--out", args.out), ("--cache", args.cache)):
+        if value is not None and not value.strip():
+            return _fail(f"{option} must name a folder, got {value!r} (an empty path would be the working folder)")
+    out, cache_dir = (value and pathlib.Path(value).expanduser() for value in (args.out, args.cache))
+    env = runtime.current()                 # the REPTHEORY_* variables, checked by main
+    option, n = ("--jobs", args.jobs) if args.jobs is not None else (runtime.ENV["jobs"], env.jobs)
+    limit = runtime.max_jobs(backend := args.backend or env.backend)
+    if not 1 <= n <= limit:
+        allowed = (f"4 per CPU, {os.cpu_count()} CPUs here, for local worker processes; --backend dask or ray "
+                   f"allows up to {runtime.CLUSTER_JOBS}") if backend == "loky" else f"--backend {backend}"
+        return _fail(f"{option} must be an integer from 1 to {limit} ({allowed}), got {n}")
     if args.timeout is not None and args.timeout < 1:
         return _fail(f"--timeout must be >= 1 second, got {args.timeout}")
-    changes = {"profile": args.profile, "progress": "0" if args.no_progress else "terminal"}
-    for field in ("jobs", "backend", "scheduler", "device"):
-        if getattr(args, field):
-            changes[field] = getattr(args, field)
+    changes = {"profile": args.profile, "progress": "0" if args.no_progress else "terminal",
+               **{f: getattr(args, f) for f in ("jobs", "backend", "scheduler", "device") if getattr(args, f)}}
     try:                                # the device and the size of the run before anything is written
-        rt = dataclasses.replace(runtime.current(), **changes)
-        rt = dataclasses.replace(rt, device=train.device(rt.device))
+        rt = dataclasses.replace(env, **changes)
+        if rt.device != "cpu":          # another device is checked with torch (seconds to import)
+            from reptheory.networks import train
+            rt = dataclasses.replace(rt, device=train.device(rt.device))
     except ValueError as exc:
         return _fail(str(exc))
     n_jobs = rt.jobs
-    wall = estimate(args.figure, args.profile, n_jobs)
+    wall = estimate(args.figure, args.profile, n_jobs, rt.backend)
     if wall > CONFIRM_ABOVE and not args.yes:
         return _fail(f"{args.figure} with --profile {args.profile} is estimated at {wall / 3600:.1f} hours on "
                      f"{n_jobs} workers from an empty cache ({wall * n_jobs / 3600:.0f} CPU-hours; finished runs "
                      "are cached, so a rerun resumes). Add --yes to start it, or more --jobs, or a cluster "
                      "(--backend dask)")
-    out = args.out or pathlib.Path("reproduce") / f"{args.figure}-{args.profile}"
-    for problem in (_backend_importable(args.backend), _writable_dir("--out", out),
-                    args.cache and _writable_dir("--cache", args.cache)):
+    out = out or pathlib.Path("reproduce") / f"{args.figure}-{args.profile}"
+    cache_option = "--cache" if cache_dir else runtime.ENV["cache_dir"] if os.environ.get(runtime.ENV["cache_dir"]) \
+        else "the default cache folder"
+    cache_dir = (cache_dir or pathlib.Path(rt.cache_dir)).resolve()     # the kernel runs in the book's folder
+    for problem in (_backend_importable(rt.backend), cache.unwritable(out, "--out"),
+                    cache.unwritable(cache_dir, cache_option)):
         if problem:
             return _fail(problem)
-    path = figs[args.figure]
-    rep = out / "checks.recorded.jsonl"
-    rep.unlink(missing_ok=True)
-    rt = dataclasses.replace(rt, cache_dir=str(args.cache.resolve()) if args.cache else rt.cache_dir,
-                             report=str(rep.resolve()))
-    with runtime.use(rt):
-        return _run_notebook(args, rt, path, out, rep)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = _lock(out)
+    except OSError as exc:              # BlockingIOError: another run holds the lock
+        return _fail(str(exc) if isinstance(exc, BlockingIOError) else f"--out {out} cannot be created or locked "
+                     f"({exc.strerror or exc})")
+    try:
+        rep = out / "checks.recorded.jsonl"
+        rep.unlink(missing_ok=True)
+        rt = dataclasses.replace(rt, cache_dir=str(cache_dir), report=str(rep.resolve()))
+        with runtime.use(rt):
+            return _run_notebook(args, rt, figs[args.figure], out, rep)
+    finally:
+        if lock is not None:
+            os.close(lock)                      # releases the folder
 
 
 def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.Path) -> int:
@@ -279,10 +304,10 @@ def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.
     from nbclient.exceptions import CellExecutionError
     from tqdm.auto import tqdm
 
+    from reptheory import cache
     from reptheory.presentation import report
 
     n_jobs, backend, device = rt.jobs, rt.backend, rt.device
-
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -294,9 +319,10 @@ def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.
     status, error, cell_seconds, i = "passed", None, [], None
     t0, wall0 = time.perf_counter(), time.time()
     bar = tqdm(code, desc=f"{args.figure} cells", disable=args.no_progress, file=sys.stderr)
-    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    args.stage = "running"
     try:
-        with client.setup_kernel(env={**os.environ, **rt.environ()}):   # shut down on every way out
+        with open(out / "kernel.log", "w") as log, \
+                client.setup_kernel(env={**os.environ, **rt.environ()}, stdout=log, stderr=log):   # shut down always
             for i in bar:
                 t = time.perf_counter()
                 client.execute_cell(nb.cells[i], i)
@@ -306,56 +332,68 @@ def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.
         error = {"cell": i, "source": nb.cells[i].source, "error": plain(str(exc)).strip().splitlines()[-1]}
     except (KeyboardInterrupt, _Stop) as exc:
         status = "interrupted"
-        error = {"cell": i, "source": None, "error": f"stopped by {exc or 'SIGINT (Ctrl-C)'}"}
+        error = {"cell": i, "source": None, "error": f"stopped by {str(exc) or 'SIGINT (Ctrl-C)'}"}
+        from jupyter_core.utils import ensure_event_loop
+        ensure_event_loop().set_exception_handler(_drop_cell_task)
     except Exception as exc:               # the kernel did not start or died
         status = "error"
         error = {"cell": i, "source": None if i is None else nb.cells[i].source,
                  "error": plain(f"kernel: {type(exc).__name__}: {exc}")}
     finally:
         bar.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        if getattr(client, "km", None) is not None and client.km.has_kernel:   # stopped while it started
+            with contextlib.suppress(Exception):
+                client._cleanup_kernel()
+    args.stage = "writing"
     seconds = time.perf_counter() - t0
     nbformat.write(nb, out / path.name)
     for k, png in enumerate(_images(nb), 1):
         (out / f"figure-{k}.png").write_bytes(png)
-    import torch
     result = {
         "figure": args.figure, "notebook": str(path), "profile": args.profile, "status": status, "error": error,
         "seconds": round(seconds, 1), "cells": cell_seconds, "numbers": report.read(rep),
-        "checks_output": [plain(t) for t in _checks_text(nb)], "cached_during_run": _cached_since(wall0),
+        "checks_output": [plain(t) for t in _checks_text(nb)], "cached_during_run": cache.written_since(wall0),
         "n_jobs": n_jobs, "backend": backend, "device": device,
-        "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpu_count": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {"python": platform.python_version(), "torch": importlib.metadata.version("torch"),
+                    "cpu_count": os.cpu_count(), "platform": platform.platform()},
     }
     (out / "checks.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     rep.unlink(missing_ok=True)
+    if status == "interrupted":
+        where = "before the first cell" if i is None else f"in cell {i}"
+        print(f"{args.figure}: {error['error']} {where} after {seconds:.0f} s; the kernel is shut down; the "
+              f"{sum(result['cached_during_run'].values())} runs it finished are in the result cache {rt.cache_dir} "
+              f"(rerun the same command to resume); wrote {out}/checks.json", file=sys.stderr)
+        return INTERRUPTED
     print(f"{args.figure}: {status} in {seconds:.0f} s; wrote {out}/checks.json, the executed notebook and "
           f"{len(_images(nb))} figure(s)", file=sys.stderr)
-    if status == "failed":
-        print(f"failed check in cell {error['cell']}: {error['error']}", file=sys.stderr)
-        return CHECK_FAILED
-    if status == "error":
-        print(f"error while running cell {error['cell']}: {error['error']}", file=sys.stderr)
-        return RUN_ERROR
-    if status == "interrupted":
-        print(f"interrupted ({error['error']}): the kernel is shut down; {sum(result['cached_during_run'].values())} "
-              "results were cached during the run; rerun the same command to resume", file=sys.stderr)
-        return INTERRUPTED
-    return PASSED
+    if status != "passed":
+        print(f"{'failed check in' if status == 'failed' else 'error while running'} cell {error['cell']}: "
+              f"{error['error']}", file=sys.stderr)
+    return {"passed": PASSED, "failed": CHECK_FAILED}.get(status, RUN_ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "list":
-        try:
-            figs = figures()
-        except FileNotFoundError as exc:
-            return _fail(str(exc))
-        for name, p in figs.items():
-            print(f"{name:18s} {p}")
-        return 0
+    try:
+        runtime.current()                  # bad REPTHEORY_* variables: the variable, its value, what is allowed
+        if args.command == "list":
+            for name, p in figures().items():
+                print(f"{name:18s} {p}")
+            return 0
+    except (ValueError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    args.stage = "setup"
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         return reproduce(args)
     except FileNotFoundError as exc:
         return _fail(str(exc))
+    except (KeyboardInterrupt, _Stop) as exc:   # before the kernel started, or while the outputs were written
+        when = "before the notebook started: nothing ran" if args.stage == "setup" else "while stopping the kernel " \
+            "or writing the outputs, which may be incomplete"
+        print(f"{args.figure}: stopped by {str(exc) or 'SIGINT (Ctrl-C)'} {when}", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

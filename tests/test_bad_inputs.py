@@ -188,6 +188,12 @@ CLI = [
     ("unknown-option", ["reproduce", "fig2", "--fast"]),
     ("hours-without-yes", ["reproduce", "fig5", "--profile", "paper", "--jobs", "2"]),
     ("days-without-yes", ["reproduce", "parity_phase", "--profile", "paper", "--jobs", "1"]),
+    ("jobs-negative", ["reproduce", "fig2", "--jobs", "-1"]),
+    ("jobs-huge", ["reproduce", "fig5", "--profile", "paper", "--jobs", "100000", "--yes"]),
+    ("jobs-huge-on-a-cluster", ["reproduce", "fig2", "--jobs", "5000", "--backend", "dask"]),
+    ("out-empty", ["reproduce", "fig2", "--out", ""]),
+    ("out-blank", ["reproduce", "fig2", "--out", " "]),
+    ("cache-empty", ["reproduce", "fig2", "--cache", ""]),
 ]
 
 
@@ -205,6 +211,42 @@ def test_cli_refuses_bad_options_with_status_2(argv, tmp_path, monkeypatch, caps
     assert _status(argv) == cli.BAD_SETUP == 2
     assert capsys.readouterr().err.strip(), "a refused command says why on stderr"
     assert not list(tmp_path.iterdir()), "a refused command must not write anything"
+
+
+@pytest.mark.parametrize("variable,value", [("REPTHEORY_N_JOBS", "abc"), ("REPTHEORY_N_JOBS", "100000"),
+                                            ("REPTHEORY_PROGRESS", "yes"), ("REPTHEORY_BACKEND", "spark")])
+def test_cli_refuses_a_bad_environment_variable_naming_it(variable, value, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    assert _status(["reproduce", "fig2"]) == 2
+    err = capsys.readouterr().err
+    assert variable in err and value in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("where", ["env", "option"])
+def test_cli_refuses_a_cache_folder_under_a_file(where, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "AFILE").write_text("")
+    argv = ["reproduce", "fig2", "--out", str(tmp_path / "o")]
+    if where == "env":
+        monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path / "AFILE" / "c"))
+    else:
+        argv += ["--cache", str(tmp_path / "AFILE" / "c")]
+    assert _status(argv) == 2 and "is a file, not a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["AFILE"]
+
+
+def test_cli_refuses_a_second_run_on_the_same_out(tmp_path, capsys):
+    """Two reproduce runs on one --out would share its files: the second is refused while the first holds the
+    folder's lock (held here by the test itself)."""
+    import fcntl
+    out = tmp_path / "o"
+    out.mkdir()
+    with open(out / cli.LOCK, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert _status(["reproduce", "fig2", "--out", str(out)]) == 2
+    assert "in use by another reproduce run" in capsys.readouterr().err
 
 
 def test_cli_refuses_an_out_folder_that_is_a_file(tmp_path, capsys):

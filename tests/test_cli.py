@@ -1,4 +1,5 @@
 """``python -m reptheory``: figure list, argument errors, a reproduce run end to end on a tiny book."""
+import contextlib
 import json
 import subprocess
 import sys
@@ -51,7 +52,8 @@ def test_failed_check_exits_1(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, msg", [
     (["reproduce", "fig77"], "unknown figure 'fig77'"),
-    (["reproduce", "fig2", "--jobs", "0"], "--jobs must be an integer >= 1"),
+    (["reproduce", "fig2", "--jobs", "0"], "--jobs must be an integer from 1 to"),
+    (["reproduce", "fig2", "--jobs", "-1"], "--jobs must be an integer from 1 to"),
     (["reproduce", "fig2", "--device", "tpu"], "device must be cpu, cuda"),
 ])
 def test_bad_arguments_exit_2(args, msg, capsys, tmp_path):
@@ -121,30 +123,43 @@ def test_setup_is_checked_before_a_kernel_starts(tmp_path, capsys):
         import dask.distributed  # noqa: F401
     except ImportError:
         assert cli.main(["reproduce", "fig2", "--out", str(tmp_path / "o"), "--backend", "dask"]) == 2
-        assert "--backend dask needs the package dask" in capsys.readouterr().err
+        assert "the backend dask (--backend or REPTHEORY_BACKEND) needs the package dask" in capsys.readouterr().err
 
 
-def test_sigterm_stops_the_kernel_and_writes_the_status(tmp_path):
-    """SIGTERM (as sent by `timeout`) is handled like Ctrl-C: no kernel left running, status interrupted."""
+@pytest.mark.parametrize("sig,reason", [("SIGTERM", "SIGTERM"), ("SIGINT", "SIGINT (Ctrl-C)")])
+def test_a_signal_stops_the_kernel_and_writes_the_status(tmp_path, sig, reason):
+    """SIGTERM (as sent by `timeout`) is handled like Ctrl-C (SIGINT to the terminal's process group): no kernel
+    left running, status interrupted, one line on the terminal and no traceback: not this process's, not the
+    kernel's, not what the cell prints to stderr when the shutdown interrupts it (as the workers do)."""
     import os
     import signal
     import time
     pidfile = tmp_path / "kernel.pid"
-    book = _one_cell_book(tmp_path, f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
-                                    "time.sleep(120)")
+    book = _one_cell_book(tmp_path, "import os, subprocess, sys, time\n"
+                                    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+                                    f"open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+                                    "try:\n    time.sleep(120)\nexcept KeyboardInterrupt:\n"     # as a worker would
+                                    "    print('Traceback (most recent call last): KeyboardInterrupt', file=sys.stderr)\n"
+                                    "    raise")
     env = dict(os.environ, REPTHEORY_BOOK=str(book))
     proc = subprocess.Popen([sys.executable, "-m", "reptheory", "reproduce", "fig98", "--out", str(tmp_path / "o"),
-                             "--no-progress", "--jobs", "1"], env=env, stderr=subprocess.PIPE, text=True)
-    for _ in range(600):
-        if pidfile.exists() and pidfile.read_text():
+                             "--no-progress", "--jobs", "1"], env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    for _ in range(1200):
+        if (pidfile.exists() and pidfile.read_text()) or proc.poll() is not None:
             break
         time.sleep(0.1)
+    assert proc.poll() is None and pidfile.exists(), f"the cell did not start: {proc.poll()} {proc.stderr.read()}"
     kernel = int(pidfile.read_text())
-    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)                                 # the cell is running
+    os.killpg(proc.pid, getattr(signal, sig))       # as a terminal does: the whole process group
     assert proc.wait(timeout=60) == 130
-    assert "SIGTERM" in proc.stderr.read()
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "Error" not in err, err
+    (line,) = [l for l in err.splitlines() if "stopped by" in l]
+    assert line.startswith(f"fig98: stopped by {reason} in cell 1 after ") and "result cache" in line
     res = json.loads((tmp_path / "o" / "checks.json").read_text())
-    assert res["status"] == "interrupted" and "SIGTERM" in res["error"]["error"]
+    assert res["status"] == "interrupted" and res["error"]["error"] == f"stopped by {reason}"
     for _ in range(100):
         try:
             os.kill(kernel, 0)
@@ -153,3 +168,207 @@ def test_sigterm_stops_the_kernel_and_writes_the_status(tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"the kernel (pid {kernel}) is still running after SIGTERM")
+
+
+# -- refusals before a kernel starts, the lock of the output folder, interrupts (no kernel: a stand-in client) --
+class _Client:
+    """Stands in for nbclient without a kernel: runs no cell, or raises ``exc`` when the kernel starts
+    (``at="start"``) or when a cell runs (``at="cell"``)."""
+    km = None
+
+    def __init__(self, at=None, exc=None):
+        self.at, self.exc = at, exc
+
+    @contextlib.contextmanager
+    def setup_kernel(self, env, **streams):
+        self.env = env
+        if self.at == "start":
+            raise self.exc
+        yield
+
+    def execute_cell(self, cell, i):
+        if self.at == "cell":
+            raise self.exc
+
+
+def _fake(monkeypatch, tmp_path, **kw):
+    monkeypatch.setenv("REPTHEORY_BOOK", str(_book(tmp_path)))
+    client = _Client(**kw)
+    monkeypatch.setattr(cli, "_client", lambda nb, timeout, path: client)
+    return client
+
+
+def _argv(tmp_path, *more):
+    return ["reproduce", "fig99", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"), "--no-progress",
+            "--jobs", "1", *more]
+
+
+@pytest.mark.parametrize("var,value,msg", [
+    ("REPTHEORY_N_JOBS", "abc", "REPTHEORY_N_JOBS (jobs) must be an integer >= 1, got 'abc'"),
+    ("REPTHEORY_PROGRESS", "yes", "REPTHEORY_PROGRESS (progress) must be one of: unset, '' or 0 (no bars), 1 "
+                                  "(tqdm bars), terminal (text bars on stderr); got 'yes'"),
+    ("REPTHEORY_BACKEND", "spark", "REPTHEORY_BACKEND (backend) must be one of loky, dask, ray, got 'spark'"),
+])
+@pytest.mark.parametrize("command", [["list"], ["reproduce", "fig2"]])
+def test_a_bad_variable_is_one_error_line_and_status_2(monkeypatch, tmp_path, capsys, var, value, msg, command):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(var, value)
+    assert cli.main(command) == 2
+    out = capsys.readouterr()
+    assert out.err == f"error: {msg}\n" and out.out == "" and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv,env,msg", [
+    (["--jobs", "100000"], {}, "--jobs must be an integer from 1 to {cpus4} (4 per CPU, {cpus} CPUs here, for local "
+                               "worker processes; --backend dask or ray allows up to 4096), got 100000"),
+    ([], {"REPTHEORY_N_JOBS": "100000"}, "REPTHEORY_N_JOBS must be an integer from 1 to {cpus4}"),
+    (["--jobs", "5000", "--backend", "dask"], {}, "--jobs must be an integer from 1 to 4096 (--backend dask), "
+                                                  "got 5000"),
+    (["--jobs", "5000"], {"REPTHEORY_BACKEND": "ray"}, "--jobs must be an integer from 1 to 4096 (--backend ray)"),
+    (["--out", ""], {}, "--out must name a folder, got '' (an empty path would be the working folder)"),
+    (["--cache", ""], {}, "--cache must name a folder, got ''"),
+    (["--out", " "], {}, "--out must name a folder, got ' '"),
+])
+def test_refused_before_anything_is_written(monkeypatch, tmp_path, capsys, argv, env, msg):
+    import os
+    monkeypatch.chdir(tmp_path)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert cli.main(["reproduce", "fig5", "--profile", "paper", "--yes", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + msg.format(cpus4=4 * os.cpu_count(), cpus=os.cpu_count())) and \
+        err.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_estimate_never_counts_more_workers_than_allowed():
+    import os
+    most = 4 * os.cpu_count()
+    assert cli.estimate("fig5", "paper", 100000) == cli.estimate("fig5", "paper", most) == 9 * 3600 / most
+    assert cli.estimate("fig5", "paper", 100000, "dask") == 9 * 3600 / 4096
+
+
+@pytest.mark.parametrize("where", ["REPTHEORY_CACHE", "--cache"])
+def test_a_cache_folder_that_cannot_be_written_is_refused_naming_it(monkeypatch, tmp_path, capsys, where):
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    monkeypatch.setenv("REPTHEORY_BOOK", str(_book(tmp_path)))
+    argv = ["reproduce", "fig99", "--out", str(tmp_path / "o"), "--jobs", "1"]
+    if where == "--cache":
+        argv += ["--cache", str(afile / "c")]
+    else:
+        monkeypatch.setenv("REPTHEORY_CACHE", str(afile / "c"))
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == f"error: {where} {afile / 'c'} cannot be created: {afile} is a file, not a " \
+                                      "folder\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_tilde_in_cache_and_out_is_the_home(monkeypatch, tmp_path, capsys):
+    client = _fake(monkeypatch, tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["reproduce", "fig99", "--out", "~/o", "--cache", "~/c", "--no-progress", "--jobs", "1"]) == 0
+    assert client.env["REPTHEORY_CACHE"] == str(tmp_path / "home" / "c")
+    assert (tmp_path / "home" / "o" / "checks.json").exists() and not (tmp_path / "~").exists()
+    monkeypatch.setenv("REPTHEORY_CACHE", "~/env-cache")
+    assert cli.main(["reproduce", "fig99", "--out", "o2", "--no-progress", "--jobs", "1"]) == 0
+    assert client.env["REPTHEORY_CACHE"] == str(tmp_path / "home" / "env-cache")
+
+
+def test_a_relative_cache_folder_reaches_the_kernel_as_an_absolute_one(monkeypatch, tmp_path):
+    client = _fake(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPTHEORY_CACHE", "rel-cache")
+    assert cli.main(["reproduce", "fig99", "--out", "o", "--no-progress", "--jobs", "1"]) == 0
+    assert client.env["REPTHEORY_CACHE"] == str(tmp_path / "rel-cache")    # the kernel runs in the book's folder
+
+
+def test_a_second_run_on_the_same_out_is_refused_while_the_first_holds_it(monkeypatch, tmp_path, capsys):
+    _fake(monkeypatch, tmp_path)
+    out = tmp_path / "o"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", f"""if True:
+        import fcntl, os, sys, time
+        fd = os.open({str(out / cli.LOCK)!r}, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, str(os.getpid()).encode())
+        print("locked", flush=True)
+        time.sleep(60)"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        assert cli.main(_argv(tmp_path)) == 2
+        assert capsys.readouterr().err == f"error: --out {out} is in use by another reproduce run (pid " \
+                                          f"{holder.pid}): wait for it to finish, or give another --out\n"
+        assert sorted(p.name for p in out.iterdir()) == [cli.LOCK]        # nothing of the run's written
+    finally:
+        holder.kill()
+        holder.wait()
+    assert cli.main(_argv(tmp_path)) == 0                                  # free once the holder is gone
+    assert json.loads((out / "checks.json").read_text())["status"] == "passed"
+
+
+def _lock_is_free(out) -> bool:
+    import fcntl
+    import os
+    fd = os.open(out / cli.LOCK, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("at,exc,reason,where", [
+    ("cell", KeyboardInterrupt(), "SIGINT (Ctrl-C)", "in cell 1"),
+    ("start", KeyboardInterrupt(), "SIGINT (Ctrl-C)", "before the first cell"),
+    ("cell", cli._Stop("SIGTERM"), "SIGTERM", "in cell 1"),
+    ("cell", cli._Stop("SIGHUP"), "SIGHUP", "in cell 1"),
+])
+def test_an_interrupt_is_one_line_status_130_and_names_its_reason(monkeypatch, tmp_path, capsys, at, exc, reason,
+                                                                  where):
+    _fake(monkeypatch, tmp_path, at=at, exc=exc)
+    assert cli.main(_argv(tmp_path)) == cli.INTERRUPTED == 130
+    res = json.loads((tmp_path / "o" / "checks.json").read_text())
+    assert res["status"] == "interrupted" and res["error"]["error"] == f"stopped by {reason}"
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith("fig99: fig99_test.ipynb")             # the start line, then one
+    assert err[1].startswith(f"fig99: stopped by {reason} {where} after ") and str(tmp_path / "c") in err[1]
+    assert _lock_is_free(tmp_path / "o")
+
+
+def test_ctrl_c_before_the_kernel_starts_is_one_line_and_status_130(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    def interrupted(name):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_backend_importable", interrupted)
+    assert cli.main(["reproduce", "fig2", "--jobs", "1"]) == 130
+    assert capsys.readouterr().err == "fig2: stopped by SIGINT (Ctrl-C) before the notebook started: nothing ran\n"
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_help_states_the_range_of_jobs(capsys):
+    import os
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"1 to 4 per CPU ({4 * os.cpu_count()} here) with the local backend, up to 4096 with dask or ray" in text
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8])
+def test_ctrl_c_while_the_package_imports_is_one_line_and_status_130(delay, tmp_path):
+    """``python -m reptheory`` interrupted while numpy, scipy and torch import (before ``main`` runs), or just
+    after: one line on stderr, status 130, no traceback."""
+    import signal
+    import time
+    p = subprocess.Popen([sys.executable, "-m", "reptheory", "reproduce", "fig2", "--out", str(tmp_path / "o"),
+                          "--no-progress", "--cache", str(tmp_path / "c")], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "stopped by SIGINT (Ctrl-C)" in err, err

@@ -78,3 +78,29 @@ def test_nothing_in_the_package_writes_the_environment():
             if isinstance(target, ast.Attribute) and target.attr == "environ":
                 writes.append(f"{path.name}:{node.lineno}")
     assert not writes, f"os.environ written at {writes}"
+
+
+@pytest.mark.parametrize("var,value,allowed", [
+    ("REPTHEORY_N_JOBS", "abc", "an integer >= 1"),
+    ("REPTHEORY_PROGRESS", "yes", "terminal"),
+    ("REPTHEORY_BACKEND", "spark", "loky, dask, ray"),
+])
+def test_from_env_names_the_variable_its_value_and_what_is_allowed(var, value, allowed):
+    with pytest.raises(ValueError) as info:
+        runtime.from_env({var: value})
+    assert var in str(info.value) and repr(value) in str(info.value) and allowed in str(info.value)
+
+
+def test_a_tilde_in_the_cache_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert runtime.from_env({"REPTHEORY_CACHE": "~/c"}).cache_dir == str(tmp_path / "c")
+    assert runtime.Runtime(cache_dir="~").cache_dir == str(tmp_path)
+    with runtime.use(cache_dir="~/d"):
+        assert runtime.current().cache_dir == str(tmp_path / "d")
+
+
+def test_max_jobs_is_4_per_cpu_here_and_4096_on_a_cluster(monkeypatch):
+    monkeypatch.setattr(runtime.os, "cpu_count", lambda: 3)
+    assert (runtime.max_jobs("loky"), runtime.max_jobs("dask"), runtime.max_jobs("ray")) == (12, 4096, 4096)
+    monkeypatch.setattr(runtime.os, "cpu_count", lambda: None)
+    assert runtime.max_jobs() == 4
