@@ -3,7 +3,8 @@
 Modules, each with one job:
 
 * :mod:`reptheory.theory.symbolic` and :mod:`reptheory.theory.analysis` – the theory derived with sympy from the linearised two-point model (Sec. 2; App. A).
-* :mod:`reptheory.theory` – Eq. 7 numerically: right-hand side, stiff solver, loss (Eq. 9), fixed point (Eq. 10-11).
+* :mod:`reptheory.theory` – Eq. 7 numerically: right-hand side, stiff solver; :mod:`reptheory.theory.closed_form`:
+  loss (Eq. 9), fixed point (Eq. 10-11).
 * :mod:`reptheory.theory.fit` – effective rates fitted to measured trajectories (Eq. 49).
 * :mod:`reptheory.theory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.
 * :mod:`reptheory.theory.regimes` – rich, lazy and random regimes (Sec. 4.1, App. A.3-A.6).
@@ -19,9 +20,10 @@ Modules, each with one job:
   style and figures (``plots``, ``sequel_plots``), precomputed sliders (``widgets``), the effective-theory
   explorer, the default profile against the paper's (``deviations``), checked numbers (``report``).
 * :mod:`reptheory.cli` – ``python -m reptheory reproduce``.
-* :mod:`reptheory.lab`, :mod:`reptheory.lab.result`, :mod:`reptheory.lab.engines`, :mod:`reptheory.lab.key`,
-  :mod:`reptheory.lab.protocol`, :mod:`reptheory.lab.zoo` – the theory tested on any PyTorch model
-  (:func:`probe`, many networks of one architecture at once with :func:`probe_many`); the probed run and its
+* :mod:`reptheory.lab`, :mod:`reptheory.lab.inputs`, :mod:`reptheory.lab.result`, :mod:`reptheory.lab.engines`,
+  :mod:`reptheory.lab.key`, :mod:`reptheory.lab.protocol`, :mod:`reptheory.lab.zoo` – the theory tested on any
+  PyTorch model (:func:`probe`, many networks of one architecture at once with :func:`probe_many`); their input
+  rule; the probed run and its
   verdict; their training engines; their cache key; the Fig. 5 protocol :func:`probe_grid`, the initial-scale
   rule and the chapter's survey; the architectures beyond the paper's that the book probes.
 * The sequel (arXiv:2507.09897): :mod:`reptheory.sequel.parity` (streaming parity, the RNN, training),

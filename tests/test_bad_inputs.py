@@ -382,6 +382,11 @@ def test_probe_takes_real_inputs_of_any_dtype(fn):
     assert r.measured.traj.h2.size == 21 and not r.diverged and isinstance(r.verdict, str)
 
 
+def test_a_huge_learning_rate_is_a_diverged_run_reported_not_an_error():
+    r = _probe(lr=1e30)
+    assert r.diverged and r.fit is None and "diverged after" in r.verdict
+
+
 def test_a_run_that_diverges_at_its_first_record_reports_it():
     m = _net()
     with torch.no_grad():

@@ -1,5 +1,6 @@
 """The theory tested on any PyTorch model: :func:`probe` (one network), :func:`probe_many` (many networks of one
-architecture at once) and :func:`pair_data` (:mod:`~reptheory.lab.probing`); the probed run and its verdict
+architecture at once) and :func:`pair_data` (:mod:`~reptheory.lab.probing`); their input rule, checked before any
+training (:mod:`~reptheory.lab.inputs`); the probed run and its verdict
 (:mod:`~reptheory.lab.result`); their training engines (:mod:`~reptheory.lab.engines`); their cache key
 (:mod:`~reptheory.lab.key`); the Fig. 5 protocol on a model, the initial-scale rule and the chapter's survey
 (:mod:`~reptheory.lab.protocol`); the architectures beyond the paper's that the book probes
