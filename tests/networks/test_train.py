@@ -19,6 +19,14 @@ def small(**kw):
     return configs.Setting(**base)
 
 
+def close32(a, b, rtol):
+    """Two float32 engines agree to ``rtol``, or to one float32 rounding unit of the quantity's initial size in
+    absolute terms: over 150 steps, rounding accumulates differently on another vector width (AVX-512 against
+    AVX2), and a loss that has fallen from 0.70 to 4e-5 carries an absolute error set by its start, not by its
+    end (observed: 2e-9, 0.03 such units). A wrong gradient moves the curves by far more than one unit."""
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=np.finfo(np.float32).eps * np.max(np.abs(np.asarray(b)[0])))
+
+
 @pytest.mark.parametrize("act", ["linear", "tanh", "elu", "silu"])
 def test_numba_matches_torch_for_smooth_activations(act):
     s = small(nonlinearity=act)
@@ -29,13 +37,6 @@ def test_numba_matches_torch_for_smooth_activations(act):
     close32(a.outputs, b.outputs, rtol=2e-5)
 
 
-def close32(a, b, rtol):
-    """Two float32 engines agree to ``rtol``, or to one float32 rounding unit of the quantity's initial size in
-    absolute terms: over 150 steps, rounding accumulates differently on another vector width (AVX-512 against
-    AVX2), and a loss that has fallen from 0.70 to 4e-5 carries an absolute error set by its start, not by its
-    end (observed: 2e-9, 0.03 such units). A wrong gradient moves the curves by far more than one unit."""
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=np.finfo(np.float32).eps * np.max(np.abs(np.asarray(b)[0])))
-
 
 @pytest.mark.parametrize("act", ["relu", "leaky_relu"])
 def test_numba_matches_torch_for_kinked_activations(act):
@@ -44,8 +45,8 @@ def test_numba_matches_torch_for_kinked_activations(act):
     s = small(nonlinearity=act, epochs=10)
     a = train.train(s, X2, Y2, seed=2, engine="numba")
     b = train.train(s, X2, Y2, seed=2, engine="torch")
-    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-5)
-    np.testing.assert_allclose(a.dist2, b.dist2, rtol=1e-4, atol=1e-9)
+    close32(a.loss, b.loss, rtol=1e-5)
+    close32(a.dist2, b.dist2, rtol=1e-4)
 
 
 def test_numba_handles_more_points_and_outputs():
@@ -54,7 +55,7 @@ def test_numba_handles_more_points_and_outputs():
     a = train.train(s, X, Y, seed=0, engine="numba")
     b = train.train(s, X, Y, seed=0, engine="torch")
     assert a.dist2.shape == (51, 6, 4, 4)
-    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-4)
+    close32(a.loss, b.loss, rtol=1e-4)
 
 
 def test_training_reduces_the_loss_and_records_every_epoch():
@@ -92,8 +93,8 @@ def test_numba_skip_connections_match_torch(act):
     s = small(arch="resnet", nonlinearity=act, gain=0.5, epochs=40 if act == "tanh" else 10)
     a = train.train(s, X2, Y2, seed=3, engine="numba")
     b = train.train(s, X2, Y2, seed=3, engine="torch")
-    np.testing.assert_allclose(a.loss, b.loss, rtol=2e-5, atol=1e-9)
-    np.testing.assert_allclose(a.dist2, b.dist2, rtol=2e-4, atol=1e-9)
+    close32(a.loss, b.loss, rtol=2e-5)
+    close32(a.dist2, b.dist2, rtol=2e-4)
 
 
 @pytest.mark.parametrize("arch", ["mlp", "resnet"])
@@ -102,8 +103,8 @@ def test_numba_adam_matches_torch(arch):
     a = train.train(s, X2, Y2, seed=4, engine="numba")
     b = train.train(s, X2, Y2, seed=4, engine="torch")
     assert a.engine == "numba" and b.engine == "torch"
-    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-4, atol=1e-9)
-    np.testing.assert_allclose(a.dist2, b.dist2, rtol=1e-3, atol=1e-9)
+    close32(a.loss, b.loss, rtol=1e-4)
+    close32(a.dist2, b.dist2, rtol=1e-3)
 
 
 def test_numba_dropout_is_torch_dropout_with_the_kernels_masks():
@@ -139,7 +140,7 @@ def test_numba_dropout_is_torch_dropout_with_the_kernels_masks():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    np.testing.assert_allclose(a.loss, losses, rtol=1e-4, atol=1e-9)
+    close32(a.loss, losses, rtol=1e-4)
     assert not np.allclose(a.loss, train.train(dataclasses.replace(s, arch="mlp"), X, Y, seed=5).loss)
 
 
@@ -273,8 +274,8 @@ def test_train_batch_equals_single_runs(arch, act):
     for (X, Y), sd, b in zip(sets, (0, 1, 2), batch):
         a = train.train(s, X, Y, sd, engine="torch")
         assert b.seed == sd and b.engine == "torch-batch"
-        np.testing.assert_allclose(b.loss, a.loss, rtol=1e-4, atol=1e-8)   # float32 outputs
-        np.testing.assert_allclose(b.dist2, a.dist2, rtol=1e-3, atol=1e-8)
+        close32(b.loss, a.loss, rtol=1e-4)
+        close32(b.dist2, a.dist2, rtol=1e-3)
 
 
 def test_train_batch_stops_each_trial_on_its_own():
