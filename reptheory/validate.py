@@ -12,7 +12,7 @@ def _as_array(name: str, value) -> np.ndarray:
     """The input rule: int, float, numpy real scalars and arrays of them; bools and strings are refused
     (``True`` is not a learning rate, ``"0.1"`` is not a number)."""
     kind = np.asarray(value).dtype.kind if not isinstance(value, (str, bytes)) else "U"
-    if isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating)) or kind in "bcUSOV":
+    if isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating)) or kind in "bcmMUSOV":
         raise TypeError(f"{name} must be a real number or an array of real numbers, got {_brief(value)}")
     try:
         arr = np.asarray(value, dtype=float)

@@ -60,8 +60,9 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     ``layer(model, x) -> (len(x), d)`` that maps the model and inputs to vectors (one token, a pooled
     sequence). ``lr`` (in ``(0,`` :data:`~reptheory.lab.inputs.LR_MAX` ``]``) and ``epochs`` (2 to
     :data:`~reptheory.lab.inputs.EPOCHS_MAX`) of full-batch ``optimizer`` (``"sgd"`` or ``"adam"``) on ½-MSE
-    (every argument is checked first: :mod:`reptheory.lab.inputs`); ``seed`` seeds torch's generator during training (dropout masks; the caller's generator state is
-    restored afterwards); ``stop_loss``: stop once the training loss falls below it (``None``: all epochs).
+    (every argument is checked first: :mod:`reptheory.lab.inputs`); ``seed`` seeds torch's generator during
+    training (dropout masks; the caller's generator state is restored afterwards); ``stop_loss``: stop once the
+    training loss falls below it (``None``: all epochs).
     ``device``: a torch device (default ``$REPTHEORY_DEVICE`` or the CPU). The caller's model is not modified.
     ``cache``: keep the run in the result cache, keyed on everything that can change it
     (:mod:`reptheory.lab.key`); a model or layer holding something that cannot be keyed (a random generator, an

@@ -39,14 +39,18 @@ import numpy as np
 
 from reptheory import validate as _v
 
-__all__ = ["LR_T_MAX", "MAGNITUDE_MAX", "VARIABLES", "derivation", "FixedExpansion", "fixed_expansion", "initial_values"]
+__all__ = ["LR_T_MAX", "MAGNITUDE_MAX", "LR_MAX", "VARIABLES", "derivation", "FixedExpansion", "fixed_expansion",
+           "initial_values"]
 
-#: the longest integration :func:`fixed_expansion` takes, as ``lr · t[-1]`` (the read-out's time; the cost
-#: grows with it: about a second at this value)
+#: the longest integration :func:`fixed_expansion` takes, as ``lr · t[-1] · max(1, |y|, scale)²`` (the
+#: read-out's time, scaled by the targets' and the initial state's size; the cost grows with it: about a second
+#: at this value)
 LR_T_MAX = 1e8
 #: the largest initial scale and target entry (in units of the targets): products of four such numbers, as in
 #: the flow, stay far inside the float range
-MAGNITUDE_MAX = 1e6
+MAGNITUDE_MAX = 1e3
+#: the largest learning rate (the flow's rates are lr times the lengths: 1e3 × 1e6 at most)
+LR_MAX = 1e3
 
 #: the nine state variables, in the order of the derived system
 VARIABLES = ("h1", "h2", "bD", "by1", "by2", "b2", "D2", "Dy1", "Dy2")
@@ -233,7 +237,7 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     shared continuations; ``lr``: the learning rate (``eta_a = lr``, ``eta_b = lr/4``); ``scale``: the standard
     deviation of the initial values (the authors use the untrained network's hidden-state std,
     :func:`reptheory.sequel.parity.initial_scale`); ``t``: increasing times (epochs) at which to report, with
-    ``lr · t[-1] <=`` :data:`LR_T_MAX`; ``seed`` draws the initial values (:func:`initial_values`). Solved with
+    ``lr · t[-1] · max(1, |y|, scale)² <=`` :data:`LR_T_MAX`; ``seed`` draws the initial values (:func:`initial_values`). Solved with
     LSODA at relative tolerance ``rtol``.
 
     >>> import numpy as np
@@ -251,22 +255,32 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= 10**6:
         raise ValueError(f"n must be an integer in [1, 1000000], got {n!r}")
     lr = float(_v.positive("lr", lr))
+    if lr > LR_MAX:
+        raise ValueError(f"lr must lie in (0, {LR_MAX:g}], got {lr!r}")
     scale = float(_v.positive("scale", scale))
+    if scale > MAGNITUDE_MAX:
+        raise ValueError(f"scale must lie in (0, {MAGNITUDE_MAX:g}], got {scale!r}")
     t = _v.time_grid("t", t)
     rtol = float(_v.positive("rtol", rtol))
     if rtol >= 1e-2:
         raise ValueError(f"rtol must lie in (0, 0.01), got {rtol!r}")
-    if lr * float(t[-1]) > LR_T_MAX:
-        raise ValueError(f"t must end by lr · t = {LR_T_MAX:g} (t[-1] <= {LR_T_MAX / lr:g} epochs at lr = {lr:g}): "
-                         f"the integration's cost grows with lr · t (about a second at {LR_T_MAX:g}), got "
-                         f"t[-1] = {float(t[-1]):g}")
+    big = max(1.0, float(np.max(np.abs(y1))), float(np.max(np.abs(y2))), scale) ** 2
+    if lr * float(t[-1]) * big > LR_T_MAX:
+        raise ValueError(f"t must end by lr · t · max(1, |y|, scale)² = {LR_T_MAX:g} (t[-1] <= "
+                         f"{LR_T_MAX / (lr * big):g} epochs at lr = {lr:g} with these targets and scale): the "
+                         f"integration's cost grows with it (about a second at {LR_T_MAX:g}), got t[-1] = "
+                         f"{float(t[-1]):g}")
     z0 = initial_values(scale, seed)
     params = (lr * len1, lr * len2, lr, lr / 4, float(n), float(y1 @ y1), float(y1 @ y2), float(y2 @ y2))
     f, loss = _compiled()
     t0 = min(0.0, float(t[0]))
     span = float(t[-1]) - t0
+    if lr * max(len1, len2) * span < 1e-290:    # no motion to float precision (the flow's terms are bounded by
+        z = np.repeat(z0[:, None], t.size, axis=1)      # LR_MAX, the lengths and MAGNITUDE_MAX): the initial state
+        return FixedExpansion(t, *z, np.asarray(loss(z, params), dtype=float) * np.ones_like(t), (len1, len2),
+                              (y1, y2), int(n), lr, scale, int(seed))
     # LSODA's own first step underflows on a span near the float minimum (1e-300): give it the span there
-    first = {"first_step": span} if 0 < lr * max(len1, len2) * span < 1e-6 else {}
+    first = {"first_step": span} if lr * max(len1, len2) * span < 1e-6 else {}
     sol = solve_ivp(lambda _, z: f(z, params), (t0, float(t[-1])), z0, t_eval=t, method="LSODA", rtol=rtol,
                     atol=1e-14 * max(1.0, scale**2), **first)
     if not sol.success or not np.all(np.isfinite(sol.y)):

@@ -12,6 +12,10 @@ import numpy as np
 
 from reptheory import validate as _v
 
+#: :func:`h_inf` computes in floats when every non-zero input lies in ``[10^-SAFE_EXPONENT, 10^SAFE_EXPONENT]``,
+#: and exactly (mpmath, 113 bits) otherwise
+SAFE_EXPONENT = 60
+
 __all__ = ["loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit"]
 
 
@@ -59,10 +63,11 @@ def a_low(eta_h, eta_y, dx2, dy2):
 def h_inf(h2_0, y2_0, eta_h, eta_y, dx2, dy2):
     """Eq. 10: the stable fixed point ``||Δh(∞)||² = ½A_high + sqrt(¼A_high² + A_low²)``.
 
-    Computed without overflow or underflow of intermediate terms over the whole float range: the root is
-    ``hypot(½A_high, A_low)``, and when ``A_high < 0`` the sum is written as
-    ``A_low · A_low / (root − ½A_high)``, which stays accurate when the two terms nearly cancel (the lazy
-    regime with ``A_high ≪ 0``). Returns a float for scalar input, else an array of the broadcast shape.
+    Correct over the whole float range: the root is ``hypot(½A_high, A_low)``, and when ``A_high < 0`` the sum
+    is written as ``A_low · A_low / (root − ½A_high)``, which stays accurate when the two terms nearly cancel
+    (the lazy regime with ``A_high ≪ 0``); an entry with an input beyond ``10^±``:data:`SAFE_EXPONENT`, where
+    an intermediate term could leave the normal floats, is computed in 113-bit arithmetic with an unbounded
+    exponent. Returns a float for scalar input, else an array of the broadcast shape.
 
     >>> h_inf(1e200, 0.0, 1.0, 1.0, 1.0, 0.5)
     1e+200
@@ -76,26 +81,33 @@ def h_inf(h2_0, y2_0, eta_h, eta_y, dx2, dy2):
         root = np.hypot(half, al)
         alt = al * (al / (root - half))
         out = np.where(ah >= 0, half + root, alt)
-    if not np.all(np.isfinite(out)):    # an intermediate term left the float range: those entries exactly
-        args = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (h2_0, y2_0, eta_h, eta_y, dx2, dy2)))
-        out = np.array(out, dtype=float)
-        for k in zip(*np.nonzero(~np.isfinite(out))) if out.ndim else [()]:
+    # Eq. 10's terms multiply and divide up to five inputs: with every non-zero input in [1e-60, 1e60] they stay
+    # normal floats; an entry with an input outside (or a result that is not finite) is computed exactly
+    args = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (h2_0, y2_0, eta_h, eta_y, dx2, dy2)))
+    with np.errstate(divide="ignore"):
+        mag = [np.where(a == 0, 0.0, np.abs(np.log10(np.abs(a) + (a == 0)))) for a in args]
+    extreme = np.logical_or.reduce([m > SAFE_EXPONENT for m in mag]) | ~np.isfinite(out)
+    if np.any(extreme):
+        out = np.array(np.broadcast_to(out, args[0].shape), dtype=float)
+        for k in zip(*np.nonzero(extreme)) if out.ndim else [()]:
             out[k] = _h_inf_exact(*(float(a[k]) for a in args))
     return float(out) if out.ndim == 0 else out
 
 
 def _h_inf_exact(h2_0, y2_0, eta_h, eta_y, dx2, dy2) -> float:
-    """Eq. 10 in 113-bit floating point with an unbounded exponent (mpmath), rounded to the nearest float
-    (``inf`` only when the final distance itself exceeds the float range)."""
+    """Eq. 10 for one entry: ``A_high`` and ``A_low²`` exactly (rational arithmetic on the floats given, so
+    that ``h2_0 − y2_0 eta_h dx2/(eta_y h2_0)`` cancels without loss), the root in 113-bit floating point with
+    an unbounded exponent (mpmath), rounded to the nearest float (``inf`` only when the final distance itself
+    exceeds the float range)."""
+    from fractions import Fraction
+
     import mpmath
+    h0, y0, eh, ey, x2, d2 = (Fraction(v) for v in (h2_0, y2_0, eta_h, eta_y, dx2, dy2))
+    ah, al2 = h0 - y0 * eh * x2 / (ey * h0), d2 * eh * x2 / ey
     with mpmath.workprec(113):
-        h0, y0, eh, ey, x2, d2 = (mpmath.mpf(v) for v in (h2_0, y2_0, eta_h, eta_y, dx2, dy2))
-        a = ey / (eh * x2)
-        ah = h0 - y0 / (a * h0)
-        al2 = d2 / a
+        ah, al2 = (mpmath.mpf(f.numerator) / mpmath.mpf(f.denominator) for f in (ah, al2))
         root = mpmath.sqrt(ah * ah / 4 + al2)
-        h = ah / 2 + root if ah >= 0 else al2 / (root - ah / 2)
-        return float(h)
+        return float(ah / 2 + root if ah >= 0 else al2 / (root - ah / 2))
 
 
 def rich_limit(eta_h, eta_y, dx2, dy2):

@@ -147,7 +147,17 @@ def _jac_signed(z, eta_h, eta_y, dx2, dy2):
 #: the solver's horizon for ``dy2 = 0``, in the rescaled time ``tau = max(eta_h, eta_y) t``: a trajectory that
 #: has not reached its fixed point by then (``A_high <= 0``: the distance decays to 0 without end) is refused
 #: beyond it rather than integrated for ever
-TAU_MAX = 1e18
+TAU_MAX = 1e30
+#: Radau resolves the fast encoder mode of Eq. 7 when ``q = eta_h dx2 / eta_y <= RATIO_MAX`` (measured against a
+#: solve at rtol 1e-12 with absolute tolerances of 1e-30: 2e-9 relative at q = 1e10, 0.1 % at 1e12; below 1e-13
+#: for any small q); beyond, a collapse of ``h2`` by the fast mode goes below what its absolute tolerance resolves
+RATIO_MAX = 1e10
+#: the largest initial state and data (``h2_0``, ``y2_0``, ``|w_0|``, ``dx2``, ``dy2``) :func:`solve` takes: the
+#: signed variables' products stay inside the float range
+MAGNITUDE_MAX = 1e100
+#: a solution whose conserved quantity (Eq. 24) drifts by more than this many times ``rtol`` (relative to its
+#: terms) is refused as inaccurate; the book's solves drift by at most about ``rtol``
+DRIFT_FACTOR = 1e3
 
 
 def _fixed_point(z0, eta_h, eta_y, dx2, dy2) -> np.ndarray:
@@ -159,17 +169,24 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
     """One trajectory by Radau. Eq. 7 is homogeneous of degree one in the rates, so it is integrated in
     ``tau = c (t − t[0])`` with ``c = max(eta_h, eta_y)`` and rates ``eta/c`` (rates of any size, even 1e25/epoch,
     give the same well-scaled problem). For ``dy2 > 0`` the integration ends once the state is within
-    ``rtol/100`` (relative) of its stable fixed point (a terminal event); later samples take the fixed point, so
-    that times of any size (1e50 epochs) cost no more than the time to converge."""
+    ``rtol/100`` of its stable fixed point (a terminal event; relative to ``h_inf`` for ``h2``, to
+    ``max(dy2, y2_0)`` for ``y2`` and ``w``, the scales the integration resolves); later samples take the fixed
+    point, so that times of any size (1e50 epochs) cost no more than the time to converge."""
     if t.size == 1:
         return z0[:, None].copy()
     h0, y0, w0 = z0
     star = _fixed_point(z0, eta_h, eta_y, dx2, dy2)
     c = max(eta_h, eta_y)
     args = (eta_h / c, eta_y / c, dx2, dy2)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         tau = c * (t - t[0])                    # inf past the float range: such samples lie past the horizon
     s0 = np.array(_rk4.signed_start(z0))
+    # no motion to float precision over the span (1e-310 epochs, rates of 5e-324): the initial state
+    with np.errstate(over="ignore", invalid="ignore"):
+        still = tau[-1] * max(np.max(np.abs(_rhs_signed(s0, *args)) / np.maximum(np.abs(s0), 1e-300)),
+                              np.max(np.abs(_jac_signed(s0, *args)).sum(1))) < 1e-17
+    if still:
+        return np.repeat(z0[:, None], t.size, axis=1)
     al0 = s0[0]
     if atol is None:
         # relative accuracy in α (so in h2 = α²) where it is small, as on the rich regime's plateau; r and ρ
@@ -181,7 +198,7 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
         atol = 1e-3 * rtol * np.maximum(scale, 1e-300)
     y_scale = max(dy2, y0, 1e-300)
 
-    def converged(_tau, s):             # < 0 once every variable is within rtol/100 of the fixed point
+    def converged(_tau, s):             # < 0 once the state is within rtol/100 of the fixed point
         al, r, rho = s
         h, y = al * al, r * al * al
         return max(abs(h - star[0]) / star[0], abs(y - dy2) / y_scale, abs(y - al * rho) / y_scale) - 1e-2 * rtol
@@ -189,13 +206,16 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
     # for dy2 = 0 the fixed point has y2 = w = 0, approached like an exponential: relative accuracy in y2 and
     # w then needs the integration itself, up to the horizon
     events = converged if star[0] > 0 and dy2 > 0 else None
+    if events is not None and converged(0.0, s0) < 0:     # it starts at its fixed point: it stays there
+        return np.repeat(z0[:, None], t.size, axis=1)
     end = min(float(tau[-1]), TAU_MAX)
     inside = tau[tau <= end]
-    cut = inside.size < tau.size                # the horizon cuts the times: the state there is needed too
+    cut = inside.size < tau.size                # the horizon cuts the times: the state there is needed too,
+    extra = cut and inside[-1] < end            # as one more sample unless one lies exactly on it
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             sol = solve_ivp(lambda _t, z: _rhs_signed(z, *args), (0.0, end), s0, method="Radau",
-                            t_eval=np.append(inside, end) if cut else inside,
+                            t_eval=np.append(inside, end) if extra else inside,
                             jac=lambda _t, z: _jac_signed(z, *args), rtol=rtol, atol=atol, events=events)
     except ValueError as exc:           # the right-hand side overflowed
         raise SolveError(f"Eq. 7 integration failed at eta_h={eta_h:g}, eta_y={eta_y:g} over t in "
@@ -203,12 +223,12 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
     if sol.status == -1:
         raise SolveError(f"Eq. 7 integration failed at eta_h={eta_h:g}, eta_y={eta_y:g}: {sol.message}")
     done = sol.y.shape[1]
-    if cut and sol.status == 0:                 # reached the horizon: drop the state there, after checking it
-        done -= 1
+    if cut and sol.status == 0:                 # reached the horizon: check the state there (and drop it if
+        done -= extra                           # it is not a sample)
         if not (star[0] > 0 and converged(end, sol.y[:, -1]) < 0):
-            raise SolveError(f"Eq. 7 with dy2 = {dy2:g} has not reached its fixed point by the horizon t = t[0] + "
-                             f"{TAU_MAX:g}/max(eta_h, eta_y) = {t[0] + TAU_MAX / c:g} epochs (A_high <= 0: the "
-                             f"distance decays to 0 without end); got times up to {t[-1]:g}")
+            why = " (dy2 = 0, A_high <= 0: the distance decays to 0 without end)" if star[0] == 0 else ""
+            raise SolveError(f"Eq. 7 has not reached its fixed point by the horizon t = t[0] + {TAU_MAX:g}/max(eta_h, "
+                             f"eta_y) = {t[0] + TAU_MAX / c:g} epochs{why}; got times up to {t[-1]:g}")
     if not np.all(np.isfinite(sol.y)):
         raise SolveError("Eq. 7 integration produced non-finite values")
     al, r, rho = sol.y[:, :done]
@@ -216,7 +236,7 @@ def _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol):
     out = np.empty((3, t.size))
     out[:, :done] = [h, r * h, r * h - al * rho]
     out[:, done:] = star[:, None]       # after the terminal event or the horizon: at the fixed point to rtol/100
-    out[:, 0] = z0          # exactly the initial state at t[0] (no round trip through the variables)
+    out[:, 0] = z0                      # exactly the initial state at t[0] (no round trip through the variables)
     return out
 
 
@@ -225,8 +245,8 @@ def _solve_one_rk4(t, z0, eta_h, eta_y, dx2, dy2):
     y, status = _rk4.rk4_signed(t, al0, r0, rho0, eta_h, eta_y, dx2, dy2, _rk4.RK4_COURANT, _rk4.RK4_MAX_SUBSTEPS)
     if status == 1:
         raise SolveError(f"Eq. 7 is too stiff for the fixed-step scheme at eta_h={eta_h:g}, eta_y={eta_y:g} "
-                         f"over t in [{t[0]:g}, {t[-1]:g}] (more than {_rk4.RK4_MAX_SUBSTEPS} RK4 steps between two sample "
-                         "times): use method='radau', which takes rates and times of any size, or closer times")
+                         f"over t in [{t[0]:g}, {t[-1]:g}] (more than {_rk4.RK4_MAX_SUBSTEPS} RK4 steps between two "
+                         "sample times): use method='radau', which takes rates and times of any size, or closer times")
     if status == 2:
         raise SolveError(f"Eq. 7 integration produced non-finite values at eta_h={eta_h:g}, eta_y={eta_y:g}")
     al, r, rho = y
@@ -234,6 +254,49 @@ def _solve_one_rk4(t, z0, eta_h, eta_y, dx2, dy2):
     out = np.array([h, r * h, r * h - al * rho])
     out[:, 0] = z0
     return out
+
+
+def _check_solvable(h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, rtol, atol) -> None:
+    """Magnitudes up to :data:`MAGNITUDE_MAX`, ``rtol`` in ``(0, 0.1]``, ``atol`` ``None`` or positive (a number,
+    or one per signed variable)."""
+    for name, v in (("h2_0", h2_0), ("y2_0", y2_0), ("w_0", w_0), ("dx2", dx2), ("dy2", dy2)):
+        big = float(np.max(np.abs(v)))
+        if big > MAGNITUDE_MAX:
+            raise ValueError(f"{name} must have magnitude <= {MAGNITUDE_MAX:g} (the signed variables' products must "
+                             f"stay inside the float range), got {big:g}")
+    rtol = _v.scalar("rtol", rtol)
+    if not 0 < rtol <= 0.1:
+        raise ValueError(f"rtol must lie in (0, 0.1], got {rtol!r}")
+    if atol is not None:
+        a = _v.positive("atol", atol)
+        if a.shape not in ((), (3,)):
+            raise ValueError(f"atol must be None, a number > 0 or three of them (for α, r, ρ), got shape {a.shape}")
+
+
+def _check_ratio(eta_h, eta_y, dx2) -> None:
+    """Radau's range of the rate ratio ``q = eta_h dx2 / eta_y`` (:data:`RATIO_MAX`); a :class:`SolveError`."""
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        q = np.asarray(eta_h) * np.asarray(dx2) / np.asarray(eta_y)
+    bad = ~(q <= RATIO_MAX)
+    if np.any(bad):
+        raise SolveError(f"eta_h·dx2/eta_y = {float(np.ravel(q)[np.argmax(np.ravel(bad))]):g} is above "
+                         f"{RATIO_MAX:g}, where Radau resolves Eq. 7 (beyond, the fast encoder mode's collapse of h2 "
+                         "is below its absolute tolerance); method='rk4' steps the fast mode itself")
+
+
+def _check_drift(tr: Trajectory, eta_h, eta_y, dx2, rtol) -> None:
+    """A solution keeps Eq. 24's ``C = y2/h2 − a h2`` to :data:`DRIFT_FACTOR` × ``rtol`` of its terms, or it
+    lost the solution (a :class:`SolveError`, never a wrong answer)."""
+    a = np.asarray(eta_y / (np.asarray(eta_h) * np.asarray(dx2)), dtype=float).reshape(-1, 1)
+    h2, y2 = np.atleast_2d(tr.h2), np.atleast_2d(tr.y2)
+    with np.errstate(all="ignore"):
+        c = y2 / h2 - a * h2
+        drift = np.abs(c - c[:, :1]) / np.maximum(y2 / h2, a * h2)
+    worst = float(np.nanmax(np.where(h2 > 0, drift, 0.0)))
+    if not worst <= DRIFT_FACTOR * rtol:
+        raise SolveError(f"Eq. 7 integration lost the solution: the conserved quantity of Eq. 24 drifted by "
+                         f"{worst:.2g} of its terms (allowed {DRIFT_FACTOR * rtol:.2g}); the inputs are too badly "
+                         "scaled for the integrator")
 
 
 def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, method: str = "radau") -> Trajectory:
@@ -272,14 +335,17 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, m
         _v.scalar(name, v)              # one trajectory: scalars only (solve_batch takes arrays)
     eta_h, eta_y, dx2, dy2 = (float(p) for p in _check_rates(eta_h, eta_y, dx2, dy2))
     z0 = np.array([float(v) for v in _check_initial(h2_0, y2_0, w_0, dy2)])
+    if method not in ("radau", "rk4"):
+        raise ValueError(f"method must be 'radau' or 'rk4', got {method!r}")
+    _check_solvable(*z0, eta_h, eta_y, dx2, dy2, rtol, atol)
     if method == "rk4":
         y = _solve_one_rk4(t, z0, eta_h, eta_y, dx2, dy2)
         return Trajectory(t, y[0], y[1], y[2])
-    if method != "radau":
-        raise ValueError(f"method must be 'radau' or 'rk4', got {method!r}")
-    _v.positive("rtol", rtol)
-    y = _solve_one(t, z0, eta_h, eta_y, dx2, dy2, rtol, atol)
-    return Trajectory(t, y[0], y[1], y[2])
+    _check_ratio(eta_h, eta_y, dx2)
+    y = _solve_one(t, z0, eta_h, eta_y, dx2, dy2, float(rtol), atol)
+    tr = Trajectory(t, y[0], y[1], y[2])
+    _check_drift(tr, eta_h, eta_y, dx2, float(rtol))
+    return tr
 
 
 def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, n_jobs=1) -> Trajectory:
@@ -298,8 +364,11 @@ def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=N
                          f"{exc}") from None
     cols = [np.atleast_1d(c).astype(float).ravel() for c in cols]
     h, y, w, eh, ey, x2, d2 = cols
+    if h.size == 0:
+        raise ValueError("h2_0, y2_0, w_0, eta_h, eta_y, dx2 and dy2 must hold at least one member, got empty arrays")
     _check_initial(h, y, w, d2)
-    _v.positive("rtol", rtol)
+    _check_solvable(h, y, w, eh, ey, x2, d2, rtol, atol)
+    _check_ratio(eh, ey, x2)
     jobs = [(t, np.array([h[i], y[i], w[i]]), eh[i], ey[i], x2[i], d2[i], rtol, atol) for i in range(h.size)]
     if n_jobs == 1:
         out = [_solve_one(*j) for j in jobs]
@@ -307,7 +376,9 @@ def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=N
         from joblib import Parallel, delayed
         out = Parallel(n_jobs=n_jobs)(delayed(_solve_one)(*j) for j in jobs)
     y_all = np.stack(out)
-    return Trajectory(t, y_all[:, 0], y_all[:, 1], y_all[:, 2])
+    tr = Trajectory(t, y_all[:, 0], y_all[:, 1], y_all[:, 2])
+    _check_drift(tr, eh, ey, x2, float(rtol))
+    return tr
 
 
 def identical_output(t, h2_0, y2_0, eta_h, eta_y, dx2):
