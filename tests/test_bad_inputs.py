@@ -300,6 +300,15 @@ class _Returns(torch.nn.Module):
         return self.wrap(self.net(x))
 
 
+def _old_weight_norm():
+    import warnings
+    m = _net()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)      # deprecated in torch, still used
+        torch.nn.utils.weight_norm(m[0])
+    return m
+
+
 class _NoParameters(torch.nn.Module):
     def forward(self, x):
         return 2 * x
@@ -354,6 +363,12 @@ PROBE = [
     ("many-empty", lambda: _many([]), TypeError, "models"),
     ("stop_loss-negative", lambda: _probe(stop_loss=-1.0), ValueError, "stop_loss"),
     ("cache-text", lambda: _probe(cache="yes"), TypeError, "cache"),
+    ("X-without-a-feature-axis", lambda: _probe(X=np.array([-1.0, 0.0])), ValueError, r"forward pass fails on X"),
+    ("X-sparse", lambda: _probe(X=torch.tensor(PX).to_sparse()), TypeError, "dense"),
+    ("layer-the-module-itself", lambda: (lambda m: _probe(m, layer=m[1]))(_net()), TypeError, r"here '1'"),
+    ("model-old-weight-norm", lambda: _probe(_old_weight_norm()), TypeError, "cannot be copied"),
+    ("many-n_jobs-zero", lambda: _many(n_jobs=0), ValueError, "n_jobs"),
+    ("many-progress-text", lambda: _many(progress="yes"), TypeError, "progress"),
 ]
 
 
@@ -370,6 +385,7 @@ PROBE_TAKES = [
     ("X-float64-tensor", lambda: _probe(X=torch.tensor(PX, dtype=torch.float64))),
     ("X-requires-grad", lambda: _probe(X=torch.tensor(PX, requires_grad=True))),
     ("X-nested-list", lambda: _probe(X=PX.tolist())),
+    ("pair-numpy-array", lambda: _probe(pair=np.array([0, 1]))),
     ("Y-int-tensor", lambda: _probe(Y=torch.tensor([[0], [1]]))),
     ("one-unit-layer", lambda: _probe(torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Tanh(),
                                                           torch.nn.Linear(1, 1)))),
@@ -522,6 +538,24 @@ class _Scaled(torch.nn.Module):
         return self.net(x) * (self.scale["s"] if isinstance(self.scale, dict) else self.scale)
 
 
+def _with_attribute(k):
+    def layer(m, x):
+        return layer.k * m[:2](x)
+    layer.k = k
+    return layer
+
+
+def _reads_module(scale):
+    import types
+    cfg = types.ModuleType("user_cfg")          # the user's own module (not a library): keyed by its contents
+    cfg.SCALE = scale
+    return lambda m, x: cfg.SCALE * m[:2](x)
+
+
+def _read(m, x):
+    return m[:2](x)
+
+
 _CLOSURES = [lambda m, x, k=k: m[:k](x) for k in (1, 3)]
 _CELLS = [(lambda k: (lambda m, x: m[:k + 1](x)))(k) for k in (0, 2)]
 COLLISIONS = [
@@ -530,6 +564,10 @@ COLLISIONS = [
     ("partial-arguments", lambda: [lab.key.layer_digest(functools.partial(_prefix, k=k)) for k in (1, 3)]),
     ("plain-tensor-attribute", lambda: [lab.key.model_digest(_Scaled(s)) for s in (1.0, 3.0)]),
     ("plain-dict-attribute", lambda: [lab.key.model_digest(_Scaled(s, as_dict=True)) for s in (1.0, 3.0)]),
+    ("function-attribute", lambda: [lab.key.layer_digest(_with_attribute(k)) for k in (1.0, 3.0)]),
+    ("user-module-attribute", lambda: [lab.key.layer_digest(_reads_module(k)) for k in (1.0, 3.0)]),
+    ("library-wrapper-state", lambda: [lab.key.layer_digest(torch.autocast("cpu", **kw)(_read))
+                                       for kw in ({"dtype": torch.bfloat16}, {"enabled": False})]),
 ]
 
 

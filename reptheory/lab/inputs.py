@@ -15,6 +15,7 @@ model's parameter 'weight' is float64; the probe trains in float32: pass model.f
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from reptheory import validate as _v
 from reptheory.lab import key as _key
 
 __all__ = ["OPTIMIZERS", "LR_MAX", "EPOCHS_MAX", "BATCH_RECORD_BYTES_MAX", "SEED_MAX", "Run", "tensor", "check_model",
-           "check_pair", "layer_name", "checked", "per_run", "same_structure"]
+           "check_forward", "check_pair", "layer_name", "checked", "per_run", "same_structure"]
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -45,6 +46,8 @@ def tensor(name: str, value) -> torch.Tensor:
             raise TypeError(f"{name} must hold real numbers, got a complex tensor")
         if value.device.type == "meta":
             raise ValueError(f"{name} is on the meta device (it holds no values)")
+        if value.layout != torch.strided:
+            raise TypeError(f"{name} must be a dense tensor, got layout {value.layout} (pass {name}.to_dense())")
         value = value.detach().cpu().double().numpy() if value.dtype == torch.bfloat16 else value.detach().cpu().numpy()
     arr = _v.finite(name, value)
     if arr.ndim < 1 or arr.shape[0] < 2:
@@ -83,7 +86,29 @@ def check_model(model, at: str = "") -> None:
         raise ValueError(f"{who} has no trainable parameters (none with requires_grad)")
 
 
+def check_forward(model, X: torch.Tensor, K: int, who: str = "model") -> None:
+    """The model can be copied (the probe trains a copy) and maps ``X`` to one tensor of ``(n, K)`` outputs: one
+    forward pass of a copy in eval mode, before any training, the caller's random state untouched. A failure
+    inside torch is re-raised naming the model and ``X``'s shape."""
+    from reptheory.lab.engines import check_outputs
+    try:
+        twin = copy.deepcopy(model)
+    except Exception as exc:            # e.g. the old torch.nn.utils.weight_norm or prune: non-leaf weights
+        raise TypeError(f"{who} cannot be copied (copy.deepcopy: {exc}); the probe trains a copy: for weight "
+                        "norm use torch.nn.utils.parametrizations.weight_norm, after pruning call "
+                        "torch.nn.utils.prune.remove") from None
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        try:
+            out = twin.eval()(X)
+        except Exception as exc:
+            raise ValueError(f"{who}'s forward pass fails on X of shape {tuple(X.shape)}: {type(exc).__name__}: "
+                             f"{exc}") from None
+    check_outputs(out, X.shape[0], K)
+
+
 def check_pair(pair, n: int, at: str = "") -> tuple[int, int]:
+    if isinstance(pair, np.ndarray) and pair.shape == (2,) and pair.dtype.kind in "iu":
+        pair = tuple(pair.tolist())
     ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
         isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in pair)
     if not ok or not (0 <= pair[0] < n and 0 <= pair[1] < n and pair[0] != pair[1]):
@@ -92,6 +117,12 @@ def check_pair(pair, n: int, at: str = "") -> tuple[int, int]:
 
 
 def layer_name(model: torch.nn.Module, layer) -> str:
+    if isinstance(layer, torch.nn.Module):     # the submodule itself, where its dotted name is meant
+        name = next((n for n, m in model.named_modules() if m is layer), None)
+        raise TypeError(f"layer must be the dotted name of a submodule (here {name!r}) or a callable (model, x) -> "
+                        f"(n, d), got the module {type(layer).__name__} itself" if name is not None else
+                        f"layer must be the dotted name of a submodule or a callable (model, x) -> (n, d), got a "
+                        f"{type(layer).__name__} module that is not part of the model")
     if callable(layer) and not isinstance(layer, str):
         return getattr(layer, "__qualname__", type(layer).__qualname__)
     if not isinstance(layer, str):

@@ -1,18 +1,12 @@
 """The cache key of a probed run (:func:`reptheory.lab.probe`, :func:`reptheory.lab.probe_many`): digests that
 are the same in every session and process for the same model, layer and data, and differ when anything a run
-reads differs.
-
-A model is keyed by its printed structure; its parameters (values, which ones train, tied ones once) and
-buffers (persistent or not); the attributes of every submodule besides ``nn.Module``'s own bookkeeping, its
-forward and backward hooks and torch's global module hooks; and the methods and class attributes of its module
-classes. A callable layer, and every value met on the way, by :func:`value_digest`: numbers and strings by type
-and value; tuples, lists and dicts item by item (dicts in insertion order), sets sorted; tensors and arrays by
-dtype, shape and bytes; a function by its bytecode, closure variables, defaults and the values of the globals
-its code reads (modules by name); a bound method by its function and object; a ``functools.partial`` by its
-function and arguments; another object by its class and attributes. Code from an installed library (the
-standard library, ``site-packages``) is keyed by its name and the library's version. What cannot be keyed (a
-generator, an open file, an object whose state lives in C, references nested deeper than :data:`DEPTH`)
-raises :class:`Unkeyable`, whose message names it.
+reads differs. A model: its printed structure, parameters (values, which train, tied ones once), buffers, the
+attributes and hooks of every submodule, and the methods and class attributes of its classes. A layer, and
+every value met on the way (:func:`value_digest`): numbers, strings, containers, tensors and arrays by value; a
+function by its bytecode, attributes, closure, defaults and the globals it reads; a library's function or
+class by name and version (its closure too); the user's own module by its public contents, a library's by
+name; another object by its class and attributes. What cannot be keyed (a generator, an open file, state kept
+in C, nesting deeper than :data:`DEPTH`) raises :class:`Unkeyable`, naming it.
 
 >>> import torch
 >>> a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
@@ -30,6 +24,7 @@ import fractions
 import decimal
 import functools
 import hashlib
+import logging
 import pathlib
 import sys
 import sysconfig
@@ -42,7 +37,7 @@ import torch
 import torch.nn.modules.module as _torch_module
 from torch.utils.hooks import RemovableHandle
 
-__all__ = ["DEPTH", "Unkeyable", "value_digest", "code_digest", "function_digest", "class_digest", "array_digest",
+__all__ = ["DEPTH", "Unkeyable", "value_digest", "code_digest", "array_digest",
            "attributes", "model_digest", "layer_digest"]
 
 DEPTH = 24          # the deepest chain of references followed from a model or layer
@@ -214,8 +209,13 @@ def _value(h, v, where: str, ctx: _Ctx) -> None:
         _model(h, v, where, ctx)
     elif isinstance(v, type):
         _class(h, v, where, ctx)
-    elif isinstance(v, types.ModuleType):
+    elif isinstance(v, types.ModuleType):    # a library by name and version; the user's own by its contents
         h.update(v.__name__.encode())
+        if _library(v.__name__) is None:
+            for k, x in sorted(vars(v).items()):
+                if not k.startswith("_") and not isinstance(x, (types.ModuleType, type)):
+                    h.update(f"{k}=".encode())
+                    _feed(h, x, f"{where}.{k}", ctx)
     elif isinstance(v, types.FunctionType):
         _function(h, v, where, ctx)
     elif isinstance(v, types.MethodType):
@@ -240,6 +240,8 @@ def _value(h, v, where: str, ctx: _Ctx) -> None:
         _feed(h, v.cache_parameters(), where, ctx)
     elif isinstance(v, weakref.ref):
         _feed(h, v(), _at(where, "referent"), ctx)
+    elif isinstance(v, logging.Logger):     # what it writes is not a result
+        h.update(v.name.encode())
     elif isinstance(v, RemovableHandle):
         pass                            # a hook's handle: the hooks themselves are keyed with their module
     elif isinstance(v, types.SimpleNamespace):
@@ -274,12 +276,18 @@ def _object(h, v, where: str, ctx: _Ctx) -> None:
 def _function(h, fn, where: str, ctx: _Ctx) -> None:
     """A function: its bytecode, closure variables, defaults and the globals its code reads."""
     lib = _library(fn.__module__)
-    if lib is not None or _installed(fn.__code__.co_filename):  # by name; a wrapper by the function it wraps
+    library = lib is not None or _installed(fn.__code__.co_filename)
+    if library:                         # its code by name and version; a wrapper by the function it wraps
         h.update(f"{_name(fn)} {lib}".encode())
         if hasattr(fn, "__wrapped__"):
             _feed(h, fn.__wrapped__, where, ctx)
-        return
-    code_digest(h, code := fn.__code__)
+    else:
+        code_digest(h, fn.__code__)
+    for k, x in sorted(vars(fn).items()):      # attributes set on the function (fn.k = 3)
+        if k != "__wrapped__":
+            h.update(f"attribute {k}=".encode())
+            _feed(h, x, _at(where, f"attribute '{k}'"), ctx)
+    code = fn.__code__                  # the closure's values, a library's wrapper's too (autocast's dtype)
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         h.update(f"closure {name}=".encode())
         try:
@@ -290,6 +298,8 @@ def _function(h, fn, where: str, ctx: _Ctx) -> None:
         _feed(h, value, _at(where, f"closure variable '{name}'"), ctx)
     _feed(h, fn.__defaults__, _at(where, "defaults"), ctx)
     _feed(h, fn.__kwdefaults__, _at(where, "keyword defaults"), ctx)
+    if library:
+        return
     for name in sorted(_globals_read(code)):
         if name in fn.__globals__:      # else a builtin, or not defined yet
             h.update(f"global {name}=".encode())
@@ -362,16 +372,6 @@ def value_digest(value, where: str = "value") -> str:
     """The digest of any value a run may read (see the module's docstring); raises :class:`Unkeyable`, naming
     ``where`` and the path from it, for what cannot be keyed."""
     return _digest(value, where, _Ctx()).hex()
-
-
-def function_digest(h, fn) -> None:
-    """Feed the digest of a function, method, ``functools.partial`` or callable object to ``h``."""
-    _feed(h, fn, "function", _Ctx())
-
-
-def class_digest(h, cls) -> None:
-    """Feed the digest of a class (its methods and class attributes, unless from a library) to ``h``."""
-    _feed(h, cls, f"class {cls.__qualname__}", _Ctx())
 
 
 def attributes(model: torch.nn.Module) -> str:

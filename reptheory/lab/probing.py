@@ -38,8 +38,8 @@ from reptheory import parallel as _par
 from reptheory import validate as _v
 from reptheory.lab import engines as _pt
 from reptheory.lab import key as _key
-from reptheory.lab.inputs import (BATCH_RECORD_BYTES_MAX, OPTIMIZERS, Run, check_model, checked, per_run,
-                                  same_structure)
+from reptheory.lab.inputs import (BATCH_RECORD_BYTES_MAX, OPTIMIZERS, Run, check_forward, check_model, checked,
+                                  per_run, same_structure)
 from reptheory.lab.result import ProbeResult, from_arrays
 from reptheory.networks.train import device as _device
 
@@ -87,9 +87,11 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     if not isinstance(cache, bool):
         raise TypeError(f"cache must be True or False, got {cache!r}")
     dev = _device(device)
+    with _one_thread():
+        check_forward(model, run.X.to(_home(model)), run.Y.reshape(run.Y.shape[0], -1).shape[1])
 
     def compute() -> dict:
-        with _one_thread(), torch.random.fork_rng(devices=[]):
+        with _one_thread(), torch.random.fork_rng(devices=[dev] if str(dev).startswith("cuda") else []):
             torch.manual_seed(run.seed)
             return _pt.train_one(copy.deepcopy(model).to(dev), run.X, run.Y, layer, run.lr, run.epochs, optimizer,
                                  run.pair, run.stop_loss, dev)
@@ -112,6 +114,11 @@ def _description(model, layer, optimizer, run: Run, dev, at: str = "") -> dict |
             "Y": _key.array_digest(run.Y), "lr": run.lr, "epochs": run.epochs, "optimizer": optimizer,
             "pair": list(run.pair), "seed": run.seed, "stop_loss": run.stop_loss, "device": str(dev),
             "torch": torch.__version__, "divergence": _pt.DIVERGENCE_FACTOR}
+
+
+def _home(model) -> torch.device:
+    """The device the model's parameters are on (the CPU for a model without any)."""
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
 @contextlib.contextmanager
@@ -183,7 +190,15 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
             raise TypeError(f"fit[{k}] must be True or False, got {f!r}")
     for k, m in enumerate(models):
         check_model(m, f"[{k}]")
-    same_structure(models)
+    if n_jobs is not None:
+        _v.integer("n_jobs", n_jobs, 1)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None, got {progress!r}")
+    try:
+        same_structure(models)
+        unkeyable = None
+    except _key.Unkeyable as exc:       # their plain attributes cannot be compared: never batched
+        unkeyable = exc
     runs = [checked(models[k], per["X"][k], per["Y"][k], layer, per["lr"][k], per["epochs"][k], optimizer,
                      per["pair"][k], per["seed"][k], per["stop_loss"][k], at=f"[{k}]") for k in range(B)]
     for name in ("X", "Y"):
@@ -199,6 +214,10 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
         raise TypeError(f"cache must be True or False, got {cache!r}")
     dev = _device(device)
     one_by_one = _pt.has_train_mode(models[0])
+    if unkeyable is not None:
+        warnings.warn(f"probe_many: the models' plain attributes cannot be compared ({unkeyable}); training them one "
+                      "by one", RuntimeWarning, stacklevel=2)
+        one_by_one = True
 
     def sequential() -> list[ProbeResult]:
         calls = [_par.call(probe, models[k], runs[k].X, runs[k].Y, layer, lr=runs[k].lr, epochs=runs[k].epochs,
@@ -210,9 +229,9 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
 
     if one_by_one:
         return sequential()
-    with torch.no_grad(), _one_thread(), torch.random.fork_rng(devices=[]):   # a bad input fails here, as in probe
-        _pt.check_outputs(copy.deepcopy(models[0]).eval()(runs[0].X), runs[0].X.shape[0],
-                          runs[0].Y.reshape(runs[0].Y.shape[0], -1).shape[1])
+    with _one_thread():                 # a bad input fails here, as in probe
+        check_forward(models[0], runs[0].X.to(_home(models[0])), runs[0].Y.reshape(runs[0].Y.shape[0], -1).shape[1],
+                      "models[0]")
 
     def compute() -> dict:
         with _one_thread():

@@ -208,7 +208,7 @@ def test_a_bad_input_fails_as_in_probe_not_as_a_fallback():
     X, Y = data()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(RuntimeError, match="mat1 and mat2"):        # 3 features for a 4-input network
+        with pytest.raises(ValueError, match=r"forward pass fails on X of shape \(2, 3\).*mat1 and mat2"):  # 3 for 4
             lab.probe_many([tanh_net(0), tanh_net(1)], X[:, :3], Y, "3", lr=0.05, epochs=5, cache=False)
 
         class Four(nn.Module):                      # 4 outputs of 1 number for 2 points of 2 numbers
