@@ -59,7 +59,7 @@ notebooks-generic: install
 		timeout 900 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg $(GENERIC_NOTEBOOKS); rc=$$?; rm -rf $$d; exit $$rc
 
-# the portability check, too long for CI (about an hour on 2 cores): the whole unit suite and every notebook on
+# the portability check, too long for CI (one and a half to two hours on 2 cores): the whole unit suite and every notebook on
 # numba's generic CPU target and torch's portable kernels, with an empty cache, against the committed outputs.
 # Run it before submitting a change to a notebook's outputs or to an engine, and give its result and time in
 # the closing note (README, "Working on the notebooks"). Its log is written to portability.log.

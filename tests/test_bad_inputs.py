@@ -315,7 +315,8 @@ class _NoParameters(torch.nn.Module):
 
 
 def _probe(model=None, X=PX, Y=PY, layer="1", **kw):
-    return lab.probe(_net() if model is None else model, X, Y, layer, **({"lr": 0.05, "epochs": 20, "cache": False} | kw))
+    kw = {"lr": 0.05, "epochs": 20, "cache": False} | kw
+    return lab.probe(_net() if model is None else model, X, Y, layer, **kw)
 
 
 def _many(models=None, X=PX, Y=PY, layer="1", **kw):

@@ -46,8 +46,8 @@ __all__ = ["LR_T_MAX", "MAGNITUDE_MAX", "LR_MAX", "VARIABLES", "derivation", "Fi
 #: read-out's time, scaled by the targets' and the initial state's size; the cost grows with it: about a second
 #: at this value)
 LR_T_MAX = 1e8
-#: the largest initial scale and target entry (in units of the targets): products of four such numbers, as in
-#: the flow, stay far inside the float range
+#: the largest initial scale and target entry: the flow's speed grows with their squares (at 1e6 a run of
+#: lr · t = 10 did not end in 20 s), and :data:`LR_T_MAX` counts them too
 MAGNITUDE_MAX = 1e3
 #: the largest learning rate (the flow's rates are lr times the lengths: 1e3 × 1e6 at most)
 LR_MAX = 1e3
@@ -237,8 +237,9 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     shared continuations; ``lr``: the learning rate (``eta_a = lr``, ``eta_b = lr/4``); ``scale``: the standard
     deviation of the initial values (the authors use the untrained network's hidden-state std,
     :func:`reptheory.sequel.parity.initial_scale`); ``t``: increasing times (epochs) at which to report, with
-    ``lr · t[-1] · max(1, |y|, scale)² <=`` :data:`LR_T_MAX`; ``seed`` draws the initial values (:func:`initial_values`). Solved with
-    LSODA at relative tolerance ``rtol``.
+    ``lr · t[-1] · max(1, |y|, scale)² <=`` :data:`LR_T_MAX`; ``seed`` draws the initial values
+    (:func:`initial_values`). Solved with LSODA at relative tolerance ``rtol`` (below 0.01), ``lr`` up to
+    :data:`LR_MAX`, targets and ``scale`` up to :data:`MAGNITUDE_MAX`.
 
     >>> import numpy as np
     >>> r = fixed_expansion((5, 5), (1.0, 1.0), scale=0.05, t=np.linspace(0, 1e4, 50))
