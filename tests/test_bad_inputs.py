@@ -576,3 +576,23 @@ COLLISIONS = [
 def test_probe_keys_tell_apart_what_changes_the_run(digests):
     a, b = digests()
     assert a != b
+
+
+def test_a_model_the_key_cannot_cover_runs_uncached_and_says_so(tmp_path, monkeypatch):
+    """A model holding an object whose state lives in C (a random generator) cannot be keyed: the probe trains
+    it without the cache, with a warning naming the attribute, instead of risking another run's curves."""
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
+
+    class WithGenerator(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net, self.rng = _net(), np.random.default_rng(0)
+
+        def forward(self, x):
+            return self.net(x)
+
+    with pytest.warns(RuntimeWarning, match=r"not cached: model attribute 'rng'"):
+        r = lab.probe(WithGenerator(), PX, PY, "net.1", lr=0.05, epochs=20)
+    assert r.measured.traj.h2.size == 21 and not any(tmp_path.rglob("*.npz"))
+    lab.probe(_net(), PX, PY, "1", lr=0.05, epochs=20)             # the control: a keyable model is cached
+    assert any(tmp_path.rglob("*.npz"))
