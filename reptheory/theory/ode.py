@@ -318,9 +318,9 @@ def solve(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=None, m
     (``A_high > 0``); if not (``A_high <= 0``: the distance decays to 0 without end) it refuses.
     ``method="rk4"`` (fast; what :func:`reptheory.theory.fit.fit_rates` searches with): compiled classical RK4 with
     a step chosen per sampling interval from the Jacobian's norm (``step × ||J||_∞ <= RK4_COURANT``,
-    :mod:`reptheory.theory.rk4`);
-    ``rtol``/``atol`` do not apply. Raises :class:`SolveError` if the integration fails; never returns a
-    partial trajectory.
+    :mod:`reptheory.theory.rk4`); ``rtol``/``atol`` do not apply. Raises :class:`SolveError` if the integration
+    fails, never a partial or wrong trajectory: Radau refuses ``eta_h dx2/eta_y >`` :data:`RATIO_MAX` and a
+    solution whose Eq. 24 drifts by more than :data:`DRIFT_FACTOR` × ``rtol``.
 
     >>> import numpy as np
     >>> t = np.arange(0.0, 3001.0)
