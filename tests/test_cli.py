@@ -370,5 +370,8 @@ def test_ctrl_c_while_the_package_imports_is_one_line_and_status_130(delay, tmp_
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
-    assert p.returncode == 130, err
-    assert "Traceback" not in err and "stopped by SIGINT (Ctrl-C)" in err, err
+    assert "Traceback" not in err, err
+    if p.returncode == -signal.SIGINT:      # the signal came before the interpreter installs its handler (a loaded
+        assert not err.strip(), err         # machine): the process ends at once and silently, as any program
+    else:
+        assert p.returncode == 130 and "stopped by SIGINT (Ctrl-C)" in err, (p.returncode, err)
