@@ -23,14 +23,17 @@ import torch
 
 from reptheory import validate as _v
 from reptheory.lab import key as _key
+from reptheory.lab.engines import check_outputs
 
 __all__ = ["OPTIMIZERS", "LR_MAX", "EPOCHS_MAX", "BATCH_RECORD_BYTES_MAX", "SEED_MAX", "Run", "tensor", "check_model",
            "check_forward", "check_pair", "layer_name", "checked", "per_run", "same_structure"]
 
 OPTIMIZERS = ("sgd", "adam")
 
-#: the largest learning rate (the network trains in float32, whose largest number is about 3.4e38)
-LR_MAX = float(torch.finfo(torch.float32).max)
+#: the network's precision is float32: its largest number (about 3.4e38) bounds the inputs and the learning rate
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+#: the largest learning rate
+LR_MAX = FLOAT32_MAX
 #: the most epochs of one run (its records take 40 bytes an epoch: 400 MB at this bound)
 EPOCHS_MAX = 10**7
 #: the most record memory of one :func:`probe_many` batch (networks × epochs × 40 bytes)
@@ -53,8 +56,8 @@ def tensor(name: str, value) -> torch.Tensor:
     if arr.ndim < 1 or arr.shape[0] < 2:
         raise ValueError(f"{name} must hold at least two points along its first axis, got shape {arr.shape}")
     big = float(np.max(np.abs(arr))) if arr.size else 0.0
-    if big > LR_MAX:
-        raise ValueError(f"{name} must be finite in float32, the network's precision (|entries| <= {LR_MAX:.3g}), "
+    if big > FLOAT32_MAX:
+        raise ValueError(f"{name} must be finite in float32, the network's precision (|entries| <= {FLOAT32_MAX:.3g}), "
                          f"got an entry of size {big:.3g}")
     return torch.as_tensor(arr, dtype=torch.float32)
 
@@ -90,7 +93,6 @@ def check_forward(model, X: torch.Tensor, K: int, who: str = "model") -> None:
     """The model can be copied (the probe trains a copy) and maps ``X`` to one tensor of ``(n, K)`` outputs: one
     forward pass of a copy in eval mode, before any training, the caller's random state untouched. A failure
     inside torch is re-raised naming the model and ``X``'s shape."""
-    from reptheory.lab.engines import check_outputs
     try:
         twin = copy.deepcopy(model)
     except Exception as exc:            # e.g. the old torch.nn.utils.weight_norm or prune: non-leaf weights

@@ -259,8 +259,7 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     if lr > LR_MAX:
         raise ValueError(f"lr must lie in (0, {LR_MAX:g}], got {lr!r}")
     scale = float(_v.positive("scale", scale))
-    if scale > MAGNITUDE_MAX:
-        raise ValueError(f"scale must lie in (0, {MAGNITUDE_MAX:g}], got {scale!r}")
+    z0 = initial_values(scale, seed)            # checks scale (up to MAGNITUDE_MAX) and seed
     t = _v.time_grid("t", t)
     rtol = float(_v.positive("rtol", rtol))
     if rtol >= 1e-2:
@@ -271,7 +270,6 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
                          f"{LR_T_MAX / (lr * big):g} epochs at lr = {lr:g} with these targets and scale): the "
                          f"integration's cost grows with it (about a second at {LR_T_MAX:g}), got t[-1] = "
                          f"{float(t[-1]):g}")
-    z0 = initial_values(scale, seed)
     params = (lr * len1, lr * len2, lr, lr / 4, float(n), float(y1 @ y1), float(y1 @ y2), float(y2 @ y2))
     f, loss = _compiled()
     t0 = min(0.0, float(t[0]))
