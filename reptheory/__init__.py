@@ -38,9 +38,10 @@ import sys as _sys
 if _sys.argv[:1] == ["-m"]:     # ``python -m reptheory`` importing the package: a Ctrl-C before the command line
     import signal as _signal    # can handle it (numpy, scipy, torch import for a second) is one line and 130
 
-    def _stopped_while_starting(_signum, _frame):
-        print("reptheory: stopped by SIGINT (Ctrl-C) while starting: nothing ran", file=_sys.stderr)
-        _sys.exit(130)
+    def _stopped_while_starting(_signum, _frame):     # nothing has run, so nothing to unwind: end at once (an
+        import os as _os                                # exception raised here could land inside an extension's
+        print("reptheory: stopped by SIGINT (Ctrl-C) while starting: nothing ran", file=_sys.stderr, flush=True)
+        _os._exit(130)                                  # C initialisation, which reports it as an ImportError)
     _signal.signal(_signal.SIGINT, _stopped_while_starting)
 
 from reptheory.presentation.display import fmt, table  # noqa: E402
