@@ -50,7 +50,7 @@ from reptheory.theory.fit import FitError, MeanRateFit, RateFit, fit_mean_rate, 
 from reptheory.theory.ode import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output,
                                   lazy_limit, loss, rhs, rich_limit, solve, solve_batch)
 
-__version__ = "0.1.0"
+from reptheory._version import __version__  # noqa: E402
 
 if _sys.argv[:1] == ["-m"]:
     _signal.signal(_signal.SIGINT, _signal.default_int_handler)

@@ -83,12 +83,12 @@ def _installed(file: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _library(module) -> str | None:
-    """``"name version"`` of the installed library (the standard library, site-packages) that the module named
-    ``module`` is from, else ``None`` (the user's own code, keyed by its bytecode)."""
+    """``"name version"`` of the installed library (stdlib, site-packages) that the module named ``module`` is
+    from, else ``None`` (the user's code, and reptheory's however installed: keyed by code, not a version)."""
     top = (module or "__main__").split(".")[0]
     mod = sys.modules.get(top)
     file = getattr(mod, "__file__", None) or ""
-    if top != "__main__" and (top in sys.builtin_module_names or _installed(file)):
+    if top not in ("__main__", "reptheory") and (top in sys.builtin_module_names or _installed(file)):
         return f"{top} {getattr(mod, '__version__', '') or sys.version.split()[0]}"
     return None
 
@@ -276,7 +276,7 @@ def _object(h, v, where: str, ctx: _Ctx) -> None:
 def _function(h, fn, where: str, ctx: _Ctx) -> None:
     """A function: its bytecode, closure variables, defaults and the globals its code reads."""
     lib = _library(fn.__module__)
-    library = lib is not None or _installed(fn.__code__.co_filename)
+    library = lib is not None or _installed(fn.__code__.co_filename) and not _name(fn).startswith("reptheory.")
     if library:                         # its code by name and version; a wrapper by the function it wraps
         h.update(f"{_name(fn)} {lib}".encode())
         if hasattr(fn, "__wrapped__"):

@@ -268,3 +268,30 @@ def test_a_decorated_function_is_keyed_by_the_function_it_wraps():
 
     assert key.layer_digest(make(0)) != key.layer_digest(make(1))
     assert key.layer_digest(make(0)) == key.layer_digest(make(0))
+
+
+def test_reptheorys_own_modules_are_keyed_by_code_not_by_the_version_string(monkeypatch):
+    """An upgrade that leaves a model's code unchanged keeps its cached runs: a model built from reptheory's own
+    modules keys on their code even when reptheory is installed in site-packages (as a library's is)."""
+    import reptheory._version
+    from reptheory.lab import zoo
+    model = next(iter(zoo.ZOO.values())).build(0, 1.0)
+    key._library.cache_clear()
+    before = key.value_digest(model)
+    monkeypatch.setattr(key, "_installed", lambda file: True)         # every module counts as installed
+    monkeypatch.setattr(reptheory._version, "__version__", "99.0.0")
+    monkeypatch.setattr(rt, "__version__", "99.0.0")
+    key._library.cache_clear()
+    try:
+        assert key._library("reptheory.lab.zoo") is None
+        assert key.value_digest(model) == before
+    finally:
+        key._library.cache_clear()
+
+
+def test_the_result_caches_keys_do_not_read_the_version():
+    from reptheory import cache
+    for kind in (*cache.SOURCES, None):
+        names = {p.name for p in cache.source_files(kind)}
+        assert "_version.py" not in names and cache.source_files(kind)
+        assert (ROOT / "reptheory" / "__init__.py") not in cache.source_files(kind)
