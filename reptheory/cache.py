@@ -33,7 +33,7 @@ import numpy as np
 
 from reptheory import runtime as _runtime
 
-__all__ = ["CacheError", "cache_dir", "code_version", "cached", "exists", "unwritable", "written_since"]
+__all__ = ["CacheError", "SOURCES", "FIT_SOURCES", "cache_dir", "source_files", "code_version", "cached", "exists", "unwritable", "written_since"]
 
 
 class CacheError(OSError):
@@ -41,7 +41,7 @@ class CacheError(OSError):
 
 
 def cache_dir() -> pathlib.Path:
-    """The runtime's cache folder (:attr:`reptheory.runtime.Runtime.cache_dir`, ``~`` expanded)."""
+    """The runtime's cache folder (the ``cache_dir`` of :class:`reptheory.runtime.Runtime`, ``~`` expanded)."""
     return pathlib.Path(_runtime.current().cache_dir).expanduser()
 
 
@@ -88,7 +88,7 @@ def _code(source: bytes) -> bytes:
 @lru_cache(maxsize=None)
 def code_version(kind: str | None = None) -> str:
     """Hash of the code of the packages and modules that decide entries of ``kind`` (:func:`source_files`),
-    without comments and docstrings (:func:`_code`): an edit to what runs in any of them invalidates the
+    without comments and docstrings (``_code``): an edit to what runs in any of them invalidates the
     kind's entries, and only those; an edit to their prose invalidates nothing."""
     root = pathlib.Path(__file__).parent
     h = hashlib.sha256()

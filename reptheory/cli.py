@@ -47,9 +47,9 @@ import signal
 import sys
 import time
 
-from reptheory import runtime
+from reptheory import _version, runtime
 
-__all__ = ["main", "figures", "book_dir", "estimate"]
+__all__ = ["main", "figures", "book_dir", "estimate", "CPU_SECONDS"]
 
 
 def book_dir() -> pathlib.Path:
@@ -73,9 +73,8 @@ def figures(directory: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
 
 def _parser() -> argparse.ArgumentParser:
     from reptheory import parallel
-    from reptheory._version import __version__
     ap = argparse.ArgumentParser(prog="python -m reptheory", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--version", action="version", version=f"reptheory {__version__}")
+    ap.add_argument("--version", action="version", version=f"reptheory {_version.__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the figures and their notebooks")
     rp = sub.add_parser("reproduce", help="run one figure's notebook and write its figures and checked numbers")

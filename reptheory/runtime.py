@@ -30,7 +30,7 @@ import os
 import pathlib
 from dataclasses import dataclass
 
-__all__ = ["BACKENDS", "ENV", "Runtime", "from_env", "current", "use", "max_jobs"]
+__all__ = ["BACKENDS", "CLUSTER_JOBS", "ENV", "Runtime", "from_env", "current", "use", "max_jobs"]
 
 BACKENDS = ("loky", "dask", "ray")
 PROGRESS = ("", "0", "1", "terminal")

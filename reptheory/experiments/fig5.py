@@ -146,7 +146,7 @@ class FinalDistanceResult:
     points: tuple
 
     def stats(self) -> dict:
-        """Pearson r (with its 95 % bootstrap interval, :meth:`r_interval`) and the median |relative error|
+        """Pearson r (with its 95 % bootstrap interval, :meth:`r_interval`) and the median ``|relative error|``
         over the converged ``dy > 0`` points, the sum ratio, the ``dy = 0`` points relative to the largest
         ``dy = 1`` value, and the counts."""
         ok = [p for p in self.points if p.converged]

@@ -34,7 +34,7 @@ COLUMNS = {"h2": "dev h2", "y2": "dev y2", "w": "dev w", "h_inf": "Eq. 10 vs fin
 class ProbeGrid:
     """The Fig. 5 protocol on one model: the reference fits, and the grid as a
     :class:`reptheory.experiments.FinalDistanceResult` (``grid.stats()``: Pearson r with its bootstrap
-    interval, median |relative error|, counts)."""
+    interval, median ``|relative error|``, counts)."""
 
     name: str
     fits: tuple                      # ProbeResult per reference seed

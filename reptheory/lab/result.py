@@ -20,7 +20,7 @@ from reptheory.theory import ode as _th
 __all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult", "from_arrays"]
 
 #: the default network's bars (Fig. 2's checks): largest deviation of each curve from the fitted Eq. 7,
-#: relative to the curve's largest value, and |Eq. 10 / final ||Δh||² − 1|
+#: relative to the curve's largest value, and ``|Eq. 10 / final ||Δh||² − 1|``
 BARS = {"h2": 0.15, "y2": 0.15, "w": 0.25, "h_inf": 0.10}
 #: a run whose pair loss ends above this has not converged: its final distance is not yet Eq. 10's fixed point
 #: (the bar for the runs Fig. 5 fits, :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`)

@@ -25,7 +25,7 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
     over the stack, so that the small per-trial matrix products of the 2-point runs become batched ones
     (fewer seconds per trial step: Fig. 5's CNN at width 500 on this 2-core CPU takes 19.1 ms a step alone
     and 15.2 ms a trial step in a batch of 12, ``reptheory.bench.cnn_batch_rates``). Each trial stops,
-    diverges and is recorded exactly as with :func:`train` (a stopped or diverged trial's parameters are
+    diverges and is recorded exactly as with :func:`~reptheory.networks.train.train` (a stopped or diverged trial's parameters are
     frozen); results agree with the single-trial torch engine to float32 rounding.
 
     ``done(k, run)``, if given, is called with each trial's :class:`Run` as soon as the trial has ended (checked

@@ -12,7 +12,7 @@ from reptheory.theory import ode as _th
 
 __all__ = ["distances", "predicted_distances", "pair_ratios", "relative_change", "within_context_ratio",
            "eta_squared", "merge_ratio", "participation_ratio", "mds", "eq50_prediction", "eq50_direct",
-           "class_pair_means"]
+           "class_pair_means", "compare_matrices"]
 
 
 def _points(name: str, H) -> np.ndarray:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Automaton", "extract", "minimise", "PARITY_DFA", "run_dfa", "equivalent_up_to", "states_at"]
+__all__ = ["Automaton", "extract", "minimise", "PARITY_DFA", "run_dfa", "equivalent_up_to", "states_at",
+           "mean_pairwise_distance"]
 
 
 @dataclass(frozen=True)

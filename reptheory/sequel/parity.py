@@ -49,7 +49,7 @@ def parity(s: np.ndarray) -> np.ndarray:
 
 def prefix_index(max_len: int) -> list[tuple[int, int]]:
     """The prefixes of the training strings as ``(length, value)`` pairs, length 0 (the empty prefix) to
-    ``max_len``, in the order :func:`ParityRun.states` uses; ``value`` is the prefix read as a binary number."""
+    ``max_len``, in the order ``ParityRun.states`` uses; ``value`` is the prefix read as a binary number."""
     return [(t, v) for t in range(max_len + 1) for v in range(2**t)]
 
 

@@ -3,14 +3,14 @@
 Two prefixes of lengths ``len_1``, ``len_2`` have hidden states ``h_1``, ``h_2`` (scalars: their component along
 the difference of the two states). ``N`` continuations are shared by both; a shared affine read-out is expanded
 around a **fixed** point (not re-centred on the pair's mean, unlike Eq. 7), ``ŷ_i = b + h_i D`` with vectors
-``b``, ``D`` and target vectors ``y_1``, ``y_2``. The loss and the gradient flow are
+``b``, ``D`` and target vectors ``y_1``, ``y_2``. The loss and the gradient flow are::
 
     L = ¼ Σ_i |b + h_i D − y_i|²,
     dh_i/dt = −eta_hi ∂L/∂h_i,   db/dt = −(eta_b/N) ∇_b L,   dD/dt = −(eta_a/N) ∇_D L,
 
 with the rates of the sequel's notebook: ``eta_hi = lr · len_i`` (the recurrent map acts once per symbol, so
 the state of a longer prefix moves faster), ``eta_a = lr``, ``eta_b = lr/4``. The read-out enters only through
-inner products, so the flow closes in nine variables
+inner products, so the flow closes in nine variables::
 
     h1, h2, bD = b·D, by1 = b·y_1, by2 = b·y_2, b2 = |b|², D2 = |D|², Dy1 = D·y_1, Dy2 = D·y_2,
 

@@ -1,6 +1,6 @@
 """The analysis of Eq. 7 derived with sympy (paper App. A.3-A.5), continuing :mod:`reptheory.theory.symbolic`.
 
-As there, nothing is typed in as a result: each step starts from the derived Eq. 7 (:func:`symbolic.rhs_expr`)
+As there, nothing is typed in as a result: each step starts from the derived Eq. 7 (:func:`~reptheory.theory.symbolic.rhs_expr`)
 and returns what it derived next to the form the paper states.
 
 7. :func:`conservation` – Eq. 23-24.   8. :func:`reduced_system` – Eq. 25.

@@ -16,7 +16,7 @@ from reptheory import validate as _v
 #: and exactly (mpmath, 113 bits) otherwise
 SAFE_EXPONENT = 60
 
-__all__ = ["loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit"]
+__all__ = ["SAFE_EXPONENT", "loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit"]
 
 
 def loss(t, y2, w, dy2, eta_ybar, m0):

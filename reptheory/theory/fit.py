@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from reptheory import validate as _v
 from reptheory.theory import ode as _th
 
-__all__ = ["FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate", "max_relative_deviation"]
+__all__ = ["LOG10_BOUNDS", "FLAT_TOL", "FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate", "max_relative_deviation"]
 
 #: search box for log10 of every rate (1/epoch); a fit that ends on its edge is reported as failed
 LOG10_BOUNDS = (-9.0, 3.0)
@@ -89,7 +89,7 @@ class RateFit:
 
     @property
     def identifiable(self) -> bool:
-        """The data decide the rates (no :attr:`flags`)."""
+        """The data decide the rates (no ``flags``)."""
         return not self.flags
 
     def __repr__(self) -> str:                  # the trajectory stays out of the printed form

@@ -27,7 +27,7 @@ from reptheory.theory.closed_form import *  # noqa: F401,F403  (the closed forms
 from reptheory.theory.closed_form import __all__ as _closed_forms
 from reptheory.theory.closed_form import a_coefficient, h_inf
 
-__all__ = [
+__all__ = ["TAU_MAX", "RATIO_MAX", "DRIFT_FACTOR",
     "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "identical_output", *_closed_forms,
 ]
 

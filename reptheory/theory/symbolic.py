@@ -7,16 +7,16 @@ difference simplifies to zero.
 
 Chain of derivations (equation numbers of arXiv:2402.09142):
 
-1. :func:`linearised_model` – Eq. 5/15: the two points, encoder and decoder linearised around their mean,
-   with concrete small dimensions and a symbol for every matrix entry; the ½-MSE loss (Eq. 1).
-2. :func:`loss_decomposition` – Eq. 16.   3. :func:`gradients` – Eq. 17.
-4. :func:`scalar_derivatives` – Eq. 6 and 20: time derivatives of ``h2, y2, w`` under the matrix flow,
-   for arbitrary matrices; this fixes the code normalisation ``eta_h = k_h/2``, ``eta_y = k_y/2``.
-5. :func:`effective_system` – Eq. 19 and 7/21: the no-rotation restriction closes the system.
-6. :func:`loss_expression` – Eq. 9/22 (with Eq. 18).
-7.-14. The analysis of Eq. 7 (App. A: conservation, the reduced system, fixed points and their stability,
-   identical outputs, the lazy rescaling, the change of variables) continues the chain in
-   :mod:`reptheory.theory.analysis`.
+* :func:`linearised_model` – Eq. 5/15: the two points, encoder and decoder linearised around their mean,
+  with concrete small dimensions and a symbol for every matrix entry; the ½-MSE loss (Eq. 1).
+* :func:`loss_decomposition` – Eq. 16; :func:`gradients` – Eq. 17.
+* :func:`scalar_derivatives` – Eq. 6 and 20: time derivatives of ``h2, y2, w`` under the matrix flow,
+  for arbitrary matrices; this fixes the code normalisation ``eta_h = k_h/2``, ``eta_y = k_y/2``.
+* :func:`effective_system` – Eq. 19 and 7/21: the no-rotation restriction closes the system.
+* :func:`loss_expression` – Eq. 9/22 (with Eq. 18).
+* The analysis of Eq. 7 (App. A: conservation, the reduced system, fixed points and their stability,
+  identical outputs, the lazy rescaling, the change of variables) continues the chain in
+  :mod:`reptheory.theory.analysis`.
 
 Symbols use the code's names: ``h2 = ||Δh||²``, ``y2 = ||Δŷ||²``, ``w``, ``dx2 = ||Δx||²``,
 ``dy2 = ||Δy||²``, ``eta_h``, ``eta_y``, ``eta_ybar``; ``a`` and ``C`` as in Eq. 24.

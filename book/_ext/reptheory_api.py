@@ -1,0 +1,82 @@
+"""Sphinx extension for the book's API reference (``book/api``, written by :mod:`api_pages`).
+
+* A cross-reference to a name where it is re-exported (``reptheory.lab.probe``, ``reptheory.configs.Setting``,
+  or a short ``probe_many`` in a module that imports it) resolves to the one place the name is documented, the
+  module that defines it. A reference that still finds nothing stays a warning (the book builds with
+  ``nitpicky``, so a wrong name in a docstring fails the build).
+* A module-level value without a ``#:`` comment shows no text, rather than the docstring of its type (a
+  ``dict``'s or a sympy ``Symbol``'s).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import api_pages
+
+
+def _homes() -> dict[tuple[str, int], str]:
+    """``(name, id(object)) -> "module.name"`` for every public name, at the module that defines it."""
+    out = {}
+    for m in api_pages.modules():
+        module = importlib.import_module(m)
+        for _, n in api_pages.public_names(m):
+            out[(n, id(getattr(module, n)))] = f"{m}.{n}"
+    return out
+
+
+def _lookup(target: str, current: str | None):
+    """The object a dotted ``target`` names (from the top, or from the module ``current``), and the rest of the
+    path past the first public name found: ``("reptheory.lab.probe", None) -> (probe, "probe", "")``."""
+    parts = target.lstrip(".~").split(".")
+    starts = []
+    for k in range(len(parts), 0, -1):                       # the longest prefix that is a module
+        if ".".join(parts[:k]) in sys.modules or parts[0] == "reptheory":
+            try:
+                starts.append((importlib.import_module(".".join(parts[:k])), parts[k:]))
+                break
+            except ImportError:
+                continue
+    if current:
+        starts.append((sys.modules.get(current) or importlib.import_module(current), parts))
+    for module, rest in starts:
+        if rest and hasattr(module, rest[0]):
+            return getattr(module, rest[0]), rest[0], ".".join(rest[1:])
+    return None
+
+
+def _resolve(app, env, node, contnode):
+    if node.get("refdomain") != "py":
+        return None
+    homes = app.env.reptheory_homes
+    found = _lookup(node["reftarget"], node.get("py:module"))
+    home = homes.get((found[1], id(found[0]))) if found else None
+    if home is None:       # a short name the module does not import: the one public name so
+        name, _, rest = node["reftarget"].lstrip(".~").partition(".")       # called, if there is exactly one
+        matches = {h for (n, _), h in homes.items() if n == name}
+        if len(matches) != 1:
+            return None
+        home = matches.pop()
+    else:
+        rest = found[2]
+    target = f"{home}.{rest}" if rest else home
+    return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, "obj", target, node, contnode)
+
+
+def _no_type_docstring(app, what, name, obj, options, lines):
+    if what in ("data", "attribute") and not isinstance(obj, type) and getattr(obj, "__doc__", None) \
+            and obj.__doc__ == getattr(type(obj), "__doc__", None) and lines:
+        import inspect
+        if "\n".join(lines).strip() == inspect.cleandoc(obj.__doc__).strip():
+            lines.clear()
+
+
+def _homes_once(app):
+    app.env.reptheory_homes = _homes()
+
+
+def setup(app):
+    app.connect("builder-inited", _homes_once)
+    app.connect("missing-reference", _resolve)
+    app.connect("autodoc-process-docstring", _no_type_docstring)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
