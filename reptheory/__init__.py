@@ -4,7 +4,7 @@ Modules, each with one job:
 
 * :mod:`reptheory.theory.symbolic` and :mod:`reptheory.theory.analysis` – the theory derived with sympy from the linearised two-point model (Sec. 2; App. A).
 * :mod:`reptheory.theory` – Eq. 7 numerically: right-hand side, stiff solver; :mod:`reptheory.theory.closed_form`:
-  loss (Eq. 9), fixed point (Eq. 10-11).
+  loss (Eq. 9), fixed point (Eq. 10-11); :mod:`reptheory.theory.trajectory`: the solution type and its error.
 * :mod:`reptheory.theory.fit` – effective rates fitted to measured trajectories (Eq. 49).
 * :mod:`reptheory.theory.linear` – the linearised model in matrix form, its gradient flow and the invariant manifold.
 * :mod:`reptheory.theory.regimes` – rich, lazy and random regimes (Sec. 4.1, App. A.3-A.6).

@@ -129,7 +129,6 @@ def estimate(figure: str, profile: str, n_jobs: int, backend: str = "loky") -> f
 
 #: exit statuses
 PASSED, CHECK_FAILED, BAD_SETUP, RUN_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
-
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -375,6 +374,7 @@ def _run_notebook(args, rt, path: pathlib.Path, out: pathlib.Path, rep: pathlib.
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m reptheory`` with the arguments ``argv`` (default: the command line); returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         runtime.current()                  # bad REPTHEORY_* variables: the variable, its value, what is allowed

@@ -38,6 +38,7 @@ def backend_name() -> str:
 
 
 def progress_enabled() -> bool:
+    """Whether long work shows progress bars (the runtime's ``progress``, :func:`reptheory.runtime.current`)."""
     return _runtime.current().progress_bars
 
 

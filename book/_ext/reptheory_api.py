@@ -6,11 +6,15 @@
   ``nitpicky``, so a wrong name in a docstring fails the build).
 * A module-level value without a ``#:`` comment shows no text, rather than the docstring of its type (a
   ``dict``'s or a sympy ``Symbol``'s).
+* A summary line (the facade's table) does not end at the period of "Eq. 7", "Sec. 2" or "App. A".
 """
 from __future__ import annotations
 
 import importlib
+import re
 import sys
+
+from sphinx.ext import autosummary
 
 import api_pages
 
@@ -71,11 +75,24 @@ def _no_type_docstring(app, what, name, obj, options, lines):
             lines.clear()
 
 
+#: abbreviations whose period does not end a sentence
+_ABBREVIATION = re.compile(r"\b(Eqs?|Secs?|Apps?|Figs?|Tabs?|cf|vs)\. ")
+_HELD = "QQPERIODQQ"
+_extract_summary = autosummary.extract_summary
+
+
+def _summary(doc: list[str], document) -> str:
+    """autosummary's first sentence, read past the abbreviations of :data:`_ABBREVIATION`."""
+    held = [_ABBREVIATION.sub(lambda m: f"{m.group(1)}{_HELD} ", line) for line in doc]
+    return _extract_summary(held, document).replace(_HELD, ".")
+
+
 def _homes_once(app):
     app.env.reptheory_homes = _homes()
 
 
 def setup(app):
+    autosummary.extract_summary = _summary
     app.connect("builder-inited", _homes_once)
     app.connect("missing-reference", _resolve)
     app.connect("autodoc-process-docstring", _no_type_docstring)

@@ -109,6 +109,12 @@ def check_forward(model, X: torch.Tensor, K: int, who: str = "model") -> None:
 
 
 def check_pair(pair, n: int, at: str = "") -> tuple[int, int]:
+    """``pair`` as two different point indices in ``[0, n)`` (a tuple, list or integer array of two), else a
+    ``ValueError`` naming ``pair`` (``at``: where, e.g. ``"[3]"`` for the fourth model's).
+
+    >>> check_pair([0, 1], 2)
+    (0, 1)
+    """
     if isinstance(pair, np.ndarray) and pair.shape == (2,) and pair.dtype.kind in "iu":
         pair = tuple(pair.tolist())
     ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
@@ -119,6 +125,14 @@ def check_pair(pair, n: int, at: str = "") -> tuple[int, int]:
 
 
 def layer_name(model: torch.nn.Module, layer) -> str:
+    """The name a probed run records for ``layer``: the dotted submodule name, checked to exist in ``model``
+    (a ``ValueError`` lists the names it has), or a callable's qualified name. A submodule passed itself, or
+    anything else, is a ``TypeError`` saying what to pass instead.
+
+    >>> import torch
+    >>> layer_name(torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.Tanh()), "1")
+    '1'
+    """
     if isinstance(layer, torch.nn.Module):     # the submodule itself, where its dotted name is meant
         name = next((n for n, m in model.named_modules() if m is layer), None)
         raise TypeError(f"layer must be the dotted name of a submodule (here {name!r}) or a callable (model, x) -> "
@@ -177,6 +191,12 @@ def checked(model, X, Y, layer, lr, epochs, optimizer, pair, seed, stop_loss, at
 
 
 def per_run(name: str, value, B: int, is_many) -> list:
+    """``value`` for each of ``B`` models: its items when ``is_many(value)`` (then exactly ``B`` of them, else a
+    ``ValueError`` naming ``name``), or ``B`` copies of it.
+
+    >>> per_run("seed", 3, 2, lambda v: isinstance(v, list)), per_run("seed", [4, 5], 2, lambda v: isinstance(v, list))
+    ([3, 3], [4, 5])
+    """
     if is_many(value):
         if len(value) != B:
             raise ValueError(f"{name} must be one value, or one per model ({B}), got {len(value)}")
@@ -185,6 +205,9 @@ def per_run(name: str, value, B: int, is_many) -> list:
 
 
 def same_structure(models) -> None:
+    """Refuse (``ValueError``, naming the first model that differs and how) models that :func:`probe_many
+    <reptheory.lab.probing.probe_many>` cannot train as one batch: another class or ``repr``, other plain
+    attributes, parameters of other shapes, or other parameters that train; or no parameter that trains."""
     ref = models[0]
     shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
     attributes = _key.attributes(ref)

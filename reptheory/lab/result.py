@@ -35,7 +35,8 @@ class ProbeResult:
     pair's loss, Eq. 9's quantity); ``loss`` is the training criterion over all of ``X``. ``fit`` is the
     :class:`~reptheory.theory.fit.RateFit` of :func:`~reptheory.theory.fit.fit_rates`, ``None`` when there is
     none: the run diverged (reported, never fitted), or the fit failed (``failure`` holds the reason of the
-    :class:`~reptheory.theory.fit.FitError`); ``h_inf`` is Eq. 10 (NaN without rates)."""
+    :class:`~reptheory.theory.fit.FitError`); ``h_inf`` is Eq. 10 (NaN without rates). Example:
+    :func:`~reptheory.lab.probing.probe`."""
 
     layer: str
     pair: tuple

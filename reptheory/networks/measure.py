@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reptheory.theory.ode import Trajectory
+from reptheory.theory.trajectory import Trajectory
 
 __all__ = ["Measured", "two_point_variables"]
 

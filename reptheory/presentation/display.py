@@ -9,7 +9,11 @@ import numpy as np
 
 
 def fmt(x, sig: int = 4) -> str:
-    """``x`` rounded to ``sig`` significant digits as a string (``-0`` printed as ``0``); arrays elementwise."""
+    """``x`` rounded to ``sig`` significant digits as a string (``-0`` printed as ``0``); arrays elementwise.
+
+    >>> fmt(3.14159), fmt(-1e-20, 2), fmt([1 / 3, 2.0])
+    ('3.142', '-1e-20', '[0.3333, 2]')
+    """
     if not isinstance(sig, int) or isinstance(sig, bool) or not 1 <= sig <= 12:
         raise ValueError(f"sig must be an integer in [1, 12], got {sig!r}")
     arr = np.asarray(x)

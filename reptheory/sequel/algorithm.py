@@ -69,6 +69,10 @@ class RunSummary:
 
 
 def summarise(run: _P.ParityRun, max_check_len: int = 14) -> RunSummary:
+    """What one parity run learned (:class:`RunSummary`): its state counts over training and their peak, the
+    automaton extracted from its final hidden states and whether, minimised, it is the parity automaton
+    (checked on every string up to ``max_check_len``), its accuracy on long sequences and when it first
+    generalised, and how far its prefixes merged."""
     P = _P.prefix_index(run.setting.max_len)
     counts = state_counts(run)
     k = int(np.argmax(counts))

@@ -160,7 +160,13 @@ def initial_values(scale: float, seed: int = 0) -> np.ndarray:
 @dataclass(frozen=True)
 class FixedExpansion:
     """An integrated fixed-expansion run: the times ``t`` and the nine variables by name (arrays over ``t``),
-    with the settings it was run from. ``distance`` is ``(h2 − h1)²``; ``loss`` the stated loss."""
+    with the settings it was run from. ``distance`` is ``(h2 − h1)²``; ``loss`` the stated loss.
+
+    >>> import numpy as np
+    >>> fe = fixed_expansion((3, 5), (1.0, 0.0), scale=0.0078, t=np.geomspace(1, 1e6, 200))
+    >>> bool(fe.expansion() > 1e5), fe.merge_time()   # different targets: the pair expands, never merges
+    (True, inf)
+    """
 
     t: np.ndarray
     h1: np.ndarray
@@ -248,7 +254,7 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     """
     from scipy.integrate import solve_ivp
 
-    from reptheory.theory.ode import SolveError
+    from reptheory.theory.trajectory import SolveError
     len1, len2 = _pair("lengths", lengths, _length)
     y1, y2 = _pair("targets", targets, _target)
     if y1.shape != y2.shape:

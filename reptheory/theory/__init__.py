@@ -1,5 +1,6 @@
 """The effective theory, with no network in sight: Eq. 7 derived with sympy (:mod:`~reptheory.theory.symbolic`),
-integrated and its fixed point (:mod:`~reptheory.theory.ode`), fitted to measured curves (Eq. 49,
+integrated and its fixed point (:mod:`~reptheory.theory.ode`, :mod:`~reptheory.theory.closed_form`; the result
+type :mod:`~reptheory.theory.trajectory`), fitted to measured curves (Eq. 49,
 :mod:`~reptheory.theory.fit`), the linearised model's matrix flow (:mod:`~reptheory.theory.linear`), the rich,
 lazy and random regimes (:mod:`~reptheory.theory.regimes`), and the statistics the figures assert on
 (:mod:`~reptheory.theory.stats`). This layer imports only the settings and input checks below it.

@@ -3,10 +3,10 @@
 As there, nothing is typed in as a result: each step starts from the derived Eq. 7 (:func:`~reptheory.theory.symbolic.rhs_expr`)
 and returns what it derived next to the form the paper states.
 
-7. :func:`conservation` – Eq. 23-24.   8. :func:`reduced_system` – Eq. 25.
-9. :func:`fixed_points` – Eq. 26-28, 36.   10. :func:`stability_at_h_plus` – Eq. 29-31.
-11. :func:`saddle_at_zero` – Eq. 32-35.   12. :func:`identical_outputs` – Eq. 37-40.
-13. :func:`lazy_rescaling` – Eq. 41-43.   14. :func:`change_of_variables` – Eq. 44-45.
+* :func:`conservation` – Eq. 23-24; :func:`reduced_system` – Eq. 25;
+* :func:`fixed_points` – Eq. 26-28, 36; :func:`stability_at_h_plus` – Eq. 29-31;
+* :func:`saddle_at_zero` – Eq. 32-35; :func:`identical_outputs` – Eq. 37-40;
+* :func:`lazy_rescaling` – Eq. 41-43; :func:`change_of_variables` – Eq. 44-45.
 
 >>> conservation().holds, sorted(map(str, fixed_points().extra))
 (True, ['h_minus', 'h_plus'])

@@ -16,7 +16,8 @@ from reptheory import validate as _v
 #: and exactly (mpmath, 113 bits) otherwise
 SAFE_EXPONENT = 60
 
-__all__ = ["SAFE_EXPONENT", "loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit"]
+__all__ = ["SAFE_EXPONENT", "loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit",
+           "identical_output"]
 
 
 def loss(t, y2, w, dy2, eta_ybar, m0):
@@ -24,6 +25,10 @@ def loss(t, y2, w, dy2, eta_ybar, m0):
 
     ``m0 = ||ŷ̄(0) − ȳ||²`` is the squared error of the mean prediction at ``t = 0``; ``y2``, ``w`` are the
     trajectory (shape of ``t``). Units: the same as the ½-MSE training criterion.
+
+    >>> import numpy as np
+    >>> loss(np.array([0.0, 10.0]), np.array([0.1, 0.4]), np.array([-0.1, 0.0]), 0.5, 0.1, 0.2).round(4)
+    array([0.125, 0.026])
     """
     t = _v.time_grid("t", t)
     y2, w = _v.finite("y2", y2), _v.finite("w", w)
@@ -43,19 +48,31 @@ def a_coefficient(eta_h, eta_y, dx2):
 
 
 def conserved(h2, y2, eta_h, eta_y, dx2):
-    """Eq. 24: the conserved quantity ``C = y2/h2 − a h2`` (constant along every solution of Eq. 7)."""
+    """Eq. 24: the conserved quantity ``C = y2/h2 − a h2`` (constant along every solution of Eq. 7).
+
+    >>> float(conserved(1.0, 0.5, 1.0, 1.0, 1.0))       # a = 1: C = 0.5 − 1
+    -0.5
+    """
     h2, y2 = _v.positive("h2", h2), _v.nonnegative("y2", y2)
     return y2 / h2 - a_coefficient(eta_h, eta_y, dx2) * h2
 
 
 def a_high(h2_0, y2_0, eta_h, eta_y, dx2):
-    """Eq. 11: ``A_high = h2_0 − (eta_h/eta_y) dx2 y2_0/h2_0`` (the lazy, initial-condition term)."""
+    """Eq. 11: ``A_high = h2_0 − (eta_h/eta_y) dx2 y2_0/h2_0`` (the lazy, initial-condition term).
+
+    >>> float(a_high(1.0, 0.5, 1.0, 1.0, 1.0))
+    0.5
+    """
     h2_0, y2_0 = _v.positive("h2_0", h2_0), _v.nonnegative("y2_0", y2_0)
     return h2_0 - y2_0 / (a_coefficient(eta_h, eta_y, dx2) * h2_0)
 
 
 def a_low(eta_h, eta_y, dx2, dy2):
-    """Eq. 11: ``A_low = sqrt(eta_h/eta_y) ||Δx|| ||Δy||`` (the rich, data-only term)."""
+    """Eq. 11: ``A_low = sqrt(eta_h/eta_y) ||Δx|| ||Δy||`` (the rich, data-only term).
+
+    >>> round(float(a_low(1.0, 4.0, 1.0, 0.5)), 6)       # sqrt(1/4) · 1 · sqrt(0.5)
+    0.353553
+    """
     dy2 = _v.nonnegative("dy2", dy2)
     return np.sqrt(dy2 / a_coefficient(eta_h, eta_y, dx2))
 
@@ -111,10 +128,45 @@ def _h_inf_exact(h2_0, y2_0, eta_h, eta_y, dx2, dy2) -> float:
 
 
 def rich_limit(eta_h, eta_y, dx2, dy2):
-    """Eq. 13: ``|A_high| ≪ A_low`` ⇒ ``h_inf → A_low``: the final distance depends only on the data."""
+    """Eq. 13: ``|A_high| ≪ A_low`` ⇒ ``h_inf → A_low``: the final distance depends only on the data.
+
+    >>> h2_0, rates = 1e-6, (1e-3, 1e-2, 1.0, 0.5)          # a small initial distance: the rich regime
+    >>> round(h_inf(h2_0, 0.0, *rates) / float(rich_limit(*rates)), 4)
+    1.0
+    """
     return a_low(eta_h, eta_y, dx2, dy2)
 
 
 def lazy_limit(h2_0, y2_0, eta_h, eta_y, dx2):
-    """Eq. 12: ``|A_high| ≫ A_low`` ⇒ ``h_inf → A_high`` when ``A_high > 0`` (else ``h_inf → 0``)."""
+    """Eq. 12: ``|A_high| ≫ A_low`` ⇒ ``h_inf → A_high`` when ``A_high > 0`` (else ``h_inf → 0``).
+
+    >>> rates = (1e-3, 1e-2, 1.0)                           # a large initial distance: the lazy regime
+    >>> round(h_inf(100.0, 0.0, *rates, 0.5) / float(lazy_limit(100.0, 0.0, *rates)), 4)
+    1.0
+    """
     return np.maximum(a_high(h2_0, y2_0, eta_h, eta_y, dx2), 0.0)
+
+
+def identical_output(t, h2_0, y2_0, eta_h, eta_y, dx2):
+    """Eq. 39-40: the closed-form solution for identical targets (``Δy = 0``, so ``w = y2``).
+
+    ``h2(t) = C h2_0 e^{-k t} / (C + a h2_0 (1 − e^{-k t}))`` with ``k = eta_h dx2 C`` and ``C``, ``a`` of
+    Eq. 24; ``y2(t) = w(t) = a h2² + C h2``. Returns a :class:`Trajectory`. Evaluated through
+    ``(1 − e^{-kt})/k`` (``expm1``) so that ``C → 0`` gives ``h2_0/(1 + eta_y h2_0 t)`` without cancellation.
+
+    >>> import numpy as np
+    >>> tr = identical_output(np.array([0.0, 1e2, 1e4]), 1e-2, 1e-4, 1e-3, 1e-2, 1.0)
+    >>> bool(np.all(np.diff(tr.h2) < 0)), bool(np.array_equal(tr.y2, tr.w))   # the points approach each other
+    (True, True)
+    """
+    from reptheory.theory.trajectory import Trajectory
+    t = _v.time_grid("t", t)
+    h2_0, y2_0 = float(_v.positive("h2_0", h2_0)), float(_v.nonnegative("y2_0", y2_0))
+    a = float(a_coefficient(eta_h, eta_y, dx2))
+    c = y2_0 / h2_0 - a * h2_0
+    k = float(eta_h) * float(dx2) * c
+    # phi = (1 - e^{-kt})/k, -> t as k -> 0
+    phi = np.where(abs(k) > 1e-300, -np.expm1(-k * t) / (k if k != 0 else 1.0), t)
+    h = h2_0 * np.exp(-k * t) / (1.0 + float(eta_y) * h2_0 * phi)
+    y = a * h**2 + c * h
+    return Trajectory(t, h, y, y.copy())

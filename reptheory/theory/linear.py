@@ -20,7 +20,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from reptheory import validate as _v
-from reptheory.theory.ode import Trajectory
+from reptheory.theory.trajectory import Trajectory
 
 __all__ = ["MatrixState", "MatrixTrajectory", "scalars", "rotation", "flow", "solve_flow", "compare_with_theory",
            "manifold_state", "random_state"]

@@ -16,8 +16,6 @@ they are never predicted from it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -26,14 +24,11 @@ from reptheory.theory import rk4 as _rk4
 from reptheory.theory.closed_form import *  # noqa: F401,F403  (the closed forms: Eq. 9-13, 24)
 from reptheory.theory.closed_form import __all__ as _closed_forms
 from reptheory.theory.closed_form import a_coefficient, h_inf
+from reptheory.theory.trajectory import SolveError, Trajectory
 
 __all__ = ["TAU_MAX", "RATIO_MAX", "DRIFT_FACTOR",
-    "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", "identical_output", *_closed_forms,
+    "SolveError", "Trajectory", "rhs", "jacobian", "solve", "solve_batch", *_closed_forms,
 ]
-
-
-class SolveError(RuntimeError):
-    """The ODE integration of Eq. 7 failed (step size collapse or ``h2`` reaching 0)."""
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -74,6 +69,9 @@ def rhs(t, z, eta_h, eta_y, dx2, dy2):
 
     ``z`` has shape ``(3,)`` or ``(3, n)`` (a batch of states); the rates broadcast against ``z[0]``.
     ``t`` is unused (the system is autonomous) and kept for the ``solve_ivp`` signature.
+
+    >>> rhs(0.0, [1.0, 0.5, -0.1], 1e-3, 1e-2, 1.0, 0.5).round(6)   # w < 0: the points move apart
+    array([0.0001 , 0.00105, 0.00152])
     """
     z = _v.finite("z", z)
     if z.shape[:1] != (3,):
@@ -94,23 +92,6 @@ def jacobian(z, eta_h, eta_y, dx2, dy2):
 
 # ----------------------------------------------------------------------------------------------------------
 # Solving
-
-@dataclass(frozen=True)
-class Trajectory:
-    """A solution of Eq. 7 sampled at times ``t`` (epochs). Arrays have shape ``(T,)`` or ``(n, T)``."""
-
-    t: np.ndarray
-    h2: np.ndarray
-    y2: np.ndarray
-    w: np.ndarray
-
-    def __getitem__(self, i) -> "Trajectory":
-        """Trial ``i`` of a batch."""
-        return Trajectory(self.t, self.h2[i], self.y2[i], self.w[i])
-
-    def __len__(self) -> int:
-        return 1 if self.h2.ndim == 1 else self.h2.shape[0]
-
 
 def _check_initial(h2_0, y2_0, w_0, dy2):
     h2_0 = _v.positive("h2_0", h2_0)
@@ -353,6 +334,11 @@ def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=N
 
     Each member is integrated with its own adaptive steps (a stiff member does not slow the others).
     ``n_jobs`` > 1 runs members in parallel processes through joblib. Returns arrays of shape ``(n, T)``.
+
+    >>> import numpy as np
+    >>> tr = solve_batch(np.array([0.0, 1e5]), 1e-3, 1e-5, -1e-3, 7.4e-4, [4.5e-2, 4.5e-1], 1.0, 0.5)
+    >>> tr.h2.shape, bool(np.allclose(tr.h2[:, -1], h_inf(1e-3, 1e-5, 7.4e-4, [4.5e-2, 4.5e-1], 1.0, 0.5)))
+    ((2, 2), True)
     """
     t = _v.time_grid("t", t)
     rates = _check_rates(eta_h, eta_y, dx2, dy2)
@@ -379,22 +365,3 @@ def solve_batch(t, h2_0, y2_0, w_0, eta_h, eta_y, dx2, dy2, *, rtol=1e-8, atol=N
     tr = Trajectory(t, y_all[:, 0], y_all[:, 1], y_all[:, 2])
     _check_drift(tr, eh, ey, x2, float(rtol))
     return tr
-
-
-def identical_output(t, h2_0, y2_0, eta_h, eta_y, dx2):
-    """Eq. 39-40: the closed-form solution for identical targets (``Δy = 0``, so ``w = y2``).
-
-    ``h2(t) = C h2_0 e^{-k t} / (C + a h2_0 (1 − e^{-k t}))`` with ``k = eta_h dx2 C`` and ``C``, ``a`` of
-    Eq. 24; ``y2(t) = w(t) = a h2² + C h2``. Returns a :class:`Trajectory`. Evaluated through
-    ``(1 − e^{-kt})/k`` (``expm1``) so that ``C → 0`` gives ``h2_0/(1 + eta_y h2_0 t)`` without cancellation.
-    """
-    t = _v.time_grid("t", t)
-    h2_0, y2_0 = float(_v.positive("h2_0", h2_0)), float(_v.nonnegative("y2_0", y2_0))
-    a = float(a_coefficient(eta_h, eta_y, dx2))
-    c = y2_0 / h2_0 - a * h2_0
-    k = float(eta_h) * float(dx2) * c
-    # phi = (1 - e^{-kt})/k, -> t as k -> 0
-    phi = np.where(abs(k) > 1e-300, -np.expm1(-k * t) / (k if k != 0 else 1.0), t)
-    h = h2_0 * np.exp(-k * t) / (1.0 + float(eta_y) * h2_0 * phi)
-    y = a * h**2 + c * h
-    return Trajectory(t, h, y, y.copy())
