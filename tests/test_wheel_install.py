@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -48,7 +49,13 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env.update(REPTHEORY_CACHE=str(tmp / "cache"), REPTHEORY_PROGRESS="0", MPLBACKEND="Agg", PYTHONNOUSERSITE="1")
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp / "dist", ROOT], tmp, env)
+    src = tmp / "src"                   # the sources a wheel is built from, copied: a build in the checkout
+    src.mkdir()                         # leaves build/ there, whose stale files a later build would package
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "reptheory", src / "reptheory", ignore=shutil.ignore_patterns("__pycache__", "*.nbi",
+                                                                                       "*.nbc"))
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp / "dist", src], tmp, env)
     wheel, = (tmp / "dist").glob("reptheory-*.whl")
     base = getattr(sys, "_base_executable", sys.executable)
     _run([base, "-m", "venv", tmp / "env"], tmp, env)
