@@ -1,7 +1,7 @@
 """The analysis of Eq. 7 derived with sympy (paper App. A.3-A.5), continuing :mod:`reptheory.theory.symbolic`.
 
-As there, nothing is typed in as a result: each step starts from the derived Eq. 7 (:func:`~reptheory.theory.symbolic.rhs_expr`)
-and returns what it derived next to the form the paper states.
+As there, nothing is typed in as a result: each step starts from the derived Eq. 7
+(:func:`~reptheory.theory.symbolic.rhs_expr`) and returns what it derived next to the form the paper states.
 
 * :func:`conservation` – Eq. 23-24; :func:`reduced_system` – Eq. 25;
 * :func:`fixed_points` – Eq. 26-28, 36; :func:`stability_at_h_plus` – Eq. 29-31;

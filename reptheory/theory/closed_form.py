@@ -16,8 +16,8 @@ from reptheory import validate as _v
 #: and exactly (mpmath, 113 bits) otherwise
 SAFE_EXPONENT = 60
 
-__all__ = ["SAFE_EXPONENT", "loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit", "lazy_limit",
-           "identical_output"]
+__all__ = ["SAFE_EXPONENT", "loss", "a_coefficient", "conserved", "a_high", "a_low", "h_inf", "rich_limit",
+           "lazy_limit", "identical_output"]
 
 
 def loss(t, y2, w, dy2, eta_ybar, m0):

@@ -25,7 +25,8 @@ from scipy.optimize import minimize
 from reptheory import validate as _v
 from reptheory.theory import ode as _th
 
-__all__ = ["LOG10_BOUNDS", "FLAT_TOL", "FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate", "max_relative_deviation"]
+__all__ = ["LOG10_BOUNDS", "FLAT_TOL", "FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate",
+           "theory_curves", "max_relative_deviation"]
 
 #: search box for log10 of every rate (1/epoch); a fit that ends on its edge is reported as failed
 LOG10_BOUNDS = (-9.0, 3.0)

@@ -24,10 +24,11 @@ RK4_MAX_SUBSTEPS = 20000
 
 @njit(cache=True)
 def rk4_signed(t, al, r, rho, eta_h, eta_y, dx2, dy2, courant, max_sub):  # pragma: no cover (compiled)
-    """Classical RK4 on the signed system of ``reptheory.theory.ode._rhs_signed`` through the sample times ``t``. Between two samples
-    it takes ``m`` equal steps with ``m`` chosen from the Jacobian's row-sum norm at the interval's start, so
-    that ``step × ||J||_∞ <= courant`` (stability and accuracy on the stiff large-``h2`` side). Returns a
-    ``(3, T)`` array of ``(α, r, ρ)`` and a status: 0 ok, 1 more than ``max_sub`` steps needed, 2 non-finite."""
+    """Classical RK4 on the signed system of ``reptheory.theory.ode._rhs_signed`` through the sample times ``t``.
+    Between two samples it takes ``m`` equal steps with ``m`` chosen from the Jacobian's row-sum norm at the
+    interval's start, so that ``step × ||J||_∞ <= courant`` (stability and accuracy on the stiff large-``h2``
+    side). Returns a ``(3, T)`` array of ``(α, r, ρ)`` and a status: 0 ok, 1 more than ``max_sub`` steps needed,
+    2 non-finite."""
     n = t.size
     out = np.empty((3, n))
     out[0, 0], out[1, 0], out[2, 0] = al, r, rho
