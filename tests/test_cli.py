@@ -395,3 +395,10 @@ def test_ctrl_c_while_the_package_imports_is_one_line_and_status_130(delay, tmp_
         p.kill()
     assert "Traceback" not in err, err
     assert p.returncode == 130 and "stopped by SIGINT (Ctrl-C)" in err, (p.returncode, err)
+
+
+def test_version_prints_the_packages_version(capsys):
+    from reptheory import __version__
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"reptheory {__version__}\n"
