@@ -81,14 +81,14 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
     plots.curves(ax, tr, "theory")
     ax.set_xscale("log")
     for y, st, lab in ((s.h_inf, dict(color="k", ls="--", lw=1.0), r"Eq. 10: $\|\Delta h(\infty)\|^2$"),
-                       (s.a_low, dict(color="#2ca02c", ls=":", lw=1.6), r"rich limit $A_{low}$"),
-                       (max(s.a_high, 0.0), dict(color="#9467bd", ls=":", lw=1.6), r"lazy limit $\max(A_{high},0)$")):
+                       (s.a_low, dict(color=plots.OKABE_ITO["sky"], ls=":", lw=1.6), r"rich limit $A_{low}$"),
+                       (max(s.a_high, 0.0), dict(color=plots.OKABE_ITO["purple"], ls=":", lw=1.6), r"lazy limit $\max(A_{high},0)$")):
         ax.axhline(y, **st, label=lab)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
     ax.set_ylabel("squared distance, alignment")
     ax.set_title(f"{s.regime}: $|A_{{high}}|/A_{{low}}$ = {abs(s.a_high) / s.a_low:.2g}"
                  + ("" if s.converged else "  (not settled in the window)"), fontsize=9)
-    axl.loglog(tr.t, np.maximum(s.loss[1:], 1e-12), color="#444444")
+    axl.loglog(tr.t, np.maximum(s.loss[1:], 1e-12), color=plots.COLORS["loss"])
     axl.set_ylim(max(1e-8, float(np.min(s.loss)) * 0.5), float(np.max(s.loss)) * 2)
     axl.set_xlabel("epoch")
     axl.set_ylabel("½ MSE")

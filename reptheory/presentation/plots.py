@@ -6,7 +6,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-COLORS = {"h2": "#1f77b4", "y2": "#d62728", "w": "#2ca02c", "loss": "#444444"}
+#: Okabe & Ito's palette (2008), which readers with any of the common colour-vision deficiencies tell apart
+#: (``tests/presentation/test_palette.py`` checks every pair the book uses under simulated protanopia,
+#: deuteranopia and tritanopia)
+OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73", "orange": "#E69F00", "sky": "#56B4E9",
+             "purple": "#CC79A7", "black": "#000000"}
+COLORS = {"h2": OKABE_ITO["blue"], "y2": OKABE_ITO["vermillion"], "w": OKABE_ITO["green"], "loss": "#444444"}
+#: matplotlib's colour cycle in the book (``"C0"``, ``"C1"``, … in a notebook): Okabe & Ito's order
+CYCLE = tuple(OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "sky", "purple", "black"))
 LABELS = {"h2": r"$\|\Delta h\|^2$", "y2": r"$\|\Delta\hat y\|^2$", "w": r"$w$", "loss": r"$\mathcal{L}$"}
 THEORY = {"ls": "--", "lw": 1.8}
 MEASURED = {"ls": "-", "lw": 2.4, "alpha": 0.55}
@@ -18,7 +25,9 @@ CURVES_YLABEL = r"$\|\Delta h\|^2$, $\|\Delta\hat y\|^2$, $w$"
 
 def style() -> None:
     """Apply the book's matplotlib defaults (deterministic: no usetex, fixed DPI and font)."""
+    from cycler import cycler
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "legend.fontsize": 9,
+                         "axes.prop_cycle": cycler(color=list(CYCLE)),
                          "axes.titlesize": 10, "axes.spines.top": False,
                          "axes.spines.right": False, "legend.frameon": False, "figure.constrained_layout.use": True})
 

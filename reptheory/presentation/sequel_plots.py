@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from reptheory.presentation import plots
 from reptheory.presentation.plots import COLUMN
 from reptheory.sequel import algorithm, automata
 
@@ -31,7 +32,7 @@ def automaton(ax, a, title: str = "") -> None:
         G.nodes[g]["layer"] = depth.get(g, far)
     pos = nx.multipartite_layout(G, subset_key="layer")
     small = n <= 12
-    colors = ["#1f77b4" if o == 0 else "#ff7f0e" for o in a.output]
+    colors = [plots.OKABE_ITO["sky"] if o == 0 else plots.OKABE_ITO["orange"] for o in a.output]
     size = 500 if small else max(12, 2000 // n)
     nx.draw_networkx_nodes(G, pos, ax=ax, node_color=colors, node_size=size,
                            edgecolors=["k" if g == a.start else "none" for g in range(n)], linewidths=2)
@@ -49,7 +50,8 @@ def automaton(ax, a, title: str = "") -> None:
     del np
 
 
-PAIR_COLORS = {"agree": "#2ca02c", "equal": "#1f77b4", "disagree": "#d62728"}
+PAIR_COLORS = {"agree": plots.OKABE_ITO["green"], "equal": plots.OKABE_ITO["blue"],
+               "disagree": plots.OKABE_ITO["vermillion"]}
 
 
 def fixed_expansion_vs_network(model: dict, network: dict, epochs):
