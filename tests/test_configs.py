@@ -65,3 +65,15 @@ def test_a_feedforward_experiment_refuses_a_sequel_setting_by_name():
     from reptheory import experiments
     with pytest.raises(ValueError, match="'parity' is a ParitySetting of the sequel"):
         experiments.two_point("parity")
+
+
+def test_a_settings_table_is_folded_and_its_summary_names_what_differs():
+    t = SettingsTable(["parity", "parity_h0_zero"], "default")
+    assert t.summary().startswith("Settings (2 settings), differing from the paper in: epochs 800 (paper: 1000)")
+    assert t.summary().endswith("1 not in the paper")
+    html = t._repr_html_()
+    assert html.startswith('<details class="rt-settings"><summary>') and html.count("<tr>") == len(t.fields) + 2
+    assert html.index("deviation from the paper") < html.index(">width<")   # sideways: the reason first
+    wide = SettingsTable(list(configs.FIG2_ROWS))
+    assert wide.summary() == f"Settings ({len(configs.FIG2_ROWS)} settings): all as in the paper"
+    assert wide._repr_html_().count("<tr>") == len(configs.FIG2_ROWS) + 1     # a row per setting

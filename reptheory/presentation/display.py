@@ -76,6 +76,8 @@ class Markdown:
         return self.text
 
 
+#: a :class:`SettingsTable` of at most this many settings is shown sideways (a column per setting)
+SIDEWAYS_UP_TO = 3
 #: the fields a settings table shows, per kind of setting (the feedforward rows, the sequel's RNN)
 SHOWN = {"Setting": ("arch", "nonlinearity", "gain", "lr", "epochs", "width", "hidden_layers", "layer", "optimizer",
                      "batch_size", "stop_loss", "seeds"),
@@ -147,21 +149,22 @@ def settings_rows(settings, profile: str | None = None) -> list[dict]:
 class SettingsTable:
     """The settings a figure runs beside the paper's, for a notebook: HTML in the book, Markdown in Jupyter.
 
-    One row per setting and one column per field of :data:`SHOWN` (one kind of setting per table); a value that
-    differs from the paper's is bold with the paper's beside it, a missing value (``None``: full batch, no early
-    stop) shows as "–". Rows that deviate from the paper come first. A table of more than ``fold_after`` rows is
-    folded (an HTML ``<details>`` the reader opens), its summary saying how many rows deviate.
+    One design on every page: a folded block (an HTML ``<details>``) whose one-line summary says whether the
+    settings are the paper's and, if not, which values differ (``epochs 800 (paper: 1000)``); opened, a table
+    of the fields of :data:`SHOWN` (one kind of setting per table), a value that differs from the paper's in
+    bold with the paper's beside it, a missing value (``None``: full batch, no early stop) as "–", and the
+    reason of each difference. Up to :data:`SIDEWAYS_UP_TO` settings are shown sideways (a row per field, a
+    column per setting, the reason first), which fits a page's column; more, one row per setting, those that
+    differ first.
 
     >>> t = SettingsTable(["default", "gain_0.9"])
-    >>> "<table" in t._repr_html_() and "–" in t._repr_html_()
+    >>> "<details" in t._repr_html_() and "–" in t._repr_html_()
     True
     """
 
-    def __init__(self, settings, profile: str | None = None, fold_after: int = 6):
-        if not isinstance(fold_after, int) or isinstance(fold_after, bool) or fold_after < 1:
-            raise ValueError(f"fold_after must be an integer >= 1, got {fold_after!r}")
+    def __init__(self, settings, profile: str | None = None):
         self.settings = _settings(settings, profile)
-        self.profile, self.fold_after = profile, fold_after
+        self.profile = profile
         self.fields = SHOWN[type(self.settings[0]).__name__]
         self.markdown = self._markdown()
 
@@ -176,7 +179,8 @@ class SettingsTable:
         return "\n".join(lines)
 
     def rows(self) -> list[tuple[bool, list[str]]]:
-        """``(deviates, cells)`` per setting, deviating rows first; cells are HTML-escaped."""
+        """``(deviates, cells)`` per setting, deviating rows first; cells are HTML-escaped: the name, the fields
+        of :data:`SHOWN` and the reason."""
         import html
 
         out = []
@@ -187,20 +191,38 @@ class SettingsTable:
             out.append((deviates, [html.escape(st.name), *text, html.escape(why)]))
         return sorted(out, key=lambda r: not r[0])
 
+    def summary(self) -> str:
+        """The folded block's line: how many settings, and the values that differ from the paper (each once)."""
+        n, diffs, new = len(self.settings), [], 0
+        for st in self.settings:
+            cells, deviates, _ = _against_paper(st, none="–")
+            new += deviates and all(ref is None for _, ref in cells)       # a setting the paper does not have
+            diffs += [f"{f} {v} (paper: {ref})" for f, (v, ref) in zip(self.fields, cells)
+                      if ref is not None and f"{f} {v} (paper: {ref})" not in diffs]
+        what = f"{n} setting{'s' * (n > 1)}"
+        if not diffs and not new:
+            return f"Settings ({what}): all as in the paper"
+        parts = diffs[:3] + ([f"{len(diffs) - 3} more"] if len(diffs) > 3 else [])
+        parts += [f"{new} not in the paper"] if new else []
+        return f"Settings ({what}), differing from the paper in: " + "; ".join(parts)
+
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("setting", *self.fields, "deviation from the paper"))
+        import html
         rows = self.rows()
-        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for _, cells in rows)
-        table = (f'<div class="rt-output" style="overflow-x: auto"><table class="table"><thead><tr>{head}</tr>'
-                 f"</thead><tbody>{body}</tbody></table></div><p>Paper's exact settings: set "
-                 "<code>REPTHEORY_PROFILE=paper</code> before running the notebook.</p>")
-        if len(rows) <= self.fold_after:
-            return table
-        n_dev = sum(d for d, _ in rows)
-        which = ("all as in the paper" if n_dev == 0 else
-                 f"{n_dev} differ from the paper or are not in it, listed first")
-        return (f"<details><summary>The {len(rows)} settings beside the paper's: {which} (click to open)"
-                f"</summary>{table}</details>")
+        header = ("setting", *self.fields, "deviation from the paper")
+        if len(rows) <= SIDEWAYS_UP_TO:            # a row per field, the reason first
+            order = [0, len(header) - 1, *range(1, len(header) - 1)]
+            head = "".join(f"<th>{c}</th>" for c in ["", *(cells[0] for _, cells in rows)])
+            body = "".join("<tr><th>" + html.escape(header[k]) + "</th>" + "".join(
+                f"<td>{cells[k]}</td>" for _, cells in rows) + "</tr>" for k in order[1:])
+        else:                                      # a row per setting, the reason beside its name
+            order = [0, len(header) - 1, *range(1, len(header) - 1)]
+            head = "".join(f"<th>{html.escape(header[k])}</th>" for k in order)
+            body = "".join("<tr>" + "".join(f"<td>{cells[k]}</td>" for k in order) + "</tr>" for _, cells in rows)
+        return (f"<details class=\"rt-settings\"><summary>{html.escape(self.summary())}</summary>"
+                f'<div class="rt-output" style="overflow-x: auto"><table class="table"><thead><tr>{head}</tr>'
+                f"</thead><tbody>{body}</tbody></table></div><p>Paper's exact settings: set "
+                "<code>REPTHEORY_PROFILE=paper</code> before running the notebook.</p></details>")
 
     def _repr_markdown_(self) -> str:
         return self.markdown
