@@ -155,7 +155,7 @@ class SettingsTable:
     bold with the paper's beside it, a missing value (``None``: full batch, no early stop) as "–", and the
     reason of each difference. Up to :data:`SIDEWAYS_UP_TO` settings are shown sideways (a row per field, a
     column per setting, the reason first), which fits a page's column; more, one row per setting, those that
-    differ first.
+    differ first, with the fields that are the same in every row said once above the table.
 
     >>> t = SettingsTable(["default", "gain_0.9"])
     >>> "<details" in t._repr_html_() and "–" in t._repr_html_()
@@ -215,11 +215,15 @@ class SettingsTable:
             head = "".join(f"<th>{c}</th>" for c in ["", *(cells[0] for _, cells in rows)])
             body = "".join("<tr><th>" + html.escape(header[k]) + "</th>" + "".join(
                 f"<td>{cells[k]}</td>" for _, cells in rows) + "</tr>" for k in order[1:])
-        else:                                      # a row per setting, the reason beside its name
-            order = [0, len(header) - 1, *range(1, len(header) - 1)]
-            head = "".join(f"<th>{html.escape(header[k])}</th>" for k in order)
+            common = ""
+        else:                                      # a row per setting, the reason beside its name; the fields
+            same = [k for k in range(1, len(header) - 1) if len({cells[k] for _, cells in rows}) == 1]
+            order = [0, len(header) - 1, *(k for k in range(1, len(header) - 1) if k not in same)]
+            head = "".join(f"<th>{html.escape(header[k])}</th>" for k in order)          # equal in every row
             body = "".join("<tr>" + "".join(f"<td>{cells[k]}</td>" for k in order) + "</tr>" for _, cells in rows)
-        return (f"<details class=\"rt-settings\"><summary>{html.escape(self.summary())}</summary>"
+            common = ("<p>Every setting here has " + ", ".join(f"{html.escape(header[k])} {rows[0][1][k]}"
+                                                                for k in same) + ".</p>") if same else ""
+        return (f"<details class=\"rt-settings\"><summary>{html.escape(self.summary())}</summary>{common}"
                 f'<div class="rt-output" style="overflow-x: auto"><table class="table"><thead><tr>{head}</tr>'
                 f"</thead><tbody>{body}</tbody></table></div><p>Paper's exact settings: set "
                 "<code>REPTHEORY_PROFILE=paper</code> before running the notebook.</p></details>")
