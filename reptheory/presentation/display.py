@@ -5,6 +5,8 @@ notebook prints goes through :func:`fmt` with 4 significant digits or fewer.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -235,10 +237,69 @@ class SettingsTable:
         return self.markdown
 
 
+#: the most glyphs a displayed line of a derived expression holds (:func:`show_step`): about what fits a phone's
+#: text column (388 px) at MathJax's size
+LINE_GLYPHS = 30
+_RELATION = re.compile(r"(\\in|\\le|\\ge|\\ni|=|<|>)\s*$")
+
+
+def glyphs(tex: str) -> int:
+    """About how many glyphs the LaTeX ``tex`` shows in one line: a command (``\\eta``) counts one, braces,
+    scripts' markers and spacing commands none, and a fraction its wider part.
+
+    >>> glyphs(r"\\eta_{h} \\|\\Delta x\\|^{2}"), glyphs(r"\\frac{a + b}{2}")
+    (7, 3)
+    """
+    while True:                                         # innermost fractions first
+        m = re.search(r"\\[td]?frac\{([^{}]*)\}\{([^{}]*)\}", tex)
+        if not m:
+            break
+        wide = max(m.group(1), m.group(2), key=glyphs)
+        tex = tex[:m.start()] + "{" + wide + "}" + tex[m.end():]
+    tex = re.sub(r"\\(left|right|qquad|quad|operatorname|mathrm|text|big|Big|[,;!])", "", tex)
+    tex = re.sub(r"\\[a-zA-Z]+|\\\|", "x", tex)
+    return len(re.sub(r"[{}^_\s]", "", tex))
+
+
+def _lines(expr, first: str) -> list[str]:
+    """``expr`` as aligned lines of at most :data:`LINE_GLYPHS` glyphs: a sum broken before its terms' signs (a
+    long product expanded into its sum first), a set or tuple one element per line; ``first`` leads the first
+    line (``lhs &=``)."""
+    import sympy as sp
+
+    from reptheory.theory.symbolic import latex
+    whole = latex(expr)
+    if glyphs(first + whole) <= LINE_GLYPHS:
+        return [first + whole]
+    if isinstance(expr, (sp.FiniteSet, sp.Tuple, tuple, list)):
+        items = [latex(e) for e in (sorted(expr, key=sp.default_sort_key) if isinstance(expr, sp.FiniteSet)
+                                    else expr)]
+        open_, close = (r"\{", r"\}") if isinstance(expr, sp.FiniteSet) else (r"\left(", r"\right)")
+        body = [(open_ if k == 0 else "") + t + ("," if k < len(items) - 1 else close) for k, t in enumerate(items)]
+        return [first + body[0]] + [r"&\qquad " + b for b in body[1:]]
+    if not isinstance(expr, sp.Add) and isinstance(sp.expand(expr), sp.Add):
+        expr = sp.expand(expr)                  # a long product: its expanded sum, which can be broken
+    if not isinstance(expr, sp.Add):
+        return [first + whole]
+    lines, line = [], first
+    for k, term in enumerate(sp.Add.make_args(expr)):
+        tex = latex(term)
+        sign, tex = ("-", tex[1:]) if tex.startswith("-") else ("+", tex)
+        piece = (("-" if sign == "-" else "") if k == 0 else f" {sign} ") + tex
+        if k > 0 and glyphs(line + piece) > LINE_GLYPHS:
+            lines.append(line)
+            line = r"&\quad " + piece.strip()
+        else:
+            line += piece
+    return lines + [line]
+
+
 def show_step(step, lhs=None, math: bool = True) -> None:
     """Display a :class:`reptheory.theory.symbolic.Step` in a notebook: the derived form as math (one line per
-    component, ``lhs`` naming them; skipped with ``math=False``, for steps whose expanded matrix
-    expressions are too long to read) and a printed line saying whether derived − stated simplifies to 0."""
+    component, ``lhs`` naming them, a long component broken over lines of :data:`LINE_GLYPHS` glyphs; skipped
+    with ``math=False``, for steps whose expanded matrix expressions are too long to read) and a printed line
+    saying whether derived − stated simplifies to 0. An ``lhs`` that ends in a relation (``w^*\\in``) is
+    followed by the expression itself, any other by ``=``."""
     from IPython.display import Math, display
 
     from reptheory.theory.symbolic import latex
@@ -254,7 +315,8 @@ def show_step(step, lhs=None, math: bool = True) -> None:
         lhs = [lhs] if isinstance(lhs, str) else list(lhs)
         if len(lhs) != len(parts):
             raise ValueError(f"lhs must name each of the {len(parts)} derived components, got {len(lhs)}")
-        lines = [f"{l} &= {latex(p)}" for l, p in zip(lhs, parts)]
+        lines = [line for name, p in zip(lhs, parts)
+                 for line in _lines(p, f"{name} &{' ' if _RELATION.search(name) else '= '}")]
     display(Math(r"\begin{aligned}" + r"\\ ".join(lines) + r"\end{aligned}"))
     _verdict(step)
 
