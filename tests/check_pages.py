@@ -7,7 +7,10 @@ It also looks at each page as a reader would, at 1400 px and at 420 px (:func:`l
 equation, output, code block, table or figure that reaches past the text column without a scroll box of its
 own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
 fence); a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with it: draw
-it at the shown size instead; on a phone the figure's box scrolls sideways); a figure page without its Claim, Checks and Findings; a
+it at the shown size instead; on a phone the figure's box scrolls sideways); a displayed equation wider than its
+box at either width, or a table at the desktop width (:data:`_HIDDEN_JS`: what scrolls out of sight is hidden from
+a reader who does not know to scroll); a figure whose alt text is a file path; a figure page without its Claim,
+Checks and Findings; a
 cross-reference to a page or anchor that does not exist (:func:`broken_links`); a page heavier than
 :data:`MAX_PAGE_BYTES`; a warning printed to the page (:func:`stderr_outputs`). A full-page screenshot of every
 page at both widths is saved under ``_build/screenshots/`` (not part of the site), so a person can look at the
@@ -112,6 +115,36 @@ _RAW = ((re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule '|---|'"),
         (re.compile(r"\\(frac|sqrt|Delta|eta|mathcal|tfrac|begin)\b"), "a TeX command"),
         (re.compile(r"```\{|:::\{"), "an unparsed directive fence"))
 
+# Runs in the page: what a reader must scroll sideways to see although it is part of what the page says: a
+# displayed equation wider than its box (its end and its number hidden) at any width, a table wider than its
+# box at a desktop window (``tables``: its last columns hidden; on a phone a table may scroll, with its edge
+# shadow), and a figure whose alt text is a file path (a screen reader reads the path).
+_HIDDEN_JS = """(tables) => {
+  const art = document.querySelector('article.bd-article') || document.querySelector('article');
+  if (!art) return [];
+  const out = [];
+  const box = e => { for (let a = e; a && a !== art; a = a.parentElement) {
+                       const st = getComputedStyle(a);
+                       if (st.overflowX === 'auto' || st.overflowX === 'scroll') return a; }
+                     return null; };
+  const sel = 'mjx-container[display="true"]' + (tables ? ', table' : '');
+  for (const e of art.querySelectorAll(sel)) {
+    const b = box(e), r = e.getBoundingClientRect();
+    if (!b || r.width === 0 || r.height === 0) continue;
+    if (b.scrollWidth > b.clientWidth + 1) {
+      const what = e.tagName === 'TABLE' ? 'a table' : 'an equation';
+      out.push(what + ' wider than its box (' + b.scrollWidth + ' px in ' + b.clientWidth + ' px; the rest scrolls ' +
+               'out of sight): ' + (e.innerText || e.textContent || '').replace(/\\s+/g, ' ').slice(0, 50));
+    }
+  }
+  for (const i of art.querySelectorAll('img')) {
+    const alt = i.getAttribute('alt');
+    if (alt === null || /\\.(png|jpe?g|svg|gif)$/i.test(alt) || alt.includes('_images/'))   // alt="": decorative
+      out.push('a figure ' + (alt === null ? 'without alt text' : 'whose alt text is its file path ' + alt.slice(0, 40)));
+  }
+  return out;
+}"""
+
 _SMALL_IMAGES_JS = """(minScale) => [...document.querySelectorAll('div.cell_output img')]
   .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < minScale * i.naturalWidth)
   .map(i => [Math.round(i.getBoundingClientRect().width), i.naturalWidth])"""
@@ -120,6 +153,7 @@ _SMALL_IMAGES_JS = """(minScale) => [...document.querySelectorAll('div.cell_outp
 def layout_problems(page, name: str, width: int) -> list[str]:
     """What a reader would see wrong on the open ``page`` at viewport ``width`` (see the module docstring)."""
     problems = [f"{name} @{width}px: {m}" for m in page.evaluate(_OVERFLOW_JS)]
+    problems += [f"{name} @{width}px: {m}" for m in page.evaluate(_HIDDEN_JS, width == max(WIDTHS))]
     prose = page.evaluate(_PROSE_JS)
     for pattern, what in _RAW:
         m = pattern.search(prose)

@@ -36,7 +36,9 @@ def _png(width_px: int) -> str:
 
 CLEAN = ("<h1>Fig. 99</h1><div class='admonition'><p class='admonition-title'>Claim (paper)</p><p>text</p></div>"
          "<p>Prose with a | bar and 2 * 3 and $5 of it.</p>"
-         "<div class='scroll'><mjx-container display='true' style='display:block;width:900px'>x</mjx-container></div>"
+         "<div class='scroll'><mjx-container display='true' style='display:block;width:500px'>x</mjx-container></div>"
+         "<div class='scroll'><table style='width:500px'><tr><td>fits</td></tr></table></div>"
+         "<img alt='Figure: Checks' src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' width='10' height='10'>"
          "<div class='cell_output'><pre>short output</pre></div>"
          "<h2>Checks</h2><p>asserted</p><h2>Findings</h2><p>found</p>")
 
@@ -53,6 +55,11 @@ DEFECTS = {
     "output wider than the column": "<div class='cell_output'><pre style='white-space:pre;overflow:visible'>"
                                     + "x" * 300 + "</pre></div>",
     "table wider than the column": "<table style='width:900px'><tr><td>a</td></tr></table>",
+    "equation that scrolls": "<div class='scroll'><mjx-container display='true' style='display:block;width:900px'>"
+                             "x</mjx-container></div>",
+    "table that scrolls": "<div class='scroll'><table style='width:900px'><tr><td>a</td></tr></table></div>",
+    "alt text a file path": "<img alt='../_images/0a1b.png' src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' "
+                            "width='10' height='10'>",
     "raw table in an output": "<div class='cell_output'><div class='output text_html'><p>| a | b |<br>|---|---|</p>"
                               "</div></div>",
 }
@@ -86,9 +93,15 @@ def test_each_defect_is_caught(browser, defect):
     assert problems, defect
 
 
+def test_a_table_may_scroll_on_a_phone_but_not_on_a_desktop(browser):
+    wide = CLEAN + DEFECTS["table that scrolls"]
+    assert any("a table wider than its box" in p for p in _problems(browser, wide, "fig99_clean.html", 1400))
+    assert not any("table" in p for p in _problems(browser, wide, "fig99_clean.html", 420))
+
+
 def test_a_figure_shrunk_below_its_drawn_width_is_caught(browser):
-    wide = f"<div class='cell_output'><img src='{_png(1400)}' style='max-width:100%'></div>"
-    fits = f"<div class='cell_output'><img src='{_png(590)}' style='max-width:100%'></div>"
+    wide = f"<div class='cell_output'><img alt='Figure' src='{_png(1400)}' style='max-width:100%'></div>"
+    fits = f"<div class='cell_output'><img alt='Figure' src='{_png(590)}' style='max-width:100%'></div>"
     assert any("drawn 1400 px wide" in p for p in _problems(browser, CLEAN + wide, "fig99_clean.html"))
     assert _problems(browser, CLEAN + fits, "fig99_clean.html") == []
 
