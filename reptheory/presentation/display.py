@@ -31,17 +31,18 @@ def fmt(x, sig: int = 4) -> str:
 
 
 def table(rows: list[dict], sig: int = 4) -> str:
-    r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`; a ``|`` in a key
-    or a value is escaped (it would split the cell).
+    r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`; a missing value
+    (``None``, NaN) shows as "–"; a ``|`` in a key or a value is escaped (it would split the cell).
 
-    >>> table([{"|x|": 1.23456}]).splitlines()
-    ['| \\|x\\| |', '|---|', '| 1.235 |']
+    >>> table([{"|x|": 1.23456, "y": None}]).splitlines()
+    ['| \\|x\\| | y |', '|---|---|', '| 1.235 | – |']
     """
     if not rows:
         raise ValueError("rows must hold at least one row")
     keys = list(rows[0])
     esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
-    cell = lambda v: esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else v)
+    missing = lambda v: v is None or isinstance(v, (float, np.floating)) and np.isnan(v)
+    cell = lambda v: "–" if missing(v) else esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else v)
     lines = ["| " + " | ".join(map(esc, keys)) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
