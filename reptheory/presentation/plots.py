@@ -19,6 +19,9 @@ THEORY = {"ls": "--", "lw": 1.8}
 MEASURED = {"ls": "-", "lw": 2.4, "alpha": 0.55}
 #: width of the book's text column at a desktop window, in inches at the figures' 100 dpi (784 px)
 COLUMN = 7.8
+#: a loss curve of the theory is drawn down to this value: below it, Eq. 9's terms cancel to float rounding
+#: (spikes around 1e-16), which a log axis would show as structure
+LOSS_FLOOR = 1e-14
 #: y-axis label of a panel of the three theory variables
 CURVES_YLABEL = r"$\|\Delta h\|^2$, $\|\Delta\hat y\|^2$, $w$"
 
@@ -60,8 +63,9 @@ def loss_panel(ax, result, title: str | None = None) -> None:
     """Network training loss (solid) and Eq. 9 with the fitted rates (dashed), log scale."""
     m = result.measured
     ax.semilogy(m.traj.t, m.loss, color=COLORS["loss"], **MEASURED)
-    if result.loss_theory is not None:
-        ax.semilogy(m.traj.t, result.loss_theory, color="k", **THEORY)
+    if result.loss_theory is not None:          # below LOSS_FLOOR the theory's loss is float rounding, not signal
+        theory = np.where(result.loss_theory > LOSS_FLOOR, result.loss_theory, np.nan)
+        ax.semilogy(m.traj.t, theory, color="k", **THEORY)
     ax.set_title(title or result.setting.name, fontsize=9)
     ax.set_xlabel("epoch")
 
