@@ -76,4 +76,5 @@ def test_a_settings_table_is_folded_and_its_summary_names_what_differs():
     assert html.index("deviation from the paper") < html.index(">width<")   # sideways: the reason first
     wide = SettingsTable(list(configs.FIG2_ROWS))
     assert wide.summary() == f"Settings ({len(configs.FIG2_ROWS)} settings): all as in the paper"
-    assert wide._repr_html_().count("<tr>") == len(configs.FIG2_ROWS) + 1     # a row per setting
+    assert wide._repr_html_().count("<tr>") == len(configs.FIG2_ROWS) + 1     # a row per setting, three columns
+    assert wide._repr_html_().count("<th>") == 3 and "Every setting here has epochs 6000" in wide._repr_html_()

@@ -157,8 +157,9 @@ class SettingsTable:
     of the fields of :data:`SHOWN` (one kind of setting per table), a value that differs from the paper's in
     bold with the paper's beside it, a missing value (``None``: full batch, no early stop) as "–", and the
     reason of each difference. Up to :data:`SIDEWAYS_UP_TO` settings are shown sideways (a row per field, a
-    column per setting, the reason first), which fits a page's column; more, one row per setting, those that
-    differ first, with the fields that are the same in every row said once above the table.
+    column per setting, the reason first), which fits a page's column; more, one row per setting (those that
+    differ first) with its name, the reason and the fields that vary between the settings as one line, the
+    fields that are the same in every row said once above the table.
 
     >>> t = SettingsTable(["default", "gain_0.9"])
     >>> "<details" in t._repr_html_() and "–" in t._repr_html_()
@@ -219,11 +220,12 @@ class SettingsTable:
             body = "".join("<tr><th>" + html.escape(header[k]) + "</th>" + "".join(
                 f"<td>{cells[k]}</td>" for _, cells in rows) + "</tr>" for k in order[1:])
             common = ""
-        else:                                      # a row per setting, the reason beside its name; the fields
+        else:                                      # a row per setting: its name, the reason, and the fields that
             same = [k for k in range(1, len(header) - 1) if len({cells[k] for _, cells in rows}) == 1]
-            order = [0, len(header) - 1, *(k for k in range(1, len(header) - 1) if k not in same)]
-            head = "".join(f"<th>{html.escape(header[k])}</th>" for k in order)          # equal in every row
-            body = "".join("<tr>" + "".join(f"<td>{cells[k]}</td>" for k in order) + "</tr>" for _, cells in rows)
+            vary = [k for k in range(1, len(header) - 1) if k not in same]               # vary as one line
+            head = "".join(f"<th>{h}</th>" for h in ("setting", "deviation from the paper", "settings"))
+            body = "".join(f"<tr><td>{cells[0]}</td><td>{cells[-1]}</td><td>" + " · ".join(
+                f"{html.escape(header[k])} {cells[k]}" for k in vary) + "</td></tr>" for _, cells in rows)
             common = ("<p>Every setting here has " + ", ".join(f"{html.escape(header[k])} {rows[0][1][k]}"
                                                                 for k in same) + ".</p>") if same else ""
         return (f"<details class=\"rt-settings\"><summary>{html.escape(self.summary())}</summary>{common}"
