@@ -106,7 +106,7 @@ _PROSE_JS = """() => {
   if (!art) return '';
   const c = art.cloneNode(true);
   c.querySelectorAll('pre, code, mjx-container, .math, script, style, div.cell_input, ' +
-                     'mjx-assistive-mml, .MathJax, img').forEach(e => e.remove());
+                     'mjx-assistive-mml, .MathJax, img, dt.sig').forEach(e => e.remove());   // dt.sig: a signature
   return c.innerText;
 }"""
 _RAW = ((re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule '|---|'"),

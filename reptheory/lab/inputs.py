@@ -38,7 +38,7 @@ LR_MAX = FLOAT32_MAX
 EPOCHS_MAX = 10**7
 #: the most record memory of one :func:`probe_many` batch (networks × epochs × 40 bytes)
 BATCH_RECORD_BYTES_MAX = 2**31
-#: seeds go to ``torch.manual_seed``, which takes integers in [0, 2**64 - 1]
+#: seeds go to ``torch.manual_seed``, which takes integers in ``[0, 2**64 - 1]``
 SEED_MAX = 2**64 - 1
 
 

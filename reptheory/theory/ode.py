@@ -63,9 +63,12 @@ def rhs(t, z, eta_h, eta_y, dx2, dy2):
     """Eq. 7: ``d/dt (h2, y2, w)``.
 
     .. math::
-        \\dot h_2 = -\\eta_h\\,dx_2\\,w,\\quad
-        \\dot y_2 = -w\\,(\\eta_y h_2 + \\eta_h dx_2\\, y_2/h_2),\\quad
-        \\dot w = -\\tfrac12\\eta_y(3w - y_2 + dy_2)\\,h_2 - \\tfrac12\\eta_h dx_2 (y_2 + w)\\,w/h_2
+        \\begin{aligned}
+        \\dot h_2 &= -\\eta_h\\,dx_2\\,w,\\\\
+        \\dot y_2 &= -w\\,(\\eta_y h_2 + \\eta_h dx_2\\, y_2/h_2),\\\\
+        \\dot w &= -\\tfrac12\\eta_y(3w - y_2 + dy_2)\\,h_2\\\\
+        &\\quad - \\tfrac12\\eta_h dx_2 (y_2 + w)\\,w/h_2
+        \\end{aligned}
 
     ``z`` has shape ``(3,)`` or ``(3, n)`` (a batch of states); the rates broadcast against ``z[0]``.
     ``t`` is unused (the system is autonomous) and kept for the ``solve_ivp`` signature.
