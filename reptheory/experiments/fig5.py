@@ -174,9 +174,10 @@ class FinalDistanceResult:
     def r_interval(self, level: float = 0.95, n_boot: int = 4000, seed: int = 0) -> tuple[float, float]:
         """Percentile bootstrap interval of Pearson r over the converged ``dy > 0`` grid points.
 
-        Each grid point is its own network (its own seed), so resampling the points with replacement
-        resamples seeds: the interval says how far r could move on another draw of the grid's seeds (or on
-        another CPU, whose rounding changes the chaotic runs). ``(nan, nan)`` with fewer than 4 points."""
+        It resamples the grid points with replacement: each point's ``(||Δx||, ||Δy||)`` together with its
+        network (its own seed). So it says how much r depends on which points the grid holds, not how far r
+        would move on a new draw of seeds over the same grid (that takes runs over several seed sets).
+        ``(nan, nan)`` with fewer than 4 points."""
         pos = [p for p in self.points if p.converged and p.dy > 0]
         if len(pos) < 4:
             return (np.nan, np.nan)
