@@ -249,7 +249,7 @@ def broken_links(root: pathlib.Path, pages) -> list[str]:
 def check(root: pathlib.Path, part: int = 0, parts: int = 1) -> list[str]:
     """Every check on the built book under ``root``; with ``parts > 1``, only every ``parts``-th page from
     ``part`` on in the browser (the site-wide checks run in part 0)."""
-    pages = sorted(root.glob("book/*.html"))
+    pages = sorted(root.glob("book/*.html")) + sorted(root.glob("book/api/*.html"))   # the chapters, the reference
     if not pages:
         return [f"no pages under {root}/book"]
     problems = []
@@ -344,7 +344,7 @@ def main(argv: list[str]) -> int:
         problems = [p for part in pool.map(_check_part, [(root, k, parts) for k in range(parts)]) for p in part]
     for p in problems:
         print("PROBLEM:", p)
-    print(f"{len(list(root.glob('book/*.html')))} pages checked, {len(problems)} problems")
+    print(f"{len(list(root.glob('book/*.html'))) + len(list(root.glob('book/api/*.html')))} pages checked, {len(problems)} problems")
     return 1 if problems else 0
 
 
