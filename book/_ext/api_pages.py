@@ -107,12 +107,9 @@ def page(stem: str, title: str, prefixes: tuple[str, ...]) -> str:
                   "command line and the benchmark. Every page of this reference: :doc:`index`.", ""]
     lines += ["Modules: " + ", ".join(f":mod:`~{m}`" for m in mods if m not in prefixes) + ".", ""]
     for m in mods:
-        if m in prefixes and len(prefixes) == 1:
-            names = public_names(m)
-        else:
+        if not (m in prefixes and len(prefixes) == 1):      # a package's own page opens with its automodule
             lines += _title(m, "-") + [f".. automodule:: {m}", ""]
-            names = public_names(m)
-        for kind, n in names:
+        for kind, n in public_names(m):
             lines += _directive(m, kind, n)
     return "\n".join(lines).rstrip() + "\n"
 

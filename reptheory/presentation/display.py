@@ -30,6 +30,11 @@ def fmt(x, sig: int = 4) -> str:
     return "0" if float(s) == 0 else s
 
 
+def _missing(v) -> bool:
+    """A value a table shows as "–": ``None`` or NaN."""
+    return v is None or isinstance(v, (float, np.floating)) and bool(np.isnan(v))
+
+
 def table(rows: list[dict], sig: int = 4) -> str:
     r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`; a missing value
     (``None``, NaN) shows as "–"; a ``|`` in a key or a value is escaped (it would split the cell).
@@ -41,8 +46,7 @@ def table(rows: list[dict], sig: int = 4) -> str:
         raise ValueError("rows must hold at least one row")
     keys = list(rows[0])
     esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
-    missing = lambda v: v is None or isinstance(v, (float, np.floating)) and np.isnan(v)
-    cell = lambda v: "–" if missing(v) else esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else v)
+    cell = lambda v: "–" if _missing(v) else esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else v)
     lines = ["| " + " | ".join(map(esc, keys)) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
@@ -215,10 +219,10 @@ class SettingsTable:
         rows = self.rows()
         header = ("setting", *self.fields, "deviation from the paper")
         if len(rows) <= SIDEWAYS_UP_TO:            # a row per field, the reason first
-            order = [0, len(header) - 1, *range(1, len(header) - 1)]
             head = "".join(f"<th>{c}</th>" for c in ["", *(cells[0] for _, cells in rows)])
+            order = (len(header) - 1, *range(1, len(header) - 1))
             body = "".join("<tr><th>" + html.escape(header[k]) + "</th>" + "".join(
-                f"<td>{cells[k]}</td>" for _, cells in rows) + "</tr>" for k in order[1:])
+                f"<td>{cells[k]}</td>" for _, cells in rows) + "</tr>" for k in order)
             common = ""
         else:                                      # a row per setting: its name, the reason, and the fields that
             same = [k for k in range(1, len(header) - 1) if len({cells[k] for _, cells in rows}) == 1]
@@ -344,7 +348,7 @@ def html_table(rows: list[dict], sig: int = 4):
     keys = list(rows[0])
 
     def cell(v):
-        if v is None or v == "None" or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        if _missing(v) or v == "None":
             return "–"
         return html.escape(fmt(v, sig) if isinstance(v, (float, np.floating)) else str(v))
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
