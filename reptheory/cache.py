@@ -33,7 +33,8 @@ import numpy as np
 
 from reptheory import runtime as _runtime
 
-__all__ = ["CacheError", "SOURCES", "FIT_SOURCES", "cache_dir", "source_files", "code_version", "cached", "exists", "unwritable", "written_since"]
+__all__ = ["CacheError", "SOURCES", "FIT_SOURCES", "cache_dir", "source_files", "code_version", "cached", "exists",
+           "unwritable", "written_since"]
 
 
 class CacheError(OSError):
