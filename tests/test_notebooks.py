@@ -36,3 +36,37 @@ def test_volatile_cells_are_tagged(path):
             assert "nbval-skip" in tags, src[:80]
         if "display(slider)" in src or "FrameSlider(" in src:
             assert "nbval-ignore-output" in tags, src[:80]   # base64 frames differ in rendering across CPUs
+
+
+#: the longest code cell a reader sees opened on a page, unless it asserts the page's claim
+SHOWN_LINES = 5
+#: a cell that draws a figure or builds a table (bookkeeping: its output is what the reader needs)
+_DRAWS = ("plt.show()", "rt.table(", "html_table(", "display(Markdown(", "display(slider)")
+_HIDDEN = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
+
+
+def shown_opened(cell) -> bool:
+    """Whether a code cell may be shown opened: it asserts the claim, or it is a short call (at most
+    :data:`SHOWN_LINES` lines) that does not only draw a figure or build a table. Everything else (set-up,
+    plotting, tables, bookkeeping) sits behind the page's "show code" toggle, so that a page reads as
+    claim, calls, result and checks."""
+    src = "".join(cell["source"]).strip()
+    if "assert" in src:
+        return True
+    return len(src.splitlines()) <= SHOWN_LINES and not any(k in src for k in _DRAWS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_long_or_bookkeeping_code_is_behind_a_toggle(path):
+    opened = [c for c in _code_cells(path) if not _HIDDEN & set(c["metadata"].get("tags", []))]
+    assert [("".join(c["source"])[:60]) for c in opened if not shown_opened(c)] == []
+
+
+def test_the_toggle_rule_tells_a_check_from_bookkeeping():
+    def cell(src):
+        return {"source": src}
+    assert shown_opened(cell("results = experiments.run_many(ROWS)"))
+    assert shown_opened(cell("x = 1\n" * 12 + "assert x == 1"))
+    assert not shown_opened(cell("x = 1\n" * 6))
+    assert not shown_opened(cell("display(Markdown(rt.table(rows)))"))
+    assert not shown_opened(cell("fig = plots.grid(r)\nplt.show()"))

@@ -96,8 +96,8 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
     return fig
 
 
-#: the explorer's sliders: keyword of :func:`frame` -> (label, values); 7 x 4 x 2 x 3 = 168 frames, drawn with
-#: 64 colours so that the page stays below 2.3 MB
+#: the explorer's sliders: keyword of :func:`frame` -> (label, values); 7 x 4 x 2 x 3 = 168 frames, drawn at the
+#: column's width (100 dpi) with 64 colours, so that the page stays near 3 MB
 PARAMS = {
     "eta_ratio": ("η_h / η_y", (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)),
     "alpha": ("initial scale α", (1e-4, 1e-2, 0.1, 3.0)),
@@ -111,7 +111,7 @@ def slider(progress: bool = False):
     """The explorer as a :class:`reptheory.presentation.widgets.FrameSlider` over :data:`PARAMS` (all frames drawn now)."""
     from reptheory.presentation.widgets import FrameSlider
     return FrameSlider(frame, {k: v for k, (_, v) in PARAMS.items()}, labels={k: lab for k, (lab, _) in PARAMS.items()},
-                       initial=INITIAL, progress=progress, colors=64)
+                       initial=INITIAL, progress=progress, dpi=100, colors=64)
 
 
 @dataclass(frozen=True)

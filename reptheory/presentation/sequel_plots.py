@@ -9,15 +9,21 @@ from reptheory.presentation import plots
 from reptheory.presentation.plots import COLUMN
 from reptheory.sequel import algorithm, automata
 
-__all__ = ["automaton", "PAIR_COLORS", "fixed_expansion_vs_network", "parity_phase"]
+__all__ = ["automaton", "automaton_legend", "MAX_DRAWN_EDGES_STATES", "PAIR_COLORS", "fixed_expansion_vs_network", "parity_phase"]
+
+
+#: an automaton with more states than this is drawn without its transitions (a few hundred states' edges are a
+#: hairball); its states stay, in layers by their distance from the start
+MAX_DRAWN_EDGES_STATES = 40
 
 
 def automaton(ax, a, title: str = "") -> None:
-    """Draw a :class:`reptheory.sequel.automata.Automaton`: states coloured by their output (blue even, orange odd),
-    the start state ringed in black, transitions on 0 solid and on 1 dashed (arrows and labels when small),
-    laid out in layers by the distance from the start."""
+    """Draw a :class:`reptheory.sequel.automata.Automaton`: states coloured by their output (sky even, orange odd),
+    the start state ringed in black, transitions on 0 solid and on 1 dashed, laid out in layers by the distance
+    from the start. A small automaton (at most 12 states) gets arrows, and with at most 4 states its states are
+    labelled with their output; above :data:`MAX_DRAWN_EDGES_STATES` states only the states are drawn (the title
+    says so). :func:`automaton_legend` explains the marks once per figure."""
     import networkx as nx
-    import numpy as np
     n = a.n_states
     G = nx.MultiDiGraph()
     G.add_nodes_from(range(n))
@@ -31,23 +37,38 @@ def automaton(ax, a, title: str = "") -> None:
     for g in range(n):
         G.nodes[g]["layer"] = depth.get(g, far)
     pos = nx.multipartite_layout(G, subset_key="layer")
-    small = n <= 12
+    small, tiny = n <= 12, n <= 4
     colors = [plots.OKABE_ITO["sky"] if o == 0 else plots.OKABE_ITO["orange"] for o in a.output]
-    size = 500 if small else max(12, 2000 // n)
+    size = 1300 if tiny else 500 if small else max(12, 2000 // n)
     nx.draw_networkx_nodes(G, pos, ax=ax, node_color=colors, node_size=size,
                            edgecolors=["k" if g == a.start else "none" for g in range(n)], linewidths=2)
-    for sym, style in ((0, "solid"), (1, "dashed")):
-        edges = [(u, v) for u, v, d in G.edges(data=True) if d["sym"] == sym]
-        nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, style=style, arrows=small, node_size=size,
-                               width=1.2 if small else 0.4, alpha=0.8 if small else 0.35,
-                               connectionstyle="arc3,rad=0.15" if small else "arc3")
-    if small:
+    if n <= MAX_DRAWN_EDGES_STATES:
+        for sym, style in ((0, "solid"), (1, "dashed")):
+            edges = [(u, v) for u, v, d in G.edges(data=True) if d["sym"] == sym]
+            nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, style=style, arrows=small, node_size=size,
+                                   width=1.2 if small else 0.5, alpha=0.8 if small else 0.45,
+                                   connectionstyle="arc3,rad=0.2" if small else "arc3")
+    if tiny:
         nx.draw_networkx_labels(G, pos, ax=ax, labels={g: ("even" if o == 0 else "odd") for g, o in enumerate(a.output)},
                                 font_size=9)
-    ax.set_title(title or f"{n} states", fontsize=9)
+        ax.set_aspect("equal", adjustable="datalim")     # self-loops as round arcs, not stretched to the panel
+    ax.set_title((title or f"{n} states") + ("" if n <= MAX_DRAWN_EDGES_STATES else "\n(transitions not drawn)"),
+                 fontsize=9)
     ax.set_axis_off()
     ax.margins(0.15)
-    del np
+
+
+def automaton_legend(fig) -> None:
+    """One legend below ``fig`` for :func:`automaton`'s marks: the output colours, the start ring and the two
+    transition styles."""
+    from matplotlib.lines import Line2D
+    dot = dict(marker="o", ls="none", markersize=9)
+    handles = [Line2D([], [], color=plots.OKABE_ITO["sky"], label="state with even output", **dot),
+               Line2D([], [], color=plots.OKABE_ITO["orange"], label="state with odd output", **dot),
+               Line2D([], [], color="w", markeredgecolor="k", markeredgewidth=2, label="start state", **dot),
+               Line2D([], [], color="k", ls="-", label="on input 0"),
+               Line2D([], [], color="k", ls="--", label="on input 1")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
 
 
 PAIR_COLORS = {"agree": plots.OKABE_ITO["green"], "equal": plots.OKABE_ITO["blue"],
