@@ -70,7 +70,9 @@ def test_a_feedforward_experiment_refuses_a_sequel_setting_by_name():
 def test_a_settings_table_is_folded_and_its_summary_names_what_differs():
     t = SettingsTable(["parity", "parity_h0_zero"], "default")
     assert t.summary().startswith("Settings (2 settings), differing from the paper in: epochs 800 (paper: 1000)")
-    assert t.summary().endswith("1 not in the paper")
+    assert t.summary().endswith("; 1 of them not in the paper")
+    only_new = SettingsTable(["xor_rich_adam", "xor_high_adam"])
+    assert only_new.summary() == "Settings (2 settings), none of them in the paper"
     html = t._repr_html_()
     assert html.startswith('<details class="rt-settings"><summary>') and html.count("<tr>") == len(t.fields) + 2
     assert html.index("deviation from the paper") < html.index(">width<")   # sideways: the reason first

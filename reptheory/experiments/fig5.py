@@ -210,8 +210,45 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
     ``fig5_fit/<row>``, the grid of ``fig5_grid/<row>``, and Eq. 10's prediction for each grid run from the
     row's mean rates and the run's own initial ``h2``, ``y2``. All runs go to ``n_jobs`` processes at once."""
     names = [names] if isinstance(names, str) else list(names)
-    fits = {n: _configs.get(f"fig5_fit/{n}", profile) for n in names}
-    grids = {n: _configs.get(f"fig5_grid/{n}", profile) for n in names}
+    pairs = {n: (_configs.get(f"fig5_fit/{n}", profile), _configs.get(f"fig5_grid/{n}", profile)) for n in names}
+    return _final_distance(pairs, n_jobs, progress)
+
+
+def seed_set(s: _configs.Setting, k: int) -> _configs.Setting:
+    """``s`` with the seeds of independent seed set ``k`` (set 0 is ``s`` itself): a fit setting's seeds move
+    by ``100 k`` and a grid's by ``1000 k``, so no two sets share a network (the fit seeds run from 0 up, the
+    grid seeds from 1000 up; at most 100 fits and 1000 grid runs a set).
+
+    >>> from reptheory import configs
+    >>> seed_set(configs.get("fig5_grid/default"), 2).seeds[:2], seed_set(configs.get("fig5_fit/default"), 2).seeds
+    ((3000, 3001), (200, 201, 202, 203))
+    """
+    from reptheory import validate as _v
+    _v.integer("k", k, 0, 1000)
+    step = 1000 if min(s.seeds) >= 1000 else 100
+    if max(s.seeds) - min(s.seeds) >= step:
+        raise ValueError(f"{s.name}: its seeds span {min(s.seeds)}…{max(s.seeds)}, more than one seed set ({step})")
+    return dataclasses.replace(s, seeds=tuple(seed + step * k for seed in s.seeds))
+
+
+def seed_sets(row: str = "default", n: int | None = None, profile: str | None = None, n_jobs: int | None = None,
+              progress: bool | None = None) -> list[FinalDistanceResult]:
+    """Fig. 5 for ``row`` over ``n`` independent seed sets (default ``configs.FIG5_SEED_SETS``): set ``k``
+    fits the rates on its own fit runs and trains its own grid (:func:`seed_set`), so the sets differ in every
+    network and agree in every setting. The spread of a statistic over the sets is how far it moves on a new
+    draw of seeds, which a bootstrap over one grid's points does not measure."""
+    from reptheory import validate as _v
+    n = _configs.FIG5_SEED_SETS if n is None else n
+    _v.integer("n", n, 1, 20)
+    fit, grid = _configs.get(f"fig5_fit/{row}", profile), _configs.get(f"fig5_grid/{row}", profile)
+    pairs = {f"{row} set {k}": (seed_set(fit, k), seed_set(grid, k)) for k in range(n)}
+    return list(_final_distance(pairs, n_jobs, progress).values())
+
+
+def _final_distance(pairs: dict, n_jobs, progress) -> dict[str, FinalDistanceResult]:
+    """:func:`final_distance` for ``{label: (fit setting, grid setting)}``."""
+    fits, grids = {n: f for n, (f, _) in pairs.items()}, {n: g for n, (_, g) in pairs.items()}
+    names = list(pairs)
     jobs = []                       # (size, call): the longest first, torch batches, then the widest nets
     for n in names:
         pts, size = _grid_points(grids[n]), fits[n].width * fits[n].hidden_layers

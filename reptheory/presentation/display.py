@@ -210,9 +210,14 @@ class SettingsTable:
         what = f"{n} setting{'s' * (n > 1)}"
         if not diffs and not new:
             return f"Settings ({what}): all as in the paper"
-        parts = diffs[:3] + ([f"{len(diffs) - 3} more"] if len(diffs) > 3 else [])
-        parts += [f"{new} not in the paper"] if new else []
-        return f"Settings ({what}), differing from the paper in: " + "; ".join(parts)
+        bits = []
+        if diffs:
+            bits.append("differing from the paper in: " + "; ".join(
+                diffs[:3] + ([f"{len(diffs) - 3} more"] if len(diffs) > 3 else [])))
+        if new:
+            bits.append("not in the paper" if n == 1 else "none of them in the paper" if new == n
+                        else f"{new} of them not in the paper")
+        return f"Settings ({what}), " + "; ".join(bits)
 
     def _repr_html_(self) -> str:
         import html

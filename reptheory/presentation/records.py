@@ -20,7 +20,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "fig5_table",
+__all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar", "fig5_table",
            "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
            "mnist_record"]
 
@@ -133,6 +133,27 @@ def misses(stats: dict, bars=FIG5_BARS) -> list[str]:
         ok = v is not None and v == v and (v >= bar if op == ">=" else v <= bar)
         if not ok:
             out.append(f"{key} {v:.3g} (bar {op} {bar:g})" if isinstance(v, (int, float)) else f"{key} missing")
+    return out
+
+
+#: a statistic this close to its bar (relative to the bar) decides nothing: a pass or a miss there is reported
+#: as at the bar (undecided)
+AT_BAR = 0.05
+
+
+def at_bar(stats: dict, bars=FIG5_BARS, within: float = AT_BAR) -> list[str]:
+    """The bars of ``bars`` that a record's ``stats`` sit on: within ``within`` of the bar, relative to it
+    (bars of 0 excluded: a count of 0 is exact), each as ``"<statistic> <value> (bar <op> <bar>)"``. Whether
+    such a statistic meets the bar or misses it is decided by its third digit, i.e. not decided.
+
+    >>> at_bar({"r 95% low": 0.8, "median |rel err|": 0.258, "unconverged": 3, "diverged": 0, "fits used": 50})
+    ['median |rel err| 0.258 (bar <= 0.25)', 'unconverged 3 (bar <= 3)']
+    """
+    out = []
+    for key, op, bar in bars:
+        v = stats.get(key)
+        if bar and isinstance(v, (int, float)) and v == v and abs(v - bar) <= within * abs(bar):
+            out.append(f"{key} {v:.3g} (bar {op} {bar:g})")
     return out
 
 

@@ -1,0 +1,64 @@
+"""Fig. 5's nulls and the statistics over seed sets (reptheory.presentation.verdicts)."""
+import numpy as np
+import pytest
+
+from reptheory.presentation import records, verdicts
+from reptheory.theory import ode
+
+DX, DY = np.repeat([0.5, 0.75, 1.0, 1.25, 1.5], 4), np.tile([0.25, 0.5, 0.75, 1.0], 5)
+H0, Y0 = 0.01 * DX**2, np.full(20, 1e-6)
+ETA_H, ETA_Y = 1e-3, 1e-2
+NOISE = np.exp(0.02 * np.sin(3.0 * np.arange(20)))
+
+
+def test_networks_that_follow_eq10_beat_both_nulls_and_bear_out_its_dx_term():
+    meas = ode.h_inf(H0, Y0, ETA_H, ETA_Y, DX**2, DY**2) * NOISE
+    n = verdicts.fig5_nulls(DX, DY, H0, Y0, meas, ETA_H, ETA_Y)
+    assert n.verdict_nulls == "Eq. 10 predicts better than both nulls" and n.verdict_dx == "borne out"
+    assert n.err["Eq. 10"] < 0.03 < min(n.err["Eq. 10 at ‖Δx‖ = 1"], n.err["‖Δy‖ alone"])
+
+
+def test_a_final_distance_that_ignores_dx_is_found_by_the_nulls():
+    """The default network's pattern at the paper's protocol: the final distance grows like ||Δx||^0.25."""
+    meas = 0.05 * DX**0.25 * DY * NOISE
+    n = verdicts.fig5_nulls(DX, DY, H0, Y0, meas, ETA_H, ETA_Y)
+    assert n.verdict_dx == "not borne out" and n.a_high < 0.5 and abs(n.a_eq10 - 1) < 0.1
+    assert n.verdict_nulls == f"the null '{n.best_null}' predicts better than Eq. 10"
+
+
+def test_a_point_at_the_edge_of_an_interval_decides_nothing():
+    base = verdicts.fig5_nulls(DX, DY, H0, Y0, ode.h_inf(H0, Y0, ETA_H, ETA_Y, DX**2, DY**2) * NOISE, ETA_H, ETA_Y)
+    half = (base.a_high - base.a_low) / 2
+    import dataclasses
+    edge = dataclasses.replace(base, a_eq10=base.a_high + 0.05 * half)
+    out = dataclasses.replace(base, a_eq10=base.a_high + 0.5 * half)
+    assert (edge.verdict_dx, out.verdict_dx) == ("undecided", "not borne out")
+
+
+def test_the_nulls_of_a_committed_record_use_the_runs_its_statistics_use():
+    rec = records.profile_records(records.fig5_records(), "paper")["default"]
+    n = verdicts.nulls_of(rec)
+    assert n.n == len(rec.arrays()[0])
+    assert n.r["Eq. 10"] == pytest.approx(rec.stats["pearson r"], abs=1e-6)
+    assert n.a == pytest.approx(rec.scaling["a (dx)"], abs=1e-9)
+
+
+@pytest.mark.parametrize("args,match", [
+    ((DX[:5], DY[:5], H0[:5], Y0[:5], H0[:5]), "at least 6 runs"),
+    ((DX, DY[:-1], H0, Y0, H0), "one value per run"),
+    ((DX, DY * 0, H0, Y0, H0), "positive"),
+])
+def test_bad_runs_are_named(args, match):
+    with pytest.raises(ValueError, match=match):
+        verdicts.fig5_nulls(*args, ETA_H, ETA_Y)
+
+
+def test_a_statistic_over_seed_sets_is_decided_only_beyond_its_spread():
+    s = verdicts.over_seed_sets([0.80, 0.84, 0.82])
+    assert (s.against(0.5, ">="), s.against(0.85, ">="), s.against(0.95, ">=")) == ("passes", "undecided", "fails")
+    assert (s.against(0.9, "<="), s.against(0.5, "<=")) == ("passes", "fails")
+    for bad in ([0.8], [[0.8, 0.9]], [0.8, np.nan]):
+        with pytest.raises(ValueError, match="values must"):
+            verdicts.over_seed_sets(bad)
+    with pytest.raises(ValueError, match="op must be"):
+        s.against(0.5, ">")
