@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Fig5Nulls", "fig5_nulls", "nulls_of", "OverSeedSets", "over_seed_sets", "seed_set_rows", "over_sets",
-           "EDGE", "SPREADS"]
+           "Shift", "shift_over_seeds", "EDGE", "SPREADS", "ALPHA"]
 
 #: a point closer than this fraction of an interval's half-width to one of its ends is "at the edge": a verdict
 #: it would decide is reported as undecided (it would be decided by the third digit)
@@ -42,6 +42,8 @@ EDGE = 0.1
 #: a verdict over seed sets is decided when the mean is at least this many standard deviations (of the
 #: values over the sets) from the bar; otherwise it is reported as undecided
 SPREADS = 2.0
+#: the level of :func:`shift_over_seeds`' test: a shift is significant when its p-value is below this
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -241,3 +243,48 @@ def over_sets(results) -> dict[str, OverSeedSets]:
             "a": over_seed_sets([n.a for n in nl]), "a (Eq. 10)": over_seed_sets([n.a_eq10 for n in nl]),
             "r at ‖Δx‖ = 1": over_seed_sets([n.r["Eq. 10 at ‖Δx‖ = 1"] for n in nl]),
             "error at ‖Δx‖ = 1": over_seed_sets([n.err["Eq. 10 at ‖Δx‖ = 1"] for n in nl])}
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A one-sided test that the values of one group of seeds lie above another's (:func:`shift_over_seeds`):
+    the difference of the means ``diff``, its permutation ``p``, the smallest p the group sizes allow
+    ``p_min`` (the observed split the most extreme of all), and the ``verdict``."""
+
+    diff: float
+    p: float
+    p_min: float
+    verdict: str
+
+    def __str__(self) -> str:
+        return f"difference of means {self.diff:.3g}, one-sided permutation p = {self.p:.2g} ({self.verdict})"
+
+
+def shift_over_seeds(larger, smaller) -> Shift:
+    """Whether the values of the seeds in ``larger`` lie above those in ``smaller``: the difference of the
+    means, tested one-sided by an **exact permutation test over the seeds** (every way of splitting the pooled
+    values into groups of these sizes, ``scipy.stats.permutation_test``; each value is one seed's own
+    measurement, so the test resamples seeds, not points within a run). ``verdict``: ``"significant"`` when
+    ``p <`` :data:`ALPHA`, ``"undecided"`` otherwise, and ``"undecided: too few seeds"`` when even the most
+    extreme split could not reach :data:`ALPHA` (``p_min >= ALPHA``; 3 against 3 seeds give ``p_min`` = 1/20).
+
+    >>> str(shift_over_seeds([0.6, 0.4, 0.6], [0.4, 0.15, 0.15]))
+    'difference of means 0.3, one-sided permutation p = 0.1 (undecided: too few seeds)'
+    >>> shift_over_seeds([7, 5.5, 7, 7], [3.5, 4.5, 3.5, 3.5]).verdict
+    'significant'
+    """
+    from math import comb
+
+    from scipy import stats
+    a, b = (np.asarray(v, dtype=float) for v in (larger, smaller))
+    for name, v in (("larger", a), ("smaller", b)):
+        if v.ndim != 1 or len(v) < 2 or not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must hold one finite value per seed, at least 2, got {v.tolist()!r}")
+    res = stats.permutation_test((a, b), lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+                                 permutation_type="independent", alternative="greater", n_resamples=np.inf,
+                                 vectorized=True)
+    # scipy counts a split whose statistic ties the observed one (to a relative tolerance) as at least as extreme
+    p = float(res.pvalue)
+    p_min = 1.0 / comb(len(a) + len(b), len(a))
+    verdict = ("undecided: too few seeds" if p_min >= ALPHA else "significant" if p < ALPHA else "undecided")
+    return Shift(float(a.mean() - b.mean()), p, p_min, verdict)

@@ -62,3 +62,20 @@ def test_a_statistic_over_seed_sets_is_decided_only_beyond_its_spread():
             verdicts.over_seed_sets(bad)
     with pytest.raises(ValueError, match="op must be"):
         s.against(0.5, ">")
+
+
+def test_a_shift_over_seeds_is_an_exact_permutation_test_over_the_seeds():
+    # 3 against 3 seeds: 20 splits; the observed split and its tie (the two 0.4s swapped) are the 2 extreme ones
+    s = verdicts.shift_over_seeds([0.6, 0.4, 0.6], [0.4, 0.15, 0.15])
+    assert (s.p, s.p_min, s.verdict) == (pytest.approx(2 / 20), pytest.approx(1 / 20), "undecided: too few seeds")
+    # 4 against 4, fully separated: the most extreme of 70 splits
+    s = verdicts.shift_over_seeds([7, 5.5, 7, 7], [3.5, 4.5, 3.5, 3.5])
+    assert (s.p, s.verdict) == (pytest.approx(1 / 70), "significant")
+    # the same values the other way round: no shift
+    assert verdicts.shift_over_seeds([3.5, 4.5, 3.5, 3.5], [7, 5.5, 7, 7]).p == pytest.approx(1.0)
+    # interleaved groups with enough seeds to decide (p_min 1/924): no shift, undecided
+    s = verdicts.shift_over_seeds([1.5, 2.5, 3.5, 4.5, 5.5, 6.5], [1, 2, 3, 4, 5, 6])
+    assert s.p > 0.2 and s.p_min < 0.05 and s.verdict == "undecided"
+    for bad in ([1.0], [1.0, np.inf], [[1.0, 2.0]]):
+        with pytest.raises(ValueError, match="larger must hold"):
+            verdicts.shift_over_seeds(bad, [1.0, 2.0])
