@@ -11,8 +11,8 @@ import dataclasses
 
 from reptheory.configs.fields import Setting
 
-__all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG5_ROWS",
-           "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
+__all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEED_ROWS",
+           "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
            "FIG5_DEFAULT_SKIPS", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name", "default_profile"]
 
 
@@ -97,6 +97,8 @@ PAPER: dict[str, Setting] = {**TABLE1, **TABLE2, **AUTHORS_CODE, **FIG5}
 FIG2_ROWS = ("default", "convolution", "skip", "shallow", "narrow", "dropout", "linear", "relu", "elu", "tanh",
              "swish")
 FIG3_ROWS = ("gain_0.9", "gain_1.1", "gain_1.3", "gain_1.4")
+#: Fig. 3's rows over four seeds (the runs of seed 0 are those of ``FIG3_ROWS``): the plateau statistic's spread
+FIG3_SEED_ROWS = tuple(f"fig3_seeds/{g}" for g in FIG3_ROWS)
 
 # The default profile: (changes, reason) per setting, for the settings whose paper values do not fit the
 # CI budget on 2 cores.
@@ -136,6 +138,10 @@ EXTRA = {
                                            seeds=(0,), note=_ADAM_NOTE),
     "mnist_adam": dataclasses.replace(TABLE2["mnist"], name="mnist_adam", optimizer="adam", lr=1e-4, epochs=100,
                                       seeds=(0, 1, 2, 3), note=_ADAM_NOTE),
+    **{f"fig3_seeds/{g}": dataclasses.replace(TABLE1[g], name=f"fig3_seeds/{g}", seeds=(0, 1, 2, 3),
+                                             note="not in the paper: four seeds for the plateau statistic (the "
+                                                  "paper shows one run per gain)")
+       for g in FIG3_ROWS},
     "fig5_fit/default_w100": dataclasses.replace(FIG5["fig5_fit/default"], name="fig5_fit/default_w100", width=100,
                                                  seeds=(0, 1, 2, 3),
                                                  note="not in the paper: the default net at width 100"),

@@ -19,9 +19,9 @@ from reptheory.experiments.fig5 import (FinalDistanceResult, GridPoint, RateEsti
 from reptheory.experiments.mnist_runs import MnistResult, mnist
 from reptheory.experiments.phase_diagram import PhaseResult, phase
 from reptheory.experiments.runs import (ArchitectureStatistics, TwoPointResult, architecture_statistics, depth,
-                                       run_many, summary, two_point)
+                                       run_many, plateau_ratio, plateau_ratios, summary, two_point)
 from reptheory.experiments.xor_blobs import BlobsResult, XorResult, XorStructure, blobs, xor, xor_structure
 
-__all__ = ["TwoPointResult", "two_point", "run_many", "summary", "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "mean_rates", "GridPoint",
+__all__ = ["TwoPointResult", "two_point", "run_many", "plateau_ratio", "plateau_ratios", "summary", "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "mean_rates", "GridPoint",
            "FinalDistanceResult", "final_distance", "seed_set", "seed_sets", "XorResult", "xor", "XorStructure", "xor_structure", "BlobsResult", "blobs", "depth",
            "MnistResult", "mnist", "PhaseResult", "phase"]

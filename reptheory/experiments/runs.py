@@ -168,6 +168,30 @@ def run_many(names, profile: str | None = None, n_jobs: int | None = None, progr
     return {s.name: two_point(s) for s in settings}
 
 
+def plateau_ratio(result: TwoPointResult) -> float:
+    """Fig. 3's plateau statistic of one run: ``t10/t90`` (:func:`reptheory.theory.regimes.plateau_ratio`) of the
+    difference part of the loss, ``w/4 + (||Δy||² − ||Δŷ||²)/8`` (Eq. 9 without its mean term, which decays on
+    its own within the first epochs). About 0.046 for a pure exponential decay, 0.5 or more for a plateau
+    followed by a sharp drop."""
+    from reptheory.theory import regimes as _regimes
+    m = result.measured
+    if m is None:
+        raise ValueError(f"{result.setting.name}, seed {result.seed}: the run has no measured curves (diverged)")
+    return _regimes.plateau_ratio(m.traj.t, 0.25 * m.traj.w + 0.125 * (m.dy2 - m.traj.y2))
+
+
+def plateau_ratios(names, seeds, profile: str | None = None, n_jobs: int | None = None,
+                   progress: bool | None = None) -> dict[str, tuple[float, ...]]:
+    """:func:`plateau_ratio` of each setting in ``names`` for every seed in ``seeds`` (the runs train in
+    ``n_jobs`` processes, through the cache), as ``{name: (ratio per seed)}``."""
+    settings = [_setting(n, profile) for n in names]
+    seeds = tuple(seeds)
+    if not seeds or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be integers >= 0, at least one, got {seeds!r}")
+    _par.run(two_point, [(s, x) for s in settings for x in seeds], n_jobs, progress, "two-point runs", keep=False)
+    return {s.name: tuple(plateau_ratio(two_point(s, x)) for x in seeds) for s in settings}
+
+
 def _flag_label(flag: str) -> str:
     """A flag of :func:`fit.fit_rates` without its numbers (a table's note must not hinge on rounding)."""
     return "most of the variation unexplained" if "unexplained" in flag else "rates ill-determined"

@@ -173,12 +173,13 @@ def nulls_of(source, **kw) -> Fig5Nulls:
 
 @dataclass(frozen=True)
 class OverSeedSets:
-    """A statistic over independent seed sets: its ``values``, ``mean`` and standard deviation ``sd``
-    (``ddof = 1``)."""
+    """A statistic over independent seed sets (or seeds): its ``values``, ``mean`` and standard deviation ``sd``
+    (``ddof = 1``), and the ``unit`` the values are one per."""
 
     values: tuple
     mean: float
     sd: float
+    unit: str = "seed sets"
 
     def against(self, bar: float, op: str) -> str:
         """``"passes"`` when the mean clears ``bar`` (``op`` ``">="`` or ``"<="``) by more than
@@ -194,11 +195,12 @@ class OverSeedSets:
         return "undecided"
 
     def __str__(self) -> str:
-        return f"{self.mean:.3g} ± {self.sd:.2g} over {len(self.values)} seed sets"
+        return f"{self.mean:.3g} ± {self.sd:.2g} over {len(self.values)} {self.unit}"
 
 
-def over_seed_sets(values) -> OverSeedSets:
-    """:class:`OverSeedSets` of one value per seed set (at least 2, all finite).
+def over_seed_sets(values, unit: str = "seed sets") -> OverSeedSets:
+    """:class:`OverSeedSets` of one value per seed set (at least 2, all finite); ``unit`` names what the values
+    are one per (``"seeds"`` for single runs).
 
     >>> s = over_seed_sets([0.80, 0.84, 0.82])
     >>> str(s), s.against(0.5, ">="), s.against(0.85, ">=")
@@ -209,7 +211,7 @@ def over_seed_sets(values) -> OverSeedSets:
         raise ValueError(f"values must hold one number per seed set, at least 2, got {values!r}")
     if not np.all(np.isfinite(v)):
         raise ValueError(f"values must be finite, got {values!r}")
-    return OverSeedSets(tuple(float(x) for x in v), float(v.mean()), float(v.std(ddof=1)))
+    return OverSeedSets(tuple(float(x) for x in v), float(v.mean()), float(v.std(ddof=1)), str(unit))
 
 
 def _seeds(seeds) -> str:
