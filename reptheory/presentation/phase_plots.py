@@ -50,8 +50,9 @@ def phase_diagram(result, layer: int):
     Left: a map of Eq. 10's final ``||Δh||²`` over (initial gain, ``||Δy||``) from :func:`phase_map` (rates and
     initial states interpolated between the trained gains whose fits converged; gains outside them hatched), the
     rich/lazy boundary ``|A_high| = A_low`` drawn white, and the trained networks' measured final distances as
-    circles on the same colour scale (a circle that agrees with the map disappears into it). Right: Eq. 10 at each trained gain against ``||Δy||``, measured points as markers, and
-    the rich limit ``A_low`` (∝ ``||Δy||``) dotted. Returns the figure."""
+    circles on the same colour scale (a circle that agrees with the map disappears into it). Right: Eq. 10 at
+    each trained gain against ``||Δy||``, measured points as markers, and the rich limit ``A_low``
+    (∝ ``||Δy||``) dotted. Returns the figure."""
     import matplotlib.colors as mcolors
     import matplotlib.ticker as mticker
     import numpy as np
@@ -79,7 +80,7 @@ def phase_diagram(result, layer: int):
             if b - a > 2 * pad:
                 ax.axvspan(a, b, facecolor="0.93", edgecolor="0.6", hatch="//", lw=0, zorder=0)
                 ax.text((a + b) / 2, np.sqrt(result.dy[0] * result.dy[-1]), "no map:\nfit at the\nboundary",
-                        ha="center", va="center", fontsize=8, color="0.3")
+                        ha="center", va="center", fontsize=9, color="0.3")
     else:
         sm = plt.cm.ScalarMappable(norm=norm, cmap="viridis")
         fig.colorbar(sm, ax=ax, label=r"final $\|\Delta h\|^2$ (measured)")

@@ -20,9 +20,9 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar", "fig5_table",
-           "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows", "mnist_summary",
-           "mnist_record"]
+__all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar",
+           "fig5_table", "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows",
+           "mnist_summary", "mnist_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "results"

@@ -229,7 +229,8 @@ def seed_set_rows(results) -> list[dict]:
                      "grid seeds": _seeds(res.grid_setting.seeds), "pearson r": st["pearson r"],
                      "median |rel err|": st["median |rel err|"], "unconverged": st["unconverged"],
                      "Eq. 10 against the nulls": t["Eq. 10 against the nulls"],
-                     "‖Δx‖ exponent (95 %)": t["‖Δx‖ exponent (95 %)"], "Eq. 10's exponent": t["Eq. 10's exponent"]})
+                     "‖Δx‖ exponent (95 %)": t["‖Δx‖ exponent (95 %)"],
+                     "Eq. 10's exponent": t["Eq. 10's exponent"]})
     return rows
 
 
