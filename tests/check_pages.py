@@ -9,7 +9,9 @@ own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\
 fence); a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with it: draw
 it at the shown size instead; on a phone the figure's box scrolls sideways); a displayed equation wider than its
 box at either width, or a table at the desktop width (:data:`_HIDDEN_JS`: what scrolls out of sight is hidden from
-a reader who does not know to scroll); a figure whose alt text is a file path; a figure page without its Claim,
+a reader who does not know to scroll); a box that scrolls sideways whose edge shadow is covered by an opaque
+table row or a figure, and displayed maths set below :data:`MIN_MATH_SCALE` of the inline maths' size
+(:data:`_CUE_AND_MATH_JS`); a figure whose alt text is a file path; a figure page without its Claim,
 Checks and Findings; a
 cross-reference to a page or anchor that does not exist (:func:`broken_links`); a page heavier than
 :data:`MAX_PAGE_BYTES`; a warning printed to the page (:func:`stderr_outputs`). A full-page screenshot of every
@@ -146,6 +148,50 @@ _HIDDEN_JS = """(tables) => {
   return out;
 }"""
 
+#: a displayed equation set below this fraction of the inline maths' size is hard to read on a phone (its
+#: subscripts and fractions shrink with it; the book sets them at three quarters to fit a 420 px screen)
+MIN_MATH_SCALE = 0.75
+
+# The scroll cue of ``_static/reptheory.css`` is the scrolling box's background, so what fills the box must let
+# it through: a box that scrolls sideways with an opaque table row or cell in it, or with a figure over its edge
+# that is not multiplied onto the background, hides the cue from the reader. And a displayed equation set far
+# smaller than the inline maths (a font-size rule that overrides MathJax's own scale) is unreadable on a phone.
+_CUE_AND_MATH_JS = """(minMath) => {
+  const art = document.querySelector('article.bd-article') || document.querySelector('article');
+  if (!art) return [];
+  const out = [];
+  const opaque = e => { const m = getComputedStyle(e).backgroundColor.match(/rgba?\\(([^)]+)\\)/);
+                        if (!m) return false;
+                        const p = m[1].split(',').map(Number);
+                        return p.length < 4 || p[3] >= 0.99; };
+  for (const b of art.querySelectorAll('*')) {
+    const st = getComputedStyle(b);
+    if (!(st.overflowX === 'auto' || st.overflowX === 'scroll') || b.scrollWidth <= b.clientWidth + 1) continue;
+    if (!st.backgroundImage.includes('gradient')) continue;
+    const cover = [...b.querySelectorAll('tr, th, td')].find(opaque);
+    if (cover)
+      out.push('a scroll cue hidden under an opaque table ' + (cover.tagName === 'TR' ? 'row' : 'cell') + ': ' +
+               (cover.innerText || '').replace(/\\s+/g, ' ').slice(0, 40));
+    const edge = b.getBoundingClientRect().right;
+    const img = [...b.querySelectorAll('img')].find(i => getComputedStyle(i).mixBlendMode !== 'multiply' &&
+                                                         i.getBoundingClientRect().right > edge + 1);
+    if (img) out.push('a scroll cue hidden under a figure that reaches past its box');
+  }
+  const inline = art.querySelector('mjx-container:not([display="true"])');
+  if (inline) {
+    const base = parseFloat(getComputedStyle(inline).fontSize);
+    for (const d of art.querySelectorAll('mjx-container[display="true"]')) {
+      const f = parseFloat(getComputedStyle(d).fontSize);
+      if (f < minMath * base) {
+        out.push('displayed maths at ' + Math.round(100 * f / base) + ' % of the size of the inline maths: ' +
+                 (d.innerText || d.textContent || '').replace(/\\s+/g, ' ').slice(0, 40));
+        break;
+      }
+    }
+  }
+  return out;
+}"""
+
 _SMALL_IMAGES_JS = """(minScale) => [...document.querySelectorAll('div.cell_output img')]
   .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < minScale * i.naturalWidth)
   .map(i => [Math.round(i.getBoundingClientRect().width), i.naturalWidth])"""
@@ -155,6 +201,7 @@ def layout_problems(page, name: str, width: int) -> list[str]:
     """What a reader would see wrong on the open ``page`` at viewport ``width`` (see the module docstring)."""
     problems = [f"{name} @{width}px: {m}" for m in page.evaluate(_OVERFLOW_JS)]
     problems += [f"{name} @{width}px: {m}" for m in page.evaluate(_HIDDEN_JS, width == max(WIDTHS))]
+    problems += [f"{name} @{width}px: {m}" for m in page.evaluate(_CUE_AND_MATH_JS, MIN_MATH_SCALE)]
     prose = page.evaluate(_PROSE_JS)
     for pattern, what in _RAW:
         m = pattern.search(prose)
@@ -343,8 +390,8 @@ def main(argv: list[str]) -> int:
     parts = int(os.environ.get("CHECK_PAGES_PROCESSES", "2"))
     with ProcessPoolExecutor(parts) as pool:
         problems = [p for part in pool.map(_check_part, [(root, k, parts) for k in range(parts)]) for p in part]
-    for p in problems:
-        print("PROBLEM:", p)
+    for p in problems:      # a text cut inside a surrogate pair (MathJax's maths letters) printed as U+FFFD
+        print("PROBLEM:", p.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
     print(f"{len(list(root.glob('book/*.html'))) + len(list(root.glob('book/api/*.html')))} pages checked, {len(problems)} problems")
     return 1 if problems else 0
 

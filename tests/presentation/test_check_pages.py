@@ -99,6 +99,31 @@ def test_a_table_may_scroll_on_a_phone_but_not_on_a_desktop(browser):
     assert not any("table" in p for p in _problems(browser, wide, "fig99_clean.html", 420))
 
 
+CUE = "background: linear-gradient(to left, #000, #fff) right center / 14px 100% no-repeat scroll"
+
+
+def test_a_scroll_cue_covered_by_opaque_rows_or_a_figure_is_caught(browser):
+    rows = ("<div class='scroll' style='{cue}'><table style='width:900px'><tr style='background:{bg}'><td>a</td>"
+            "</tr></table></div>")
+    figure = f"<div class='scroll' style='{CUE}'><img alt='Figure' src='{_png(900)}' style='{{blend}}'></div>"
+    covered = _problems(browser, CLEAN + rows.format(cue=CUE, bg="#fff"), "fig99_clean.html", 420)
+    assert any("scroll cue hidden under an opaque table row" in p for p in covered)
+    assert _problems(browser, CLEAN + rows.format(cue=CUE, bg="rgba(128,128,128,0.08)"), "fig99_clean.html", 420) == []
+    assert any("scroll cue hidden under a figure" in p
+               for p in _problems(browser, CLEAN + figure.format(blend=""), "fig99_clean.html", 420))
+    assert _problems(browser, CLEAN + figure.format(blend="mix-blend-mode: multiply"), "fig99_clean.html", 420) == []
+
+
+def test_displayed_maths_far_smaller_than_the_inline_maths_is_caught(browser):
+    # MathJax scales inline and displayed maths alike; a rule that sets displayed maths to 88 % of the text,
+    # overriding MathJax's 127.3 %, leaves it at 69 % of the inline maths
+    page = ("<p>inline <mjx-container>x</mjx-container></p><div class='scroll'>"
+            "<mjx-container display='true' style='display:block;font-size:{size}'>y</mjx-container></div>")
+    assert any("displayed maths at 69 %" in p
+               for p in _problems(browser, CLEAN + page.format(size="69%"), "fig99_clean.html", 420))
+    assert _problems(browser, CLEAN + page.format(size="88%"), "fig99_clean.html", 420) == []
+
+
 def test_a_figure_shrunk_below_its_drawn_width_is_caught(browser):
     wide = f"<div class='cell_output'><img alt='Figure' src='{_png(1400)}' style='max-width:100%'></div>"
     fits = f"<div class='cell_output'><img alt='Figure' src='{_png(590)}' style='max-width:100%'></div>"
