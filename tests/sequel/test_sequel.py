@@ -112,13 +112,20 @@ def test_fixed_expansion_rejects_bad_input(kwargs, field):
         rnn_expansion.fixed_expansion(args.pop("lengths"), args.pop("targets"), **args)
 
 
-def test_initial_scale_is_the_untrained_hidden_std():
+def test_initial_scale_is_the_authors_statistic_of_the_untrained_hidden_states():
     s = dataclasses.replace(configs.sequel.PARITY_PAPER, width=16)
     rnn, _ = parity.build(s, 3)
-    manual = torch.relu(rnn.weight_ih_l0.T + rnn.weight_hh_l0.sum(1)).detach()      # h0 = ones, zero biases
-    assert parity.initial_scale(s, 3) == pytest.approx(float(manual.std()), rel=1e-6)
+    # the hidden states after the inputs "0" and "1" (rows), h0 = ones and zero biases: inputs x units
+    manual = torch.relu(rnn.weight_ih_l0.T + rnn.weight_hh_l0.sum(1)).detach().double()
+    # the authors' DataFrame.std().std(): each unit's std over the two inputs, then their std over the units
+    authors = float(manual.std(dim=0, unbiased=True).std(unbiased=True))
+    assert parity.initial_scale(s, 3) == pytest.approx(authors, rel=1e-6)
+    assert parity.initial_scale(s, 3, statistic="all entries") == pytest.approx(float(manual.std()), rel=1e-6)
+    assert parity.initial_scale(s, 3) < parity.initial_scale(s, 3, statistic="all entries")
     with pytest.raises(ValueError, match="seed"):
         parity.initial_scale(s, -1)
+    with pytest.raises(ValueError, match="statistic"):
+        parity.initial_scale(s, 3, statistic="mean")
 
 
 def test_weight_sharing_small():
