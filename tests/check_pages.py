@@ -154,7 +154,9 @@ MIN_MATH_SCALE = 0.75
 
 # The scroll cue of ``_static/reptheory.css`` is the scrolling box's background, so what fills the box must let
 # it through: a box that scrolls sideways with an opaque table row or cell in it, or with a figure over its edge
-# that is not multiplied onto the background, hides the cue from the reader. And a displayed equation set far
+# that is not multiplied onto the background, hides the cue from the reader (a column pinned at the left edge,
+# ``position: sticky``, may be opaque if it casts its own shadow: that marks where the rest scrolls under it).
+# And a displayed equation set far
 # smaller than the inline maths (a font-size rule that overrides MathJax's own scale) is unreadable on a phone.
 _CUE_AND_MATH_JS = """(minMath) => {
   const art = document.querySelector('article.bd-article') || document.querySelector('article');
@@ -168,7 +170,8 @@ _CUE_AND_MATH_JS = """(minMath) => {
     const st = getComputedStyle(b);
     if (!(st.overflowX === 'auto' || st.overflowX === 'scroll') || b.scrollWidth <= b.clientWidth + 1) continue;
     if (!st.backgroundImage.includes('gradient')) continue;
-    const cover = [...b.querySelectorAll('tr, th, td')].find(opaque);
+    const pinned = e => { const s = getComputedStyle(e); return s.position === 'sticky' && s.boxShadow !== 'none'; };
+    const cover = [...b.querySelectorAll('tr, th, td')].find(e => opaque(e) && !pinned(e));
     if (cover)
       out.push('a scroll cue hidden under an opaque table ' + (cover.tagName === 'TR' ? 'row' : 'cell') + ': ' +
                (cover.innerText || '').replace(/\\s+/g, ' ').slice(0, 40));

@@ -235,7 +235,9 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     edge = tuple(n for n, v in zip(("eta_h", "eta_y"), res.x) if np.isclose(v, lo, atol=0.05) or np.isclose(v, hi, atol=0.05))
     message = "converged"
     if edge:
-        message = f"the optimum lies on the search boundary 10^{LOG10_BOUNDS} for {', '.join(edge)} (log10 rates {np.round(res.x, 3)})"
+        searched = " to ".join(f"{10.0 ** b:.0e}" for b in LOG10_BOUNDS)
+        at = ", ".join(f"{n} = {10.0 ** v:.3g}" for n, v in zip(("eta_h", "eta_y"), res.x))
+        message = f"the optimum lies on the search boundary ({searched}) for {', '.join(edge)}: {at}"
         if not allow_boundary:
             raise FitError("fit_rates", message)
     eh, ey = (float(10.0 ** v) for v in res.x)

@@ -114,6 +114,16 @@ def test_a_scroll_cue_covered_by_opaque_rows_or_a_figure_is_caught(browser):
     assert _problems(browser, CLEAN + figure.format(blend="mix-blend-mode: multiply"), "fig99_clean.html", 420) == []
 
 
+
+def test_a_pinned_first_column_may_be_opaque_only_with_its_own_shadow(browser):
+    # a first column kept in view (position: sticky) covers the left cue; its own shadow marks the edge instead
+    table = ("<div class='scroll' style='" + CUE + "'><table style='width:900px'><tr><td style='position:sticky;"
+             "left:0;background:#fff;{shadow}'>name</td><td>value</td></tr></table></div>")
+    shadowed = table.format(shadow="box-shadow: 3px 0 4px -2px rgba(0,0,0,0.25)")
+    assert _problems(browser, CLEAN + shadowed, "fig99_clean.html", 420) == []
+    bare = _problems(browser, CLEAN + table.format(shadow=""), "fig99_clean.html", 420)
+    assert any("scroll cue hidden under an opaque table cell" in p for p in bare)
+
 def test_displayed_maths_far_smaller_than_the_inline_maths_is_caught(browser):
     # MathJax scales inline and displayed maths alike; a rule that sets displayed maths to 88 % of the text,
     # overriding MathJax's 127.3 %, leaves it at 69 % of the inline maths
