@@ -8,6 +8,9 @@
 * :mod:`reptheory.presentation.widgets` – sliders of precomputed frames that work in the static HTML book.
 * :mod:`reptheory.presentation.explorer` – the effective-theory explorer's frames.
 * :mod:`reptheory.presentation.deviations` – every difference between the ``default`` and ``paper`` profiles.
+* :mod:`reptheory.presentation.records` – the committed Fig. 5 records and Fig. 5's bars.
+* :mod:`reptheory.presentation.verdicts` – claims against their nulls, statistics over seed sets, shifts over seeds.
+* :mod:`reptheory.presentation.plateaus` – Fig. 5's unconverged runs against Eq. 7's escape times.
 * :mod:`reptheory.presentation.report` – the checked numbers a notebook records for ``python -m reptheory
   reproduce``.
 """
