@@ -120,8 +120,9 @@ _RAW = ((re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule '|---|'"),
 
 # Runs in the page: what a reader must scroll sideways to see although it is part of what the page says: a
 # displayed equation wider than its box (its end and its number hidden) at any width, a table wider than its
-# box at a desktop window (``tables``: its last columns hidden; on a phone a table may scroll, with its edge
-# shadow), and a figure whose alt text is a file path (a screen reader reads the path).
+# box at a desktop window (``tables``: its last columns hidden; on a phone a table that a notebook displays may
+# scroll, with its edge shadow and its first column kept in view, but a table in the prose must fit: it is set
+# one block per row by _static/reptheory.js), and a figure whose alt text is a file path.
 _HIDDEN_JS = """(tables) => {
   const art = document.querySelector('article.bd-article') || document.querySelector('article');
   if (!art) return [];
@@ -130,10 +131,11 @@ _HIDDEN_JS = """(tables) => {
                        const st = getComputedStyle(a);
                        if (st.overflowX === 'auto' || st.overflowX === 'scroll') return a; }
                      return null; };
-  const sel = 'mjx-container[display="true"]' + (tables ? ', table' : '');
+  const sel = 'mjx-container[display="true"], table';
   for (const e of art.querySelectorAll(sel)) {
     const b = box(e), r = e.getBoundingClientRect();
     if (!b || r.width === 0 || r.height === 0) continue;
+    if (e.tagName === 'TABLE' && !tables && e.closest('div.cell_output')) continue;   // a phone: outputs may scroll
     if (b.scrollWidth > b.clientWidth + 1) {
       const what = e.tagName === 'TABLE' ? 'a table' : 'an equation';
       out.push(what + ' wider than its box (' + b.scrollWidth + ' px in ' + b.clientWidth + ' px; the rest scrolls ' +
@@ -203,6 +205,9 @@ _SMALL_IMAGES_JS = """(minScale) => [...document.querySelectorAll('div.cell_outp
 def layout_problems(page, name: str, width: int) -> list[str]:
     """What a reader would see wrong on the open ``page`` at viewport ``width`` (see the module docstring)."""
     problems = [f"{name} @{width}px: {m}" for m in page.evaluate(_OVERFLOW_JS)]
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    if page_width > width + 1:      # something (a long inline name) widens the whole page: it scrolls sideways
+        problems.append(f"{name} @{width}px: the page is {page_width} px wide on a {width} px screen")
     problems += [f"{name} @{width}px: {m}" for m in page.evaluate(_HIDDEN_JS, width == max(WIDTHS))]
     problems += [f"{name} @{width}px: {m}" for m in page.evaluate(_CUE_AND_MATH_JS, MIN_MATH_SCALE)]
     prose = page.evaluate(_PROSE_JS)

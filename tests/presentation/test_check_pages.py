@@ -17,6 +17,7 @@ pytestmark = pytest.mark.skipif(not pathlib.Path(CHROMIUM).exists(),
 
 SHELL = """<html><head><style>
 article.bd-article {{ width: 600px; margin-left: 100px; }}
+@media (max-width: 600px) {{ article.bd-article {{ width: 400px; margin-left: 10px; }} }}
 div.scroll {{ overflow-x: auto; }}
 div.clip {{ overflow: hidden; }}
 </style></head><body><article class="bd-article">{body}</article></body></html>"""
@@ -36,8 +37,9 @@ def _png(width_px: int) -> str:
 
 CLEAN = ("<h1>Fig. 99</h1><div class='admonition'><p class='admonition-title'>Claim (paper)</p><p>text</p></div>"
          "<p>Prose with a | bar and 2 * 3 and $5 of it.</p>"
-         "<div class='scroll'><mjx-container display='true' style='display:block;width:500px'>x</mjx-container></div>"
-         "<div class='scroll'><table style='width:500px'><tr><td>fits</td></tr></table></div>"
+         "<div class='scroll'><mjx-container display='true' style='display:block;width:380px'>x</mjx-container></div>"
+         "<div class='cell_output'><div class='scroll'><table style='width:500px'><tr><td>fits</td></tr></table>"
+         "</div></div>"
          "<img alt='Figure: Checks' src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' width='10' height='10'>"
          "<div class='cell_output'><pre>short output</pre></div>"
          "<h2>Checks</h2><p>asserted</p><h2>Findings</h2><p>found</p>")
@@ -96,15 +98,18 @@ def test_each_defect_is_caught(browser, defect):
 def test_a_table_may_scroll_on_a_phone_but_not_on_a_desktop(browser):
     wide = CLEAN + DEFECTS["table that scrolls"]
     assert any("a table wider than its box" in p for p in _problems(browser, wide, "fig99_clean.html", 1400))
-    assert not any("table" in p for p in _problems(browser, wide, "fig99_clean.html", 420))
+    # on a phone a notebook's output table may scroll (with its cue); a table in the prose may not
+    output = CLEAN + "<div class='cell_output'>" + DEFECTS["table that scrolls"] + "</div>"
+    assert not any("table" in p for p in _problems(browser, output, "fig99_clean.html", 420))
+    assert any("a table wider than its box" in p for p in _problems(browser, wide, "fig99_clean.html", 420))
 
 
 CUE = "background: linear-gradient(to left, #000, #fff) right center / 14px 100% no-repeat scroll"
 
 
 def test_a_scroll_cue_covered_by_opaque_rows_or_a_figure_is_caught(browser):
-    rows = ("<div class='scroll' style='{cue}'><table style='width:900px'><tr style='background:{bg}'><td>a</td>"
-            "</tr></table></div>")
+    rows = ("<div class='cell_output'><div class='scroll' style='{cue}'><table style='width:900px'>"
+            "<tr style='background:{bg}'><td>a</td></tr></table></div></div>")
     figure = f"<div class='scroll' style='{CUE}'><img alt='Figure' src='{_png(900)}' style='{{blend}}'></div>"
     covered = _problems(browser, CLEAN + rows.format(cue=CUE, bg="#fff"), "fig99_clean.html", 420)
     assert any("scroll cue hidden under an opaque table row" in p for p in covered)
@@ -117,12 +122,20 @@ def test_a_scroll_cue_covered_by_opaque_rows_or_a_figure_is_caught(browser):
 
 def test_a_pinned_first_column_may_be_opaque_only_with_its_own_shadow(browser):
     # a first column kept in view (position: sticky) covers the left cue; its own shadow marks the edge instead
-    table = ("<div class='scroll' style='" + CUE + "'><table style='width:900px'><tr><td style='position:sticky;"
-             "left:0;background:#fff;{shadow}'>name</td><td>value</td></tr></table></div>")
+    table = ("<div class='cell_output'><div class='scroll' style='" + CUE + "'><table style='width:900px'><tr>"
+             "<td style='position:sticky;left:0;background:#fff;{shadow}'>name</td><td>value</td></tr></table>"
+             "</div></div>")
     shadowed = table.format(shadow="box-shadow: 3px 0 4px -2px rgba(0,0,0,0.25)")
     assert _problems(browser, CLEAN + shadowed, "fig99_clean.html", 420) == []
     bare = _problems(browser, CLEAN + table.format(shadow=""), "fig99_clean.html", 420)
     assert any("scroll cue hidden under an opaque table cell" in p for p in bare)
+
+
+def test_a_page_wider_than_the_screen_is_caught(browser):
+    # a long dotted name that cannot break widens the whole page on a phone
+    wide = CLEAN + "<p><code style='white-space:nowrap'>" + "reptheory.networks.structure." * 4 + "</code></p>"
+    assert any("the page is" in p and "on a 420 px screen" in p
+               for p in _problems(browser, wide, "fig99_clean.html", 420))
 
 def test_displayed_maths_far_smaller_than_the_inline_maths_is_caught(browser):
     # MathJax scales inline and displayed maths alike; a rule that sets displayed maths to 88 % of the text,
