@@ -105,7 +105,10 @@ def page(stem: str, title: str, prefixes: tuple[str, ...]) -> str:
     else:
         lines += ["The package's root: settings, the runtime, the cache, the job runner, argument checks, the "
                   "command line and the benchmark. Every page of this reference: :doc:`index`.", ""]
-    lines += ["Modules: " + ", ".join(f":mod:`~{m}`" for m in mods if m not in prefixes) + ".", ""]
+    if len(prefixes) > 1:                                     # the root's page: every module on it
+        lines += ["Modules: " + ", ".join(f":mod:`~{m}`" for m in mods) + ".", ""]
+    elif "Modules:" not in (importlib.import_module(prefixes[0]).__doc__ or ""):   # else its docstring lists them
+        lines += ["Modules: " + ", ".join(f":mod:`~{m}`" for m in mods if m not in prefixes) + ".", ""]
     for m in mods:
         if not (m in prefixes and len(prefixes) == 1):      # a package's own page opens with its automodule
             lines += _title(m, "-") + [f".. automodule:: {m}", ""]

@@ -6,7 +6,7 @@ initial ``h2``, ``y2`` and its ``||Δx||²``, ``||Δy||²``. Two predictors with
 
 * *Eq. 10 at* ``||Δx|| = 1``: the same rates and initial values, with ``dx2`` held at the fit's reference
   value 1 (Eq. 10 without its ``||Δx||`` dependence; the initial ``h2`` still carries the input distance);
-* *``||Δy||`` alone*: ``c ||Δy||`` with the one scale ``c`` fitted to the same runs (median of
+* ``||Δy||`` *alone*: ``c ||Δy||`` with the one scale ``c`` fitted to the same runs (median of
   ``log(measured / ||Δy||)``), so it is given one free parameter Eq. 10 does not get.
 
 Pearson r and the median relative error of each, over the converged ``||Δy|| > 0`` runs; the difference of r

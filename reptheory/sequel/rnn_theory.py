@@ -8,8 +8,8 @@ two states and ``k_y`` for ``ȳ_i``, ``D_i``, is derived here in sympy (states a
 the no-rotation manifold of :mod:`reptheory.theory.symbolic`).
 
 :func:`two_point_reduction` shows that, once the mean outputs are fitted (``ȳ_i`` at the mean target, an
-invariant set of the flow), the averages over the continuations obey **exactly Eq. 7 of the 2024 paper with
-``||Δx||² → N``**, ``eta_h = (k_h1 + k_h2)/2`` and ``eta_y = k_y/2`` (the code normalisation). The
+invariant set of the flow), the averages over the continuations obey **exactly Eq. 7 of the 2024 paper**,
+with ``||Δx||² → N``, ``eta_h = (k_h1 + k_h2)/2`` and ``eta_y = k_y/2`` (the code normalisation). The
 invariant (Eq. 24), the fixed point (Eq. 10-11) and the solver of :mod:`reptheory.theory` therefore apply
 with ``dx2 = N``. In particular two prefixes that agree on every continuation (``A_low = 0``) merge
 (``h2 → 0``) exactly when ``A_high < 0``, the sequel's merger condition.
