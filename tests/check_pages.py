@@ -49,12 +49,13 @@ MIN_IMAGE_SCALE = 0.7
 FIGURE_SECTIONS = ("Checks", "Findings")
 
 # Runs in the page: every element that reaches past the article's text column without an ancestor (inside
-# the column) that scrolls sideways. ``overflow: hidden`` clips, so it does not count as a way to see it.
+# the column) that scrolls sideways. ``overflow: hidden`` clips, so it does not count as a way to see it. Inline
+# maths counts too: MathJax does not break it, so a long formula in a sentence can run out of its box.
 _OVERFLOW_JS = """() => {
   const art = document.querySelector('article.bd-article') || document.querySelector('article');
   if (!art) return [];
   const ar = art.getBoundingClientRect();
-  const sel = 'mjx-container[display="true"], div.cell_output pre, div.cell_input pre, div.highlight pre, ' +
+  const sel = 'mjx-container, div.cell_output pre, div.cell_input pre, div.highlight pre, ' +
               'div.cell_output img, img, table, div.cell_output > div';
   const out = [];
   for (const e of art.querySelectorAll(sel)) {

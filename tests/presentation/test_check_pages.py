@@ -137,6 +137,14 @@ def test_a_page_wider_than_the_screen_is_caught(browser):
     assert any("the page is" in p and "on a 420 px screen" in p
                for p in _problems(browser, wide, "fig99_clean.html", 420))
 
+
+def test_inline_maths_cut_off_by_its_box_is_caught(browser):
+    # MathJax does not break inline maths: a long formula in a claim box (overflow hidden) loses its end
+    box = ("<div class='admonition' style='overflow:hidden;width:200px'><p>settles at <mjx-container "
+           "style='display:inline-block;width:{w}px'>x</mjx-container></p></div>")
+    assert any("mjx-container cut off" in p for p in _problems(browser, CLEAN + box.format(w=400), "fig99_clean.html"))
+    assert _problems(browser, CLEAN + box.format(w=100), "fig99_clean.html") == []
+
 def test_displayed_maths_far_smaller_than_the_inline_maths_is_caught(browser):
     # MathJax scales inline and displayed maths alike; a rule that sets displayed maths to 88 % of the text,
     # overriding MathJax's 127.3 %, leaves it at 69 % of the inline maths
