@@ -151,7 +151,7 @@ def lazy_rescaling() -> Step:
     """Eq. 41-43: with ``h2 = α h̃``, ``y2 = α² ỹ``, ``w = α² w̃``, ``t = s/α`` Eq. 7 maps onto itself with
     ``dy2 → dy2/α²``; as ``α → ∞`` this is the identical-output system (Eq. 37)."""
     alpha = sp.Symbol("alpha", positive=True)
-    ht, yt, wt = sp.symbols("h_tilde y_tilde w_tilde", real=True)
+    ht, yt, wt = sp.symbols(r"\tilde{h} \tilde{y} \tilde{w}", real=True)   # named as printed
     f = rhs_expr()
     back = {h2: alpha * ht, y2: alpha**2 * yt, w: alpha**2 * wt}
     # d x̃/ds = (1/α^p) dx/dt · dt/ds = f_x / α^(p+1)
