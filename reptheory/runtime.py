@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 __all__ = ["BACKENDS", "CLUSTER_JOBS", "ENV", "Runtime", "from_env", "current", "use", "max_jobs"]
 
+#: the joblib backends a :class:`Runtime` may name (``backend``)
 BACKENDS = ("loky", "dask", "ray")
 PROGRESS = ("", "0", "1", "terminal")
 #: the most workers a run may ask of a cluster (``dask``, ``ray``)

@@ -18,9 +18,13 @@ import numpy as np
 
 __all__ = ["Setting", "ParitySetting", "ARCHS", "NONLINEARITIES", "OPTIMIZERS", "DATASETS"]
 
+#: the architectures a :class:`Setting` may name (``arch``)
 ARCHS = ("mlp", "cnn", "resnet", "dropout")
+#: the hidden nonlinearities a setting may name (``nonlinearity``; ``silu`` is the paper's Swish)
 NONLINEARITIES = ("linear", "relu", "leaky_relu", "elu", "tanh", "silu")
+#: the optimisers a setting may name (``optimizer``)
 OPTIMIZERS = ("sgd", "adam")
+#: the datasets a setting may name (``dataset``)
 DATASETS = ("two_points", "xor", "blobs", "mnist")
 
 

@@ -20,7 +20,7 @@ def _row(name, **kw) -> Setting:
     return Setting(name=name, **kw)
 
 
-# Table 1 (two-point experiments, 6000 epochs each, layer = hidden activation index halfway).
+#: Table 1 (two-point experiments, 6000 epochs each, layer = hidden activation index halfway).
 TABLE1 = {
     "default": _row("default"),
     "convolution": _row("convolution", arch="cnn", gain=0.95, lr=0.002, hidden_layers=10, layer=5),
@@ -43,8 +43,8 @@ TABLE1 = {
 }
 
 # Table 2 (structure experiments). XOR: full batch on the 4 points; blobs and MNIST: minibatch SGD, batch 64,
-# tracked layer = hidden activation 2 of 4. Seeds are ours (the paper gives none). The XOR "low" row does not
-# leave the loss plateau as written; see the structured-representations chapter and ``AUTHORS_CODE``.
+#: tracked layer = hidden activation 2 of 4. Seeds are ours (the paper gives none). The XOR "low" row does not
+#: leave the loss plateau as written; see the structured-representations chapter and ``AUTHORS_CODE``.
 TABLE2 = {
     "xor_low": _row("xor_low", dataset="xor", gain=0.7, lr=0.015, epochs=1000, seeds=(0, 1, 2)),
     "xor_intermediate": _row("xor_intermediate", dataset="xor", gain=1.25, lr=0.002, epochs=1000, seeds=(0,)),
@@ -61,9 +61,9 @@ TABLE2 = {
                   batch_size=64, seeds=tuple(range(10))),
 }
 
-# Settings of the authors' code (github.com/loekvanrossem/universality) that the paper's tables do not list
-# but that a figure needs: Fig. 10's run (the default net at lr 0.01 for 3000 epochs), the XOR "rich" row (gain 0.85, lr 0.015 on the full MSE with ReLU), written for our
-# ½-MSE loss and leaky ReLU (lr doubled), stopped once the loss is below 1e-4.
+#: Settings of the authors' code (github.com/loekvanrossem/universality) that the paper's tables do not list
+#: but that a figure needs: Fig. 10's run (the default net at lr 0.01 for 3000 epochs), the XOR "rich" row (gain 0.85, lr 0.015 on the full MSE with ReLU), written for our
+#: ½-MSE loss and leaky ReLU (lr doubled), stopped once the loss is below 1e-4.
 AUTHORS_CODE = {
     "depth": _row("depth", lr=0.01, epochs=3000, note="the authors' depth notebook (the paper gives no setting)"),
     "xor_rich": _row("xor_rich", dataset="xor", gain=0.85, lr=0.03, epochs=3000, stop_loss=1e-4, seeds=(0, 1, 2),
@@ -74,14 +74,17 @@ AUTHORS_CODE = {
 # ("fig5_fit/<row>"), then a 5 x 5 grid of runs ("fig5_grid/<row>", one seed per grid point) at the code's lr/5
 # (its settings file stores 2 x the Table 1 lr, so 0.4 x Table 1), up to 40000 epochs, stopped once the loss is
 # below 1e-4. ``FIG5_DX``/``FIG5_DY`` are the grid's ||Δx|| and ||Δy|| (not squared).
+#: the architectures of Fig. 5, in the paper's order
 FIG5_ROWS = ("default", "convolution", "skip", "shallow", "narrow", "dropout", "linear", "relu", "elu", "tanh",
              "swish")
+#: the grid's input distances ||Δx|| (not squared)
 FIG5_DX = (0.5, 0.75, 1.0, 1.25, 1.5)
+#: the grid's target distances ||Δy|| (not squared)
 FIG5_DY = (0.0, 0.25, 0.5, 0.75, 1.0)
-FIG5_STOP_LOSS = 1e-4       # a grid run stops once its loss is below this
-FIG5_MAX_LOSS = 1e-3        # a grid run whose final loss is above this has not converged (discarded, counted)
-FIG5_FIT_MAX_LOSS = 1e-2    # a fit run whose final loss is above this is discarded (counted)
-FIG5_SEED_SETS = 3          # independent seed sets of the default network's fits and grid (not in the paper: its
+FIG5_STOP_LOSS = 1e-4       #: a grid run stops once its loss is below this
+FIG5_MAX_LOSS = 1e-3        #: a grid run whose final loss is above this has not converged (discarded, counted)
+FIG5_FIT_MAX_LOSS = 1e-2    #: a fit run whose final loss is above this is discarded (counted)
+FIG5_SEED_SETS = 3          #: independent seed sets of the default network's fits and grid (not in the paper: its
                             # one set cannot show how far a statistic moves on a new draw of seeds)
 FIG5 = {}
 for _r in FIG5_ROWS:
@@ -91,11 +94,13 @@ for _r in FIG5_ROWS:
                                                   epochs=40000, stop_loss=FIG5_STOP_LOSS,
                                                   seeds=tuple(range(1000, 1025)))
 
+#: every setting of the paper and of the authors' code, by name (Tables 1-2, the authors' code, Fig. 5)
 PAPER: dict[str, Setting] = {**TABLE1, **TABLE2, **AUTHORS_CODE, **FIG5}
 
 #: rows of Fig. 2 (Sec. 3.1) and Fig. 3 (Sec. 3.2-3.3), in the paper's order
 FIG2_ROWS = ("default", "convolution", "skip", "shallow", "narrow", "dropout", "linear", "relu", "elu", "tanh",
              "swish")
+#: rows of Fig. 3: the default network at four initial gains
 FIG3_ROWS = ("gain_0.9", "gain_1.1", "gain_1.3", "gain_1.4")
 #: Fig. 3's rows over four seeds (the runs of seed 0 are those of ``FIG3_ROWS``): the plateau statistic's spread
 FIG3_SEED_ROWS = tuple(f"fig3_seeds/{g}" for g in FIG3_ROWS)
@@ -153,6 +158,7 @@ EXTRA = {
 #: the rich/lazy phase diagram (book page "Rich and lazy"): the Table 1 gain rows of Figs. 2-3 (each with its
 #: own lr) trained at three target distances; the ||Δy||² = 0.5 runs are the Table 1 runs themselves
 PHASE_ROWS = ("gain_0.9", "default", "gain_1.1", "gain_1.3")
+#: the phase diagram's squared target distances ||Δy||²
 PHASE_DY2 = (0.125, 0.5, 2.0)
 #: tracked layers the phase diagram's slider offers (the 20-layer net tracks layer 10 in Table 1)
 PHASE_LAYERS = (2, 6, 10, 14, 18)

@@ -20,14 +20,18 @@ PARITY_PAPER = ParitySetting(name="parity", epochs=1000, seeds=(0, 1, 2))
 
 #: Chapter S2's grid: longest training length × initial gain (4 seeds each), and two data-fraction points
 GRID_MAX_LEN = (2, 3, 4, 5, 6, 8)
+#: the training-length grid's initial gains
 GRID_GAINS = (0.1, 0.3, 0.5, 1.0)
+#: the gains of the two half-data points (a data fraction of 0.5)
 GRID_GAINS_FRACTION = (0.1, 1.0)
+#: the longest lengths at which the smallest gain is also trained for the whole budget, without stopping
 GRID_LONG_MAX_LEN = (6,)
 #: the sequel's Fig. 9 as the authors drew it: initial gain × data fraction, per profile (gains, fractions,
 #: epoch cap); both losses; 3 seeds per cell (the authors ran one)
 PHASE_GRID = {"default": ((0.1, 1.0), (0.3, 0.5, 0.7), 3000),
               "paper": (tuple(round(float(g), 4) for g in np.linspace(0.1, 1.0, 20)),
                         tuple(round(float(p), 4) for p in np.linspace(0.1, 1.0, 20)), 10**6)}
+#: the phase diagram's losses: cross-entropy (the authors') and MSE (the book's variant)
 PHASE_LOSSES = ("ce", "mse")
 
 _GRID_NOTE = ("not in the paper: the cheap stand-in for its Fig. 9 (which varies the data fraction and the gain "

@@ -28,6 +28,7 @@ from reptheory.lab.engines import check_outputs
 __all__ = ["OPTIMIZERS", "LR_MAX", "EPOCHS_MAX", "BATCH_RECORD_BYTES_MAX", "SEED_MAX", "Run", "tensor", "check_model",
            "check_forward", "check_pair", "layer_name", "checked", "per_run", "same_structure"]
 
+#: the optimisers ``rt.probe`` accepts (``optimizer``)
 OPTIMIZERS = ("sgd", "adam")
 
 #: the network's precision is float32: its largest number (about 3.4e38) bounds the inputs and the learning rate

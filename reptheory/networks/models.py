@@ -24,6 +24,7 @@ from reptheory.configs import Setting
 
 __all__ = ["ACTIVATIONS", "build", "TwoPointNet"]
 
+#: the hidden nonlinearities by name (``configs.NONLINEARITIES``), as functions of the pre-activation
 ACTIVATIONS = {
     "linear": lambda z: z,
     "relu": F.relu,

@@ -104,6 +104,7 @@ PARAMS = {
     "dx": ("‖Δx‖", (1.0, 2.0)),
     "dy": ("‖Δy‖", (0.5, 1.0, 2.0)),
 }
+#: the explorer's slider positions when the page opens
 INITIAL = {"eta_ratio": 0.1, "alpha": 1e-2, "dx": 1.0, "dy": 1.0}
 
 

@@ -11,11 +11,15 @@ import numpy as np
 #: deuteranopia and tritanopia)
 OKABE_ITO = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73", "orange": "#E69F00", "sky": "#56B4E9",
              "purple": "#CC79A7", "black": "#000000"}
+#: each curve's colour (Okabe & Ito's colour-blind-safe palette)
 COLORS = {"h2": OKABE_ITO["blue"], "y2": OKABE_ITO["vermillion"], "w": OKABE_ITO["green"], "loss": "#444444"}
 #: matplotlib's colour cycle in the book (``"C0"``, ``"C1"``, … in a notebook): Okabe & Ito's order
 CYCLE = tuple(OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "sky", "purple", "black"))
+#: each curve's label in the figures
 LABELS = {"h2": r"$\|\Delta h\|^2$", "y2": r"$\|\Delta\hat y\|^2$", "w": r"$w$", "loss": r"$\mathcal{L}$"}
+#: line style of a theory curve (dashed)
 THEORY = {"ls": "--", "lw": 1.8}
+#: line style of a measured curve (solid, light)
 MEASURED = {"ls": "-", "lw": 2.4, "alpha": 0.55}
 #: width of the book's text column at a desktop window, in inches at the figures' 100 dpi (784 px)
 COLUMN = 7.8

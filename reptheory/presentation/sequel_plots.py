@@ -71,6 +71,7 @@ def automaton_legend(fig) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
 
 
+#: the colour of each kind of prefix pair in the fixed-expansion figures
 PAIR_COLORS = {"agree": plots.OKABE_ITO["green"], "equal": plots.OKABE_ITO["blue"],
                "disagree": plots.OKABE_ITO["vermillion"]}
 

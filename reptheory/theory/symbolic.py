@@ -38,6 +38,7 @@ w, C = sp.symbols("w C", real=True)
 #: rates of Eq. 6 as written (d/dt = -k ∂L/∂·): k = 1/τ
 k_h, k_y, k_ybar = sp.symbols("k_h k_y k_ybar", positive=True)
 
+#: the state of Eq. 7
 STATE = (h2, y2, w)
 
 
@@ -366,6 +367,7 @@ def all_steps() -> list[Step]:
 # ----------------------------------------------------------------------------------------------------------
 # Printing in the paper's notation
 
+#: each symbol of the theory in the paper's notation, for printing derived expressions
 LATEX_NAMES = {
     h2: r"\|\Delta h\|^2", y2: r"\|\Delta\hat y\|^2", dx2: r"\|\Delta x\|^2", dy2: r"\|\Delta y\|^2",
     eta_h: r"\eta_h", eta_y: r"\eta_y", eta_ybar: r"\eta_{\bar y}", m0: r"m_0",
