@@ -93,8 +93,12 @@ def unconverged(dx, dy, h2_0, y2_0, loss_final, epochs, eta_h, eta_y, *, budget:
 
     from reptheory.presentation.verdicts import ALPHA
     v = [np.asarray(a, dtype=float) for a in (dx, dy, h2_0, y2_0, loss_final, epochs)]
-    if len({a.shape for a in v}) != 1 or v[0].ndim != 1 or not np.all(v[1] > 0):
-        raise ValueError("dx, dy, h2_0, y2_0, loss_final and epochs must be equal-length 1-D arrays with dy > 0")
+    shapes = [a.shape for a in v]
+    if len(set(shapes)) != 1 or v[0].ndim != 1:
+        raise ValueError("dx, dy, h2_0, y2_0, loss_final and epochs must be equal-length 1-D arrays, "
+                         f"got shapes {shapes}")
+    if not np.all(v[1] > 0):
+        raise ValueError(f"dy must be > 0 for every run (a run with dy = 0 has no plateau), got {v[1].tolist()}")
     dx, dy, h2_0, y2_0, loss_final, epochs = v
     pred = np.array([escape_epochs(h, y, a * a, b * b, eta_h, eta_y, bar=bar, horizon=10.0 * budget)
                      for a, b, h, y in zip(dx, dy, h2_0, y2_0)])
