@@ -215,7 +215,8 @@ def gain_rows(results: dict):
         loss_panel(axes[row, 1], r, title=f"gain {r.setting.gain}: training loss")
         axes[row, 0].set_ylabel(CURVES_YLABEL)
         axes[row, 1].set_ylabel("½ MSE")
-    axes[0, 0].legend(fontsize=9, ncol=2)
+    # below the panels: inside the first one it covered the gain-0.9 transition
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize=9)
     return fig
 
 
