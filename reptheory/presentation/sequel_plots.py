@@ -83,7 +83,7 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     divided by their start; ``case`` is one of ``"agree"``, ``"equal"``, ``"disagree"`` followed by a label after
     ``": "``. Both panels show the distance over its start on a log scale. Returns the figure."""
     import numpy as np
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(COLUMN, 3.6))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(COLUMN, 4.4))
     for case, r in model.items():
         kind, label = case.split(": ", 1)
         ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], label=label)
@@ -98,8 +98,8 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     ax2.set_xlabel("epoch")
     ax2.set_ylabel(r"$\|h_a-h_b\|^2$ / start")
     ax2.set_title("trained RNN (one line per seed)", fontsize=10)
-    ax.legend(fontsize=9, loc="lower left")
-    ax2.legend(fontsize=9, loc="upper left")
+    for a in (ax, ax2):           # below each panel: inside, the curves cross them
+        a.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     return fig
 
 
