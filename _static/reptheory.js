@@ -28,3 +28,17 @@
   else update();
   window.addEventListener('resize', update);
 })();
+
+/* A module's dotted name in a heading (the API reference) may break after a dot on a phone, not inside a
+   name ("reptheory.network|s"): a zero-width space after each dot offers the break. */
+(function () {
+  function soften() {
+    for (const h of document.querySelectorAll('article h1, article h2')) {
+      const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode())
+        if (/^reptheory\./.test(n.nodeValue.trim())) n.nodeValue = n.nodeValue.replace(/\.(?=\w)/g, '.\u200b');
+    }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', soften);
+  else soften();
+})();
