@@ -42,7 +42,7 @@ TABLE1 = {
     "adam": _row("adam", optimizer="adam", gain=1.0, lr=5e-7),
 }
 
-# Table 2 (structure experiments). XOR: full batch on the 4 points; blobs and MNIST: minibatch SGD, batch 64,
+#: Table 2 (structure experiments). XOR: full batch on the 4 points; blobs and MNIST: minibatch SGD, batch 64,
 #: tracked layer = hidden activation 2 of 4. Seeds are ours (the paper gives none). The XOR "low" row does not
 #: leave the loss plateau as written; see the structured-representations chapter and ``AUTHORS_CODE``.
 TABLE2 = {

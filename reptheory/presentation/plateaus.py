@@ -72,9 +72,7 @@ class Unconverged:
 
     def row(self) -> dict:
         """One table row: counts, the predicted times' ranges, the lag test and the rank test's verdict."""
-        def span(v):
-            lo, hi = (f"{x:.2g}" for x in (min(v), max(v))) if v else ("–", "–")
-            return lo if lo == hi else f"{lo} to {hi}"
+        from reptheory.presentation.display import span
         return {"unconverged": f"{self.n_unconverged} of {self.n_runs}",
                 "on the mean-only plateau": f"{self.on_plateau} of {self.n_unconverged}",
                 "Eq. 7's epochs, unconverged": span(self.predicted_unconverged),

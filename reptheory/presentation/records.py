@@ -21,8 +21,8 @@ import pathlib
 import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar",
-           "fig5_table", "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices", "mnist_fig4_rows",
-           "mnist_summary", "mnist_record"]
+           "fig5_notes", "fig5_table", "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices",
+           "mnist_fig4_rows", "mnist_summary", "mnist_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "results"
@@ -155,6 +155,23 @@ def at_bar(stats: dict, bars=FIG5_BARS, within: float = AT_BAR) -> list[str]:
         if bar and isinstance(v, (int, float)) and v == v and abs(v - bar) <= within * abs(bar):
             out.append(f"{key} {v:.3g} (bar {op} {bar:g})")
     return out
+
+
+def fig5_notes(record: Fig5Record) -> str:
+    """What a Fig. 5 record left out of its statistics, in words: the fit runs discarded (counted per reason) and
+    the grid runs that ended above ``configs.FIG5_MAX_LOSS``, with the range of their final losses and epochs;
+    "" when it left nothing out."""
+    from collections import Counter
+
+    from reptheory.configs import FIG5_MAX_LOSS
+    from reptheory.presentation.display import span
+    notes = [f"{n} fit{'s' * (n != 1)} discarded: {why}"
+             for why, n in Counter(why for _, why in record.rates["discarded"]).items()]
+    stuck = [p for p in record.points if p["loss_final"] > FIG5_MAX_LOSS]
+    if stuck:
+        notes.append(f"{len(stuck)} grid run{'s' * (len(stuck) != 1)} end{'s' * (len(stuck) == 1)} at loss "
+                     f"{span([p['loss_final'] for p in stuck])} after {span([p['epochs'] for p in stuck], str)} epochs")
+    return "; ".join(notes)
 
 
 def fig5_table(records: dict[str, Fig5Record]) -> list[dict]:
