@@ -21,11 +21,13 @@ Modules, each with one job:
   explorer, the default profile against the paper's (``deviations``), checked numbers (``report``).
 * :mod:`reptheory.cli` – ``python -m reptheory reproduce``.
 * :mod:`reptheory.lab`, :mod:`reptheory.lab.inputs`, :mod:`reptheory.lab.result`, :mod:`reptheory.lab.engines`,
-  :mod:`reptheory.lab.key`, :mod:`reptheory.lab.protocol`, :mod:`reptheory.lab.zoo` – the theory tested on any
+  :mod:`reptheory.lab.key`, :mod:`reptheory.lab.protocol`, :mod:`reptheory.lab.zoo`,
+  :mod:`reptheory.lab.cnn_plateau` – the theory tested on any
   PyTorch model (:func:`probe`, many networks of one architecture at once with :func:`probe_many`); their input
   rule; the probed run and its
   verdict; their training engines; their cache key; the Fig. 5 protocol :func:`probe_grid`, the initial-scale
-  rule and the chapter's survey; the architectures beyond the paper's that the book probes.
+  rule and the chapter's survey; the architectures beyond the paper's that the book probes; the controlled
+  experiment on the Fig. 5 CNN's plateau.
 * The sequel (arXiv:2507.09897): :mod:`reptheory.sequel.parity` (streaming parity, the RNN, training),
   :mod:`reptheory.sequel.parity_batch` (many parity trials as one batched model),
   :mod:`reptheory.sequel.automata` (extraction, minimisation), :mod:`reptheory.sequel.algorithm` (what a run learned),

@@ -54,6 +54,14 @@ class XorResult:
         return float(min(diff) / max(same))
 
     @property
+    def scale(self) -> float:
+        """The mean distance of the different-output pairs after training over the same mean in the theory's
+        matrix: 1 when Eq. 10 gets the representation's scale right, not only its pattern."""
+        n = len(self.D_end)
+        diff = [(i, j) for i in range(n) for j in range(i + 1, n) if not np.allclose(self.run.Y[i], self.run.Y[j])]
+        return float(np.mean([self.D_end[p] for p in diff]) / np.mean([self.D_theory[p] for p in diff]))
+
+    @property
     def change(self) -> tuple[float, float]:
         """Relative change of the trained matrix against the initial one: (Frobenius, largest entry)."""
         return _structure.relative_change(self.D_end, self.D0)
@@ -61,14 +69,15 @@ class XorResult:
     def row(self, initial: bool = True, theory: bool = True) -> dict:
         """One row of a figure's XOR table: the final loss and epochs, the same-output ratios (at
         initialisation too with ``initial``, Eq. 10's with ``theory``) and the relative change of the
-        distance matrix (Frobenius, largest entry)."""
+        distance matrix (Frobenius, largest entry); with ``theory`` also :attr:`scale`."""
         r = {"setting": self.setting.name, "seed": self.seed, "final loss": float(self.run.loss[-1]),
              "epochs": self.run.loss.size - 1}
         if initial:
             r |= {"ratio 00~11 (init)": self.ratios_0[(0, 3)], "ratio 01~10 (init)": self.ratios_0[(1, 2)]}
         r |= {"ratio 00~11": self.ratios[(0, 3)], "ratio 01~10": self.ratios[(1, 2)]}
         if theory:
-            r |= {"theory 00~11": self.theory_ratios[(0, 3)], "theory 01~10": self.theory_ratios[(1, 2)]}
+            r |= {"theory 00~11": self.theory_ratios[(0, 3)], "theory 01~10": self.theory_ratios[(1, 2)],
+                  "scale (trained / theory)": self.scale}
         return r | {"rel. change (Frobenius)": self.change[0], "max rel. change (entry)": self.change[1]}
 
 

@@ -22,6 +22,8 @@ __all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult", "from_arrays"]
 #: the default network's bars (Fig. 2's checks): largest deviation of each curve from the fitted Eq. 7,
 #: relative to the curve's largest value, and ``|Eq. 10 / final ||Δh||² − 1|``
 BARS = {"h2": 0.15, "y2": 0.15, "w": 0.25, "h_inf": 0.10}
+#: the curves as a verdict names them
+_CURVE_NAMES = {"h2": "‖Δh‖²", "y2": "‖Δŷ‖²", "w": "w"}
 #: a run whose pair loss ends above this has not converged: its final distance is not yet Eq. 10's fixed point
 #: (the bar for the runs Fig. 5 fits, :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`)
 CONVERGED_LOSS = _configs.FIG5_FIT_MAX_LOSS
@@ -101,14 +103,15 @@ class ProbeResult:
         if self.fit is None:
             n = self.measured.traj.t.size
             return ((f"the run diverged after {n} records: not fitted" if n else
-                     "the run diverged at its first record (the initial loss or ||Δh||² is not finite, or the "
+                     "the run diverged at its first record (the initial loss or ‖Δh‖² is not finite, or the "
                      "loss grew past the divergence bar at once): not fitted") if self.diverged
                     else f"no verdict: {self.fit_message}")
         dev = self.deviations
-        curves = ", ".join(f"{k} {100 * dev[k]:.0f} %" for k in ("h2", "y2", "w") if k in dev)
+        shown = [k for k in ("h2", "y2", "w") if k in dev]
+        curves = ", ".join(f"{_CURVE_NAMES[k]} {100 * dev[k]:.0f} %" for k in shown)
         head = "Eq. 7 and Eq. 10 hold" if self.holds else "the theory does not hold"
-        text = (f"{head}: deviation {curves} (bars 15, 15, 25 %); Eq. 10 "
-                f"{100 * dev['h_inf']:.0f} % from the final ||Δh||² (bar 10 %)")
+        text = (f"{head}: deviation from Eq. 7 {curves} (bars {', '.join(f'{100 * BARS[k]:.0f}' for k in shown)} %);"
+                f" Eq. 10 {100 * dev['h_inf']:.0f} % from the final ‖Δh‖² (bar {100 * BARS['h_inf']:.0f} %)")
         if not self.converged:
             text += f"; the run has not converged (pair loss {self.measured.loss[-1]:.2g} at the end)"
         if not self.fit.identifiable:

@@ -1,4 +1,5 @@
-"""Fig. 5's unconverged grid runs against Eq. 7: a slow escape that the theory describes, or stuck?
+"""Fig. 5's unconverged grid runs against Eq. 7: a slow escape that the theory describes, or stuck? And, for the
+CNN, what holds its stuck runs (:func:`cnn_forms`, :func:`cnn_verdict` on :mod:`reptheory.lab.cnn_plateau`).
 
 A grid run of Fig. 5 that ends above the loss bar (``configs.FIG5_MAX_LOSS``) is counted and left out of the
 statistics. Two readings explain such a run. Either it is one of the slow escapes that Eq. 7 itself predicts
@@ -34,7 +35,8 @@ from math import comb
 
 import numpy as np
 
-__all__ = ["Unconverged", "escape_epochs", "unconverged", "unconverged_of", "PLATEAU_TOL"]
+__all__ = ["Unconverged", "escape_epochs", "unconverged", "unconverged_of", "PLATEAU_TOL", "cnn_forms",
+           "cnn_verdict"]
 
 #: an unconverged run whose final loss is within this relative distance of ``||Δy||²/8`` is on the plateau
 PLATEAU_TOL = 0.05
@@ -126,3 +128,43 @@ def unconverged_of(record) -> Unconverged:
     cols = {k: [p[k] for p in pts] for k in ("dx", "dy", "h2_0", "y2_0", "loss_final", "epochs")}
     return unconverged(**cols, eta_h=record.rates["eta_h"] * scale, eta_y=record.rates["eta_y"] * scale,
                        budget=record.settings["grid"]["epochs"], bar=FIG5_MAX_LOSS)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The CNN's plateau, taken apart (:mod:`reptheory.lab.cnn_plateau`)
+
+def cnn_forms(rows: list[dict]) -> list[dict]:
+    """One table row per form of the CNN in the rows of :func:`reptheory.lab.cnn_plateau.runs`: the stuck runs,
+    the epochs the escaped runs took (range), and, against the form as in the paper, the seeds each form frees
+    and catches with the exact McNemar ``p`` (:func:`reptheory.lab.cnn_plateau.paired_test`)."""
+    from reptheory.lab import cnn_plateau as cp
+    from reptheory.presentation.display import span
+    out = []
+    for form, (k, n) in cp.stuck_counts(rows).items():
+        escaped = [r["epochs"] for r in rows if r["variant"] == form and not r["stuck"]]
+        row = {"form": form, "stuck": f"{k} of {n}", "epochs to loss 1e-4, escaped runs": span(escaped, str)}
+        if form == cp.VARIANTS[0]:
+            row |= {"freed (stuck in the paper's form)": "–", "caught (free in the paper's form)": "–", "p": "–"}
+        else:
+            t = cp.paired_test(rows, form)
+            row |= {"freed (stuck in the paper's form)": str(t["freed"]),
+                    "caught (free in the paper's form)": str(t["caught"]), "p": f"{t['p']:.2g}"}
+        out.append(row)
+    return out
+
+
+def cnn_verdict(rows: list[dict]) -> str:
+    """What the controlled experiment says, in words: ``"the one-channel layer's activation"`` when removing
+    that activation frees the stuck runs (McNemar ``p <`` ALPHA) and removing a middle one does not;
+    ``"any linear layer"`` when both do; ``"not the one-channel layer"`` when neither does although the seeds
+    could have shown it; ``"undecided: too few stuck runs"`` when even freeing every stuck run could not reach
+    ALPHA."""
+    from reptheory.lab import cnn_plateau as cp
+    from reptheory.presentation.verdicts import ALPHA
+    one, middle = (cp.paired_test(rows, v) for v in cp.VARIANTS[1:])
+    stuck = cp.stuck_counts(rows)[cp.VARIANTS[0]][0]
+    if 0.5 ** stuck >= ALPHA:
+        return "undecided: too few stuck runs"
+    if one["p"] < ALPHA:
+        return "any linear layer" if middle["p"] < ALPHA else "the one-channel layer's activation"
+    return "not the one-channel layer"

@@ -1,4 +1,5 @@
-"""Committed compact results of long runs: Fig. 5 per architecture at the paper's protocol.
+"""Committed compact results of long runs: Fig. 5 per architecture at the paper's protocol, the MNIST networks of
+Figs. 4 and 9, and the controlled experiment on the Fig. 5 CNN's plateau.
 
 ``benchmarks/fig5_rows.py`` writes one JSON record per architecture (row of Fig. 5) under
 ``results/fig5/<profile>-<device>/<row>.json``: the mean rates and every fit's rates, every grid point with
@@ -22,7 +23,7 @@ import numpy as np
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar",
            "fig5_notes", "fig5_table", "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices",
-           "mnist_fig4_rows", "mnist_summary", "mnist_record"]
+           "mnist_fig4_rows", "mnist_summary", "mnist_record", "cnn_plateau_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "results"
@@ -327,3 +328,21 @@ def mnist_record(root: pathlib.Path | str | None = None, name: str = "paper-cpu"
                          f"{len(d['fig9']['per network'])} Fig. 9 rows")
     return d
 
+
+
+def cnn_plateau_record(width: int = 500, root: pathlib.Path | str | None = None) -> dict:
+    """The committed record ``<root>/width<width>-cpu.json`` (default root ``results/cnn_plateau``), written by
+    ``benchmarks/cnn_plateau.py``: the rows of :func:`reptheory.lab.cnn_plateau.runs` at ``width`` (every seed in
+    every form), the settings and the provenance. A missing or malformed record is an error naming its file."""
+    path = (pathlib.Path(root) if root is not None else RESULTS / "cnn_plateau") / f"width{width}-cpu.json"
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON record ({exc})") from None
+    missing = [k for k in ("width", "rows", "settings", "provenance") if k not in d]
+    if missing:
+        raise ValueError(f"{path}: the record lacks {missing}")
+    if d["width"] != width or len(d["rows"]) != len(d["settings"]["seeds"]) * len({r["variant"] for r in d["rows"]}):
+        raise ValueError(f"{path}: width {d['width']} (asked {width}) with {len(d['rows'])} rows for "
+                         f"{len(d['settings']['seeds'])} seeds")
+    return d
