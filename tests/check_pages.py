@@ -7,7 +7,8 @@ It also looks at each page as a reader would, at 1400 px and at 420 px (:func:`l
 equation, output, code block, table or figure that reaches past the text column without a scroll box of its
 own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
 fence); a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with it: draw
-it at the shown size instead; on a phone the figure's box scrolls sideways); a displayed equation wider than its
+it at the shown size instead), except on a phone a figure fitted to the screen that a tap shows at full size
+(``_static/reptheory.js``; the check taps it); a displayed equation wider than its
 box at either width, or a table at the desktop width (:data:`_HIDDEN_JS`: what scrolls out of sight is hidden from
 a reader who does not know to scroll); a box that scrolls sideways whose edge shadow is covered by an opaque
 table row or a figure, and displayed maths set below :data:`MIN_MATH_SCALE` of the inline maths' size
@@ -198,9 +199,26 @@ _CUE_AND_MATH_JS = """(minMath) => {
   return out;
 }"""
 
-_SMALL_IMAGES_JS = """(minScale) => [...document.querySelectorAll('div.cell_output img')]
-  .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < minScale * i.naturalWidth)
-  .map(i => [Math.round(i.getBoundingClientRect().width), i.naturalWidth])"""
+# A figure shown below its drawn width, except one fitted to a phone's screen that a tap shows at full size
+# (reptheory.js): each such figure is tapped, measured, and tapped back.
+_SMALL_IMAGES_JS = """(minScale) => {
+  const out = [];
+  for (const i of document.querySelectorAll('div.cell_output img')) {
+    const shown = () => i.getBoundingClientRect().width;
+    if (!(i.naturalWidth > 0) || shown() >= minScale * i.naturalWidth) continue;
+    if (window.innerWidth <= 600 && i.classList.contains('rt-fit')) {
+      i.click();
+      const full = shown();
+      i.click();
+      if (full >= minScale * i.naturalWidth) continue;
+      out.push('a figure fitted to the screen that a tap does not show at full size (' + Math.round(full) +
+               ' of ' + i.naturalWidth + ' px)');
+      continue;
+    }
+    out.push('a figure drawn ' + i.naturalWidth + ' px wide is shown at ' + Math.round(shown()) + ' px');
+  }
+  return out;
+}"""
 
 
 def layout_problems(page, name: str, width: int) -> list[str]:
@@ -216,9 +234,9 @@ def layout_problems(page, name: str, width: int) -> list[str]:
         m = pattern.search(prose)
         if m:
             problems.append(f"{name} @{width}px: raw text in the prose, {what}: {m.group(0)[:60]!r}")
-    for shown, natural in page.evaluate(_SMALL_IMAGES_JS, MIN_IMAGE_SCALE):
-        problems.append(f"{name} @{width}px: a figure drawn {natural} px wide is shown at {shown} px "
-                        f"(below {MIN_IMAGE_SCALE:.0%}; draw it at the shown size)")
+    for m in page.evaluate(_SMALL_IMAGES_JS, MIN_IMAGE_SCALE):
+        problems.append(f"{name} @{width}px: {m} (below {MIN_IMAGE_SCALE:.0%}; draw it at the shown size, or on a "
+                        "phone fit it with a tap to full size)")
     if re.fullmatch(r"fig\d\d[a-z]?_.*\.html", name):
         heads = page.evaluate("[...document.querySelectorAll('article h2, article h3')].map(h => h.innerText)")
         heads = [h.rstrip("#").strip() for h in heads]

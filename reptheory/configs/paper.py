@@ -84,8 +84,11 @@ FIG5_DY = (0.0, 0.25, 0.5, 0.75, 1.0)
 FIG5_STOP_LOSS = 1e-4       #: a grid run stops once its loss is below this
 FIG5_MAX_LOSS = 1e-3        #: a grid run whose final loss is above this has not converged (discarded, counted)
 FIG5_FIT_MAX_LOSS = 1e-2    #: a fit run whose final loss is above this is discarded (counted)
-FIG5_SEED_SETS = 3          #: independent seed sets of the default network's fits and grid (not in the paper: its
-                            # one set cannot show how far a statistic moves on a new draw of seeds)
+#: independent seed sets of the default network's fits and grid (not in the paper: its one set cannot show how far
+#: a statistic moves on a new draw of seeds)
+FIG5_SEED_SETS = 3
+#: Fig. 5's settings by name: per architecture of ``FIG5_ROWS`` its fit runs ("fig5_fit/<row>", the Table 1 row
+#: with 50 seeds) and its grid ("fig5_grid/<row>": 0.4 × the Table 1 lr, up to 40000 epochs, 25 seeds)
 FIG5 = {}
 for _r in FIG5_ROWS:
     _t = TABLE1[_r]

@@ -40,7 +40,8 @@ from torch.utils.hooks import RemovableHandle
 __all__ = ["DEPTH", "Unkeyable", "value_digest", "code_digest", "array_digest",
            "attributes", "model_digest", "layer_digest"]
 
-DEPTH = 24          # the deepest chain of references followed from a model or layer
+#: the deepest chain of references followed from a model or layer
+DEPTH = 24
 
 # nn.Module's own bookkeeping (parameters, buffers and submodules are keyed by value and name; hooks below)
 _BOOKKEEPING = frozenset(vars(torch.nn.Module()))

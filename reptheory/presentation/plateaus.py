@@ -75,7 +75,7 @@ class Unconverged:
     def row(self) -> dict:
         """One table row: counts, the predicted times' ranges, the lag test and the rank test's verdict."""
         from reptheory.presentation.display import span
-        return {"unconverged": f"{self.n_unconverged} of {self.n_runs}",
+        return {"unconverged, of the runs with ‖Δy‖ > 0": f"{self.n_unconverged} of {self.n_runs}",
                 "on the mean-only plateau": f"{self.on_plateau} of {self.n_unconverged}",
                 "Eq. 7's epochs, unconverged": span(self.predicted_unconverged),
                 "Eq. 7's epochs, converged": span(self.predicted_converged),

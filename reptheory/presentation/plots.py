@@ -26,7 +26,9 @@ COLUMN = 7.8
 #: a loss curve of the theory is drawn down to this value: below it, Eq. 9's terms cancel to float rounding
 #: (spikes around 1e-16), which a log axis would show as structure
 LOSS_FLOOR = 1e-14
-#: y-axis label of a panel of the three theory variables
+#: y-axis label of a panel of the three theory variables: ‖Δh‖², ‖Δŷ‖² and w in matplotlib's mathtext
+#:
+#: :meta hide-value:
 CURVES_YLABEL = r"$\|\Delta h\|^2$, $\|\Delta\hat y\|^2$, $w$"
 
 

@@ -4,6 +4,7 @@ parity outcomes."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from reptheory.presentation import plots
 from reptheory.presentation.plots import COLUMN
@@ -74,6 +75,8 @@ def automaton_legend(fig) -> None:
 #: the colour of each kind of prefix pair in the fixed-expansion figures
 PAIR_COLORS = {"agree": plots.OKABE_ITO["green"], "equal": plots.OKABE_ITO["blue"],
                "disagree": plots.OKABE_ITO["vermillion"]}
+#: the second cue beside the colour (green and blue are close for some readers): one line style per kind
+PAIR_STYLES = {"agree": "-", "equal": "--", "disagree": ":"}
 
 
 def fixed_expansion_vs_network(model: dict, network: dict, epochs):
@@ -86,7 +89,7 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(COLUMN, 4.4))
     for case, r in model.items():
         kind, label = case.split(": ", 1)
-        ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], label=label)
+        ax.loglog(r.t[1:], r.distance[1:] / r.distance[0], color=PAIR_COLORS[kind], ls=PAIR_STYLES[kind], label=label)
     ax.set_xlabel("model time t")
     ax.set_ylabel(r"$(h_2-h_1)^2$ / start")
     ax.set_title("fixed-expansion model", fontsize=10)
@@ -94,7 +97,8 @@ def fixed_expansion_vs_network(model: dict, network: dict, epochs):
     for case, rel in network.items():
         kind, label = case.split(": ", 1)
         for k, row in enumerate(np.asarray(rel)):
-            ax2.semilogy(epochs, row, color=PAIR_COLORS[kind], lw=1.2, alpha=0.8, label=label if k == 0 else None)
+            ax2.semilogy(epochs, row, color=PAIR_COLORS[kind], ls=PAIR_STYLES[kind], lw=1.2, alpha=0.8,
+                         label=label if k == 0 else None)
     ax2.set_xlabel("epoch")
     ax2.set_ylabel(r"$\|h_a-h_b\|^2$ / start")
     ax2.set_title("trained RNN (one line per seed)", fontsize=10)
@@ -167,14 +171,16 @@ def tree_merge(r, summary, prefixes):
 
     fig, axd = plt.subplot_mosaic([["merged", "mean"], ["pairs", "pairs"]], figsize=(COLUMN, 6.6))
     ax, ax2, ax3 = axd["merged"], axd["pairs"], axd["mean"]
-    im = ax.imshow(summary.merged_fraction, origin="lower", cmap="magma")
-    fig.colorbar(im, ax=ax, label="fraction merged")
+    cmap = plt.get_cmap("magma").copy()
+    cmap.set_bad("#cccccc")                     # a pair of lengths with no agreeing pair to merge: grey, not a value
+    im = ax.imshow(np.ma.masked_invalid(summary.merged_fraction), origin="lower", cmap=cmap)
+    fig.colorbar(im, ax=ax, label="fraction merged (grey: no pair)")
     ax.set_xlabel("prefix length")
     ax.set_ylabel("prefix length")
     ax2.semilogy(r.epochs, algorithm.pair_distance(r, mi, mj), label=f"{name(mi)} / {name(mj)} (same parity)")
     ax2.semilogy(r.epochs, algorithm.pair_distance(r, di, dj), label=f"{name(di)} / {name(dj)} (different)")
     ax2.set_xlabel("epoch")
-    ax2.set_ylabel("‖h_i − h_j‖")
+    ax2.set_ylabel(r"$\|h_i - h_j\|$")
     ax2.legend()
     ax3.plot(r.epochs, [automata.mean_pairwise_distance(x) for x in r.states], color="k")
     ax3.set_xlabel("epoch")

@@ -1,4 +1,4 @@
-"""Weight sharing and feature learning: an illustration of the headline of arXiv:2602.15593 (Bauer, Fischer,
+r"""Weight sharing and feature learning: an illustration of the headline of arXiv:2602.15593 (Bauer, Fischer,
 Helias & Palmigiano), whose full text was not available to us.
 
 An RNN is a deep network whose layers share one weight matrix. Claim illustrated: at strong feature learning
@@ -7,7 +7,10 @@ layer matrices keep their random bulk. Proxy experiment (gradient descent, not t
 posterior): ``N`` tanh units, ``T`` steps, the input only at the first step, ``P`` orthogonal input
 patterns with ±1 labels read out at the last step, mean-field (μP) scaling
 
-    h_1 = tanh(U x),  h_t = tanh(W_t h_{t−1} / √N)  (t = 2 … T),  f = v·h_T / (γ N),
+.. math::
+
+   h_1 = \tanh(U x), \qquad h_t = \tanh\!\left(W_t h_{t-1} / \sqrt{N}\right) \quad (t = 2, \dots, T),
+   \qquad f = v \cdot h_T / (\gamma N),
 
 with ``W_t = W`` for the RNN and independent ``W_2 … W_T`` for the DNN; ``O(1)`` initial weights
 (``W`` entries ``N(0, g²)``, bulk radius ``g``), full-batch SGD on ``½ mean (f − y)²`` with step
@@ -26,12 +29,14 @@ __all__ = ["SharingResult", "train", "sweep"]
 
 @dataclass(frozen=True)
 class SharingResult:
-    shared: bool
-    gamma: float
-    seed: int
-    final_loss: float
-    top_eig: float          # largest |eigenvalue| of W/√N (DNN: the largest over its layers)
-    bulk: float             # the initial bulk radius g
+    """One trained network of the proxy experiment (:func:`train`)."""
+
+    shared: bool            #: True: the RNN (one shared W); False: the untied DNN
+    gamma: float            #: γ, the strength of feature learning
+    seed: int               #: torch seed of the initial weights
+    final_loss: float       #: ½ mean (f − y)² after the last step
+    top_eig: float          #: largest |eigenvalue| of W/√N (DNN: the largest over its layers)
+    bulk: float             #: the initial bulk radius g
 
 
 def train(shared: bool, gamma: float, seed: int, n: int = 256, T: int = 6, P: int = 16, g: float = 1.2,

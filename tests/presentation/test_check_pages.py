@@ -162,6 +162,20 @@ def test_a_figure_shrunk_below_its_drawn_width_is_caught(browser):
     assert _problems(browser, CLEAN + fits, "fig99_clean.html") == []
 
 
+def test_a_phone_figure_fitted_to_the_screen_must_open_at_full_size_on_a_tap(browser):
+    style = "<style>img.rt-fit { max-width: 100%; }</style>"
+    tap = ("<script>document.querySelectorAll('img.rt-fit').forEach(i => i.addEventListener('click', () => "
+           "i.classList.toggle('rt-fit')))</script>")
+    fitted = f"{style}<div class='cell_output scroll'><img class='rt-fit' alt='Figure' src='{_png(780)}'></div>"
+    assert any("a tap does not show at full size" in p
+               for p in _problems(browser, CLEAN + fitted, "fig99_clean.html", 420))
+    assert _problems(browser, CLEAN + fitted + tap, "fig99_clean.html", 420) == []
+    # on the desktop a shrunk figure is a defect even if fitted
+    assert any("drawn 1400 px wide" in p for p in _problems(
+        browser, CLEAN + f"{style}<div class='cell_output'><img class='rt-fit' alt='Figure' src='{_png(1400)}'>"
+                         "</div>" + tap, "fig99_clean.html"))
+
+
 def test_a_figure_page_without_its_sections_is_caught(browser):
     problems = _problems(browser, "<h1>Fig. 99</h1><p>only a figure</p>", "fig99_bare.html")
     assert any("without its Claim, Checks, Findings" in p for p in problems)
