@@ -172,7 +172,7 @@ def tree_merge(r, summary, prefixes):
     fig, axd = plt.subplot_mosaic([["merged", "mean"], ["pairs", "pairs"]], figsize=(COLUMN, 6.6))
     ax, ax2, ax3 = axd["merged"], axd["pairs"], axd["mean"]
     cmap = plt.get_cmap("magma").copy()
-    cmap.set_bad("#cccccc")                     # a pair of lengths with no agreeing pair to merge: grey, not a value
+    cmap.set_bad("0.8")                         # a pair of lengths with no agreeing pair to merge: grey, not a value
     im = ax.imshow(np.ma.masked_invalid(summary.merged_fraction), origin="lower", cmap=cmap)
     fig.colorbar(im, ax=ax, label="fraction merged (grey: no pair)")
     ax.set_xlabel("prefix length")

@@ -9,8 +9,11 @@ patterns with ±1 labels read out at the last step, mean-field (μP) scaling
 
 .. math::
 
-   h_1 = \tanh(U x), \qquad h_t = \tanh\!\left(W_t h_{t-1} / \sqrt{N}\right) \quad (t = 2, \dots, T),
-   \qquad f = v \cdot h_T / (\gamma N),
+   h_1 = \tanh(U x),
+
+   h_t = \tanh\!\left(W_t h_{t-1} / \sqrt{N}\right) \quad (t = 2, \dots, T),
+
+   f = v \cdot h_T / (\gamma N),
 
 with ``W_t = W`` for the RNN and independent ``W_2 … W_T`` for the DNN; ``O(1)`` initial weights
 (``W`` entries ``N(0, g²)``, bulk radius ``g``), full-batch SGD on ``½ mean (f − y)²`` with step
@@ -35,7 +38,7 @@ class SharingResult:
     gamma: float            #: γ, the strength of feature learning
     seed: int               #: torch seed of the initial weights
     final_loss: float       #: ½ mean (f − y)² after the last step
-    top_eig: float          #: largest |eigenvalue| of W/√N (DNN: the largest over its layers)
+    top_eig: float          #: largest absolute eigenvalue of W/√N (DNN: the largest over its layers)
     bulk: float             #: the initial bulk radius g
 
 

@@ -32,36 +32,21 @@ import sympy as sp
 # Scalar symbols of the effective theory
 
 # (a symbol is its name and its assumptions: these are the same symbols wherever they are built)
-#: ‖Δh‖², the squared distance between the two points' representations
-h2 = sp.Symbol("h2", positive=True)
-#: ‖Δx‖², the squared distance between the two inputs
-dx2 = sp.Symbol("dx2", positive=True)
-#: η_h, the effective rate of the representation (encoder) in Eq. 7
-eta_h = sp.Symbol("eta_h", positive=True)
-#: η_y, the effective rate of the read-out (decoder) in Eq. 7
-eta_y = sp.Symbol("eta_y", positive=True)
-#: η̄_y, the effective rate of the mean output (Eq. 9)
-eta_ybar = sp.Symbol("eta_ybar", positive=True)
-#: a = η_y / (η_h ‖Δx‖²) (τ_h / (τ_y ‖Δx‖²) in the paper), the coefficient of ‖Δh‖⁴ in Eq. 24's relation
-a = sp.Symbol("a", positive=True)
-#: time of the gradient flow
-t = sp.Symbol("t", nonnegative=True)
-#: ‖Δŷ‖², the squared distance between the two outputs
-y2 = sp.Symbol("y2", nonnegative=True)
-#: ‖Δy‖², the squared distance between the two targets
-dy2 = sp.Symbol("dy2", nonnegative=True)
-#: the initial squared error of the mean output (Eq. 9)
-m0 = sp.Symbol("m0", nonnegative=True)
-#: w = ‖Δŷ‖² − Δŷ·Δy, the output difference's alignment with the target difference
-w = sp.Symbol("w", real=True)
-#: C = ‖Δŷ₀‖²/‖Δh₀‖² − a‖Δh₀‖², the constant of Eq. 24 fixed by the initial values
-C = sp.Symbol("C", real=True)
-#: rate of Eq. 6 as written (d/dt = −k ∂L/∂·), k = 1/τ: of the representation
-k_h = sp.Symbol("k_h", positive=True)
-#: rate of Eq. 6 as written: of the read-out
-k_y = sp.Symbol("k_y", positive=True)
-#: rate of Eq. 6 as written: of the mean output
-k_ybar = sp.Symbol("k_ybar", positive=True)
+h2 = sp.Symbol("h2", positive=True)              #: ‖Δh‖², squared distance of the two points' representations
+dx2 = sp.Symbol("dx2", positive=True)            #: ‖Δx‖², squared distance of the two inputs
+eta_h = sp.Symbol("eta_h", positive=True)        #: η_h, effective rate of the representation (encoder), Eq. 7
+eta_y = sp.Symbol("eta_y", positive=True)        #: η_y, effective rate of the read-out (decoder), Eq. 7
+eta_ybar = sp.Symbol("eta_ybar", positive=True)  #: η̄_y, effective rate of the mean output (Eq. 9)
+a = sp.Symbol("a", positive=True)                #: a = η_y / (η_h ‖Δx‖²), the coefficient of ‖Δh‖⁴ in Eq. 24
+t = sp.Symbol("t", nonnegative=True)             #: time of the gradient flow
+y2 = sp.Symbol("y2", nonnegative=True)           #: ‖Δŷ‖², squared distance of the two outputs
+dy2 = sp.Symbol("dy2", nonnegative=True)         #: ‖Δy‖², squared distance of the two targets
+m0 = sp.Symbol("m0", nonnegative=True)           #: initial squared error of the mean output (Eq. 9)
+w = sp.Symbol("w", real=True)                    #: w = ‖Δŷ‖² − Δŷ·Δy, the outputs' alignment with the targets
+C = sp.Symbol("C", real=True)                    #: C = ‖Δŷ₀‖²/‖Δh₀‖² − a‖Δh₀‖², the constant of Eq. 24
+k_h = sp.Symbol("k_h", positive=True)            #: rate of Eq. 6 as written (d/dt = −k ∂L/∂·, k = 1/τ_h)
+k_y = sp.Symbol("k_y", positive=True)            #: rate of Eq. 6 as written, of the read-out (k = 1/τ_y)
+k_ybar = sp.Symbol("k_ybar", positive=True)      #: rate of Eq. 6 as written, of the mean output
 
 #: the state of Eq. 7
 STATE = (h2, y2, w)
