@@ -13,16 +13,13 @@ settings, and the provenance (machine, code version, wall and CPU seconds of the
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from fig5_rows import _clean, _cpu_seconds  # noqa: E402
+from fig5_rows import _clean, _cpu_seconds, provenance  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -32,9 +29,6 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=16)
     ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args(argv)
-    import torch
-
-    from reptheory import cache
     from reptheory.lab import cnn_plateau
 
     t0, c0 = time.perf_counter(), _cpu_seconds()
@@ -44,11 +38,7 @@ def main(argv=None) -> int:
     rec = _clean({
         "width": args.width, "rows": rows,
         "settings": cnn_plateau.CONVOLUTION.run_fields() | {"width": args.width, "seeds": list(range(args.seeds))},
-        "provenance": {"device": "cpu", "device_name": platform.processor() or platform.machine(),
-                       "cpu_count": os.cpu_count(), "torch": torch.__version__,
-                       "code_version": cache.code_version("probe_many"),
-                       "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(_cpu_seconds() - c0, 1),
-                       "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}})
+        "provenance": provenance("cpu", "probe_many", time.perf_counter() - t0, _cpu_seconds() - c0)})
     out.write_text(json.dumps(rec, indent=1) + "\n")
     print(f"{len(rows)} runs -> {out}")
     return 0

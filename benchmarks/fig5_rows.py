@@ -49,6 +49,19 @@ def _clean(x):
     return x
 
 
+def provenance(device: str, kind: str, wall: float, cpu: float, **extra) -> dict:
+    """Where and when a record was made: the device and its name (a GPU's, else the CPU's), the CPU count, torch's
+    version, the code version of the cache entries of ``kind`` that hold its runs, the call's ``wall`` and ``cpu``
+    seconds, then ``extra`` (fields of one record kind), and when it finished."""
+    import torch
+
+    from reptheory import cache
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or platform.machine()
+    return {"device": device, "device_name": name, "cpu_count": os.cpu_count(), "torch": torch.__version__,
+            "code_version": cache.code_version(kind), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), **extra,
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
 def training_seconds(res) -> float:
     """Wall-clock seconds of training summed over the row's runs (its fit runs and its grid runs), as each run
     recorded them when it trained: the cost of the row even when the call that writes the record resumed from
@@ -66,10 +79,6 @@ def record(res, profile: str, device: str, wall: float, cpu: float, jobs: int | 
     seconds of the call that wrote it (``cpu`` counts this process and its exited children: with ``jobs`` > 1
     the runs train in reusable worker processes that are still alive, so it misses them); ``train_s``
     (:func:`training_seconds`) is the training time of every run, wherever and whenever it ran."""
-    import torch
-
-    from reptheory import cache, experiments
-
     fit_setting = res.rates.setting
     return _clean({
         "row": res.name,
@@ -82,19 +91,8 @@ def record(res, profile: str, device: str, wall: float, cpu: float, jobs: int | 
         "points": [dataclasses.asdict(p) for p in res.points],
         "settings": {"fit": fit_setting.run_fields() | {"seeds": list(fit_setting.seeds)},
                      "grid": res.grid_setting.run_fields()},
-        "provenance": {
-            "device": device,
-            "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()
-            or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "torch": torch.__version__,
-            "code_version": cache.code_version("fig5_grid_run"),
-            "wall_s": round(wall, 1),
-            "cpu_s": round(cpu, 1),
-            "jobs": jobs,
-            "train_s": round(training_seconds(res), 1),
-            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        },
+        "provenance": provenance(device, "fig5_grid_run", wall, cpu, jobs=jobs,
+                                 train_s=round(training_seconds(res), 1)),
     })
 
 

@@ -13,16 +13,13 @@ training seconds).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from fig5_rows import _clean, _cpu_seconds  # noqa: E402
+from fig5_rows import _clean, _cpu_seconds, provenance  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -32,7 +29,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import torch
 
-    from reptheory import cache, configs, experiments
+    from reptheory import configs, experiments
     from reptheory.networks import data, train
     from reptheory.presentation import records
 
@@ -45,12 +42,8 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     rec = _clean(summary | {
         "settings": setting.run_fields() | {"seeds": list(setting.seeds)},
-        "provenance": {"device": device, "device_name": platform.processor() or platform.machine(),
-                       "cpu_count": os.cpu_count(), "torch": torch.__version__,
-                       "code_version": cache.code_version("mnist_run"),
-                       "network seconds": [round(float(n.seconds), 1) for n in nets],
-                       "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(_cpu_seconds() - c0, 1),
-                       "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}})
+        "provenance": provenance(device, "mnist_run", time.perf_counter() - t0, _cpu_seconds() - c0,
+                                 **{"network seconds": [round(float(n.seconds), 1) for n in nets]})})
     out.write_text(json.dumps(rec, indent=1) + "\n")
     print(f"{len(nets)} networks -> {out}")
     return 0

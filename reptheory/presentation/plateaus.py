@@ -158,7 +158,14 @@ def cnn_verdict(rows: list[dict]) -> str:
     that activation frees the stuck runs (McNemar ``p <`` ALPHA) and removing a middle one does not;
     ``"any linear layer"`` when both do; ``"not the one-channel layer"`` when neither does although the seeds
     could have shown it; ``"undecided: too few stuck runs"`` when even freeing every stuck run could not reach
-    ALPHA."""
+    ALPHA.
+
+    >>> from reptheory.lab.cnn_plateau import VARIANTS
+    >>> stuck = ([1] * 6 + [0] * 4, [0] * 10, [1] * 6 + [0] * 4)      # per form, seeds 0-9
+    >>> cnn_verdict([{"variant": v, "seed": k, "stuck": bool(x)} for v, col in zip(VARIANTS, stuck)
+    ...              for k, x in enumerate(col)])
+    "the one-channel layer's activation"
+    """
     from reptheory.lab import cnn_plateau as cp
     from reptheory.presentation.verdicts import ALPHA
     one, middle = (cp.paired_test(rows, v) for v in cp.VARIANTS[1:])
