@@ -33,7 +33,9 @@ Modules, each with one job:
   :mod:`reptheory.sequel.automata` (extraction, minimisation), :mod:`reptheory.sequel.algorithm` (what a run learned),
   :mod:`reptheory.sequel.parity_phase` (phase diagrams: outcomes, grids, transitions),
   :mod:`reptheory.sequel.rnn_theory` (the RNN two-point theory in sympy), :mod:`reptheory.sequel.rnn_expansion` (the
-  fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.sequel.weight_sharing`.
+  fixed-expansion model, derived in sympy and integrated), :mod:`reptheory.sequel.weight_sharing` (a
+  gradient-descent proxy), :mod:`reptheory.sequel.langevin` and :mod:`reptheory.sequel.sharing_tests` (posterior
+  samples of an RNN and its unrolled DNN, and the verdicts on arXiv:2602.15593's two claims).
 """
 import sys as _sys
 

@@ -50,14 +50,16 @@ _NETWORK_RUNS = ("networks", "experiments", "configs/fields.py", "configs/paper.
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
 #: modules, as paths inside the package. The feed-forward networks' runs (trained records, no fit) depend on
 #: the networks, the experiments that describe them, their settings and the input checks; the sequel's runs on
-#: the sequel and its settings' class; the probes' runs on the lab; both of these on the shared stop rule. The
-#: presentation, the infrastructure that moves results (this module, the runner, the runtime) and the command
+#: the sequel and its settings' class; the probes' runs on the lab; both of these on the shared stop rule; the
+#: Langevin chains of the weight-sharing tests on their sampler alone (their settings' values are in the
+#: description, so a new setting or a reworded note keeps them). The presentation, the infrastructure that moves results (this module, the runner, the runtime) and the command
 #: line decide none.
 SOURCES = {
     **dict.fromkeys(("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"), _NETWORK_RUNS),
     **dict.fromkeys(("parity_run", "parity_run_batched"),
                     ("sequel", "configs/fields.py", "networks/stop.py", "validate.py")),
     **dict.fromkeys(("probe_run", "probe_many"), ("lab", "networks/stop.py", "validate.py")),
+    "langevin_run": ("sequel/langevin.py",),
 }
 #: every other kind (the fits, and what is computed from them): the networks' code and the theory's
 FIT_SOURCES = _NETWORK_RUNS + ("theory",)
