@@ -55,11 +55,12 @@ def built(tmp_path_factory):
     with open(tmp / "html" / "objects.inv", "rb") as f:
         inv = InventoryFile.load(f, "", lambda *a: "/".join(a))
     objects = {name for kind, entries in inv.items() if kind.startswith("py:") for name in entries}
-    return warnings.getvalue(), objects
+    html = "".join(p.read_text() for p in (tmp / "html" / "api").glob("*.html"))
+    return warnings.getvalue(), objects, html
 
 
 def test_the_reference_builds_without_a_warning(built):
-    text, _ = built
+    text = built[0]
     problems = [line for line in text.splitlines() if ("WARNING" in line or "ERROR" in line)
                 and "isn't included in any toctree" not in line]
     assert not problems, "\n".join(problems)
@@ -77,6 +78,13 @@ def _missing(objects: set[str]) -> list[str]:
         if callable(obj) and f"{obj.__module__}.{n}" not in objects:
             missing.append(f"rt.{n}")
     return missing
+
+
+def test_a_default_from_a_factory_shows_what_it_gives(built):
+    import re
+    text = re.sub(r"<[^>]+>", "", built[2])
+    assert "&lt;factory&gt;" not in text
+    assert "cache_dir: str = _default_cache()" in text and "extra: dict = {}" in text
 
 
 def test_every_public_name_has_its_entry(built):

@@ -7,9 +7,12 @@
 * A module-level value without a ``#:`` comment shows no text, rather than the docstring of its type (a
   ``dict``'s or a sympy ``Symbol``'s).
 * A summary line (the facade's table) does not end at the period of "Eq. 7", "Sec. 2" or "App. A".
+* A dataclass field whose default comes from a factory shows that default (an empty ``{}``) or the factory's
+  call (``_default_cache()``) in the class's signature, not Python's placeholder ``<factory>``.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 import sys
@@ -91,9 +94,28 @@ def _homes_once(app):
     app.env.reptheory_homes = _homes()
 
 
+def _factory_default(f: dataclasses.Field) -> str:
+    """What a field's ``default_factory`` gives, when that is an empty container; else the factory's call."""
+    made = f.default_factory()
+    if isinstance(made, (dict, list, tuple, set)) and not made:
+        return repr(made)
+    return f"{getattr(f.default_factory, '__name__', 'factory')}()"
+
+
+def _no_factory_placeholder(app, what, name, obj, options, signature, return_annotation):
+    if what != "class" or not signature or "<factory>" not in signature or not dataclasses.is_dataclass(obj):
+        return None
+    for f in dataclasses.fields(obj):
+        if f.default_factory is not dataclasses.MISSING:
+            signature = re.sub(rf"(\b{re.escape(f.name)}: [^,=]+ = )<factory>",
+                               lambda m, f=f: m.group(1) + _factory_default(f), signature)
+    return signature, return_annotation
+
+
 def setup(app):
     autosummary.extract_summary = _summary
     app.connect("builder-inited", _homes_once)
     app.connect("missing-reference", _resolve)
     app.connect("autodoc-process-docstring", _no_type_docstring)
+    app.connect("autodoc-process-signature", _no_factory_placeholder)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
