@@ -144,6 +144,16 @@ _HIDDEN_JS = """(tables) => {
                'out of sight): ' + (e.innerText || e.textContent || '').replace(/\\s+/g, ' ').slice(0, 50));
     }
   }
+  for (const e of document.querySelectorAll('.bd-sidebar-primary, .bd-sidebar-primary div'))
+    if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) {   // it could scroll sideways, cutting entries
+      out.push("the sidebar's entries are wider than the sidebar (" + e.scrollWidth + ' px in ' + e.clientWidth +
+               ' px)');
+      break;
+    }
+  if (tables)                                 // a desktop: an API name in a summary table stays on one line
+    for (const c of art.querySelectorAll('table.autosummary td:first-child code'))
+      if (c.getClientRects().length > 1)
+        out.push('an API name broken over ' + c.getClientRects().length + ' lines: ' + c.innerText.slice(0, 40));
   for (const i of art.querySelectorAll('img')) {
     const alt = i.getAttribute('alt');
     if (alt === null || /\\.(png|jpe?g|svg|gif)$/i.test(alt) || alt.includes('_images/'))   // alt="": decorative

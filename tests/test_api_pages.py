@@ -85,6 +85,8 @@ def test_a_default_from_a_factory_shows_what_it_gives(built):
     text = re.sub(r"<[^>]+>", "", built[2])
     assert "&lt;factory&gt;" not in text
     assert "cache_dir: str = _default_cache()" in text and "extra: dict = {}" in text
+    assert "&lt;function" not in text and "agg=median" in text
+    assert "~reptheory" not in text and "theory: reptheory.theory.trajectory.Trajectory | None = None" in text
 
 
 def test_every_public_name_has_its_entry(built):

@@ -7,8 +7,9 @@
 * A module-level value without a ``#:`` comment shows no text, rather than the docstring of its type (a
   ``dict``'s or a sympy ``Symbol``'s).
 * A summary line (the facade's table) does not end at the period of "Eq. 7", "Sec. 2" or "App. A".
-* A dataclass field whose default comes from a factory shows that default (an empty ``{}``) or the factory's
-  call (``_default_cache()``) in the class's signature, not Python's placeholder ``<factory>``.
+* A signature reads as a reader would write it: a dataclass field whose default comes from a factory shows
+  that default (an empty ``{}``) or the factory's call (``_default_cache()``), not Python's ``<factory>``; a
+  default function shows its name (``median``); an optional type of the package shows no raw ``~``.
 """
 from __future__ import annotations
 
@@ -102,13 +103,19 @@ def _factory_default(f: dataclasses.Field) -> str:
     return f"{getattr(f.default_factory, '__name__', 'factory')}()"
 
 
-def _no_factory_placeholder(app, what, name, obj, options, signature, return_annotation):
-    if what != "class" or not signature or "<factory>" not in signature or not dataclasses.is_dataclass(obj):
+def _readable_signature(app, what, name, obj, options, signature, return_annotation):
+    """A signature as a reader writes it: a dataclass field's factory default as its value or call (not
+    ``<factory>``), a default function by its name (not ``<function median>``), and an optional type of the
+    package without the ``~`` that Sphinx leaves raw in a union (``~reptheory...Trajectory | None``)."""
+    if not signature:
         return None
-    for f in dataclasses.fields(obj):
-        if f.default_factory is not dataclasses.MISSING:
-            signature = re.sub(rf"(\b{re.escape(f.name)}: [^,=]+ = )<factory>",
-                               lambda m, f=f: m.group(1) + _factory_default(f), signature)
+    if "<factory>" in signature and what == "class" and dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            if f.default_factory is not dataclasses.MISSING:
+                signature = re.sub(rf"(\b{re.escape(f.name)}: [^,=]+ = )<factory>",
+                                   lambda m, f=f: m.group(1) + _factory_default(f), signature)
+    signature = re.sub(r"<function (\w+)>", r"\1", signature)
+    signature = re.sub(r"~(reptheory\.[\w.]+ \| None)", r"\1", signature)    # the union's tilde stayed raw
     return signature, return_annotation
 
 
@@ -117,5 +124,5 @@ def setup(app):
     app.connect("builder-inited", _homes_once)
     app.connect("missing-reference", _resolve)
     app.connect("autodoc-process-docstring", _no_type_docstring)
-    app.connect("autodoc-process-signature", _no_factory_placeholder)
+    app.connect("autodoc-process-signature", _readable_signature)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

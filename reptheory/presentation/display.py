@@ -30,15 +30,17 @@ def fmt(x, sig: int = 4) -> str:
     return "0" if float(s) == 0 else s
 
 
-def span(values, form=lambda v: f"{v:.2g}") -> str:
+def span(values, form=None) -> str:
     """The range of ``values`` in words: ``"a to b"``, or ``"a"`` when the smallest and the largest print alike
-    (each printed by ``form``), and "–" when there are none.
+    (each printed by ``form``, a function of one number to text; by default two significant digits), and "–"
+    when there are none.
 
     >>> span([3000, 1.4e4]), span([0.0019, 0.0019]), span([])
     ('3e+03 to 1.4e+04', '0.0019', '–')
     """
     if not len(values):
         return "–"
+    form = form or (lambda v: f"{v:.2g}")
     lo, hi = form(min(values)), form(max(values))
     return lo if lo == hi else f"{lo} to {hi}"
 

@@ -62,6 +62,12 @@ DEFECTS = {
     "table that scrolls": "<div class='scroll'><table style='width:900px'><tr><td>a</td></tr></table></div>",
     "alt text a file path": "<img alt='../_images/0a1b.png' src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' "
                             "width='10' height='10'>",
+    "API name broken over lines": "<table class='autosummary' style='table-layout:fixed;width:600px'><tr>"
+                                  "<td style='width:30px;overflow-wrap:anywhere'><code>fixed_expansion_name</code></td>"
+                                  "<td>text</td>"
+                                  "</tr></table>",
+    "sidebar wider than its box": "<div class='bd-sidebar-primary' style='width:100px;overflow-x:hidden'>"
+                                  "<div style='width:300px'>entry</div></div>",
     "raw table in an output": "<div class='cell_output'><div class='output text_html'><p>| a | b |<br>|---|---|</p>"
                               "</div></div>",
 }
