@@ -52,16 +52,18 @@ def _missing(v) -> bool:
 
 def table(rows: list[dict], sig: int = 4) -> str:
     r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`; a missing value
-    (``None``, NaN) shows as "–"; a ``|`` in a key or a value is escaped (it would split the cell).
+    (``None``, NaN) shows as "–"; True and False as "yes" and "no"; a column that is empty text in every row
+    (a note no row needs) is left out; a ``|`` in a key or a value is escaped (it would split the cell).
 
-    >>> table([{"|x|": 1.23456, "y": None}]).splitlines()
-    ['| \\|x\\| | y |', '|---|---|', '| 1.235 | – |']
+    >>> table([{"|x|": 1.23456, "y": None, "ok": True, "note": ""}]).splitlines()
+    ['| \\|x\\| | y | ok |', '|---|---|---|', '| 1.235 | – | yes |']
     """
     if not rows:
         raise ValueError("rows must hold at least one row")
-    keys = list(rows[0])
+    keys = [k for k in rows[0] if not all(isinstance(r[k], str) and not r[k] for r in rows)]
     esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
-    cell = lambda v: "–" if _missing(v) else esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else v)
+    word = lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v
+    cell = lambda v: "–" if _missing(v) else esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else word(v))
     lines = ["| " + " | ".join(map(esc, keys)) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
