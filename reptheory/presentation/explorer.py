@@ -80,9 +80,11 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
     tr = _th.Trajectory(s.traj.t[1:], s.traj.h2[1:], s.traj.y2[1:], s.traj.w[1:])   # log axis: no t = 0
     plots.curves(ax, tr, "theory")
     ax.set_xscale("log")
+    # the limits are dotted, thick and on top, so that each stays visible where Eq. 10's dashed line meets it
     for y, st, lab in ((s.h_inf, dict(color="k", ls="--", lw=1.0), r"Eq. 10: $\|\Delta h(\infty)\|^2$"),
-                       (s.a_low, dict(color=plots.OKABE_ITO["sky"], ls=":", lw=1.6), r"rich limit $A_{low}$"),
-                       (max(s.a_high, 0.0), dict(color=plots.OKABE_ITO["purple"], ls=":", lw=1.6), r"lazy limit $\max(A_{high},0)$")):
+                       (s.a_low, dict(color=plots.OKABE_ITO["sky"], ls=":", lw=2.6, zorder=4), r"rich limit $A_{low}$"),
+                       (max(s.a_high, 0.0), dict(color=plots.OKABE_ITO["purple"], ls=":", lw=2.6, zorder=4),
+                        r"lazy limit $\max(A_{high},0)$")):
         ax.axhline(y, **st, label=lab)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
     ax.set_ylabel("squared distance, alignment")
