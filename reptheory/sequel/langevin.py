@@ -82,7 +82,8 @@ def _observe(hs: list, Y: torch.Tensor, f: torch.Tensor, mask: torch.Tensor) -> 
 
 
 def _top_eig(w: torch.Tensor, n: int) -> np.ndarray:
-    """Largest absolute eigenvalue of each chain's ``W/√N`` (the largest over its layers); NaN for a chain that diverged."""
+    """Largest absolute eigenvalue of each chain's ``W/√N`` (the largest over its layers); NaN for a chain that
+    diverged."""
     m = w.detach().numpy().astype(np.float64) / np.sqrt(n)
     out = np.full(m.shape[0], np.nan)
     for r in range(m.shape[0]):
