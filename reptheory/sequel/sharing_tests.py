@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reptheory import parallel
+from reptheory import stats as _stats
 from reptheory.configs.sharing import SharingSetting
 from reptheory.sequel.langevin import sample
 
@@ -107,21 +108,13 @@ class Transition:
     def width_slope(self, network: int, key: str = "overlap") -> float:
         """The least-squares slope of log(median over seeds of ``key`` at the largest signal) against log N:
         about −1/2 for a finite-width effect, 0 for one that survives the wide limit."""
-        med = np.median(self.runs[key][network, :, -1], axis=1)
-        return float(np.polyfit(np.log(self.setting.widths), np.log(med), 1)[0])
+        return _stats.log_slope(self.setting.widths, self.runs[key][network, :, -1])
 
     def width_slope_interval(self, network: int, key: str = "overlap", level: float = 0.95, n_boot: int = 2000,
                              seed: int = 0) -> tuple[float, float]:
         """A bootstrap interval of :meth:`width_slope`: what it resamples is the seeds, with replacement, at each
         width independently (the chains of different widths are independent); percentiles at ``level``."""
-        v = self.runs[key][network, :, -1]                                      # (width, seed)
-        rng = np.random.default_rng(seed)
-        x = np.log(self.setting.widths)
-        picks = rng.integers(0, v.shape[1], size=(n_boot, *v.shape))
-        med = np.median(np.take_along_axis(v[None], picks, axis=2), axis=2)    # (boot, width)
-        slopes = np.polyfit(x, np.log(med).T, 1)[0]
-        lo, hi = np.percentile(slopes, [50 * (1 - level), 50 * (1 + level)])
-        return float(lo), float(hi)
+        return _stats.log_slope_interval(self.setting.widths, self.runs[key][network, :, -1], level, n_boot, seed)
 
     def summary(self) -> list[dict]:
         """One row per width: each network's overlap (mean ± seed sd) at the smallest and the largest signal, the
