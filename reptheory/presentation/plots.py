@@ -54,6 +54,24 @@ def curves(ax, traj, kind: str = "theory", names=("h2", "y2", "w"), label: str |
     ax.set_xlabel("epoch")
 
 
+def curves_legend(fig, names=("h2", "y2", "w"), network: str = "network", theory: str = "Eq. 7, fitted rates"):
+    """One legend under ``fig`` for panels of :func:`curves`: a colour per variable of ``names``, then the two line
+    styles, solid for the ``network``'s curves and dashed for the ``theory``'s (instead of every variable twice,
+    once per style). Returns the legend.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plt.figure()
+    >>> [t.get_text() for t in curves_legend(fig, ("h2", "w")).get_texts()][2:]
+    ['network', 'Eq. 7, fitted rates']
+    >>> plt.close(fig)
+    """
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color=COLORS[n], lw=2.4, label=LABELS[n]) for n in names]
+    handles += [Line2D([], [], color="0.35", label=network, **MEASURED),
+                Line2D([], [], color="0.35", label=theory, **THEORY)]
+    return fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+
+
 def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
     """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
     or a :class:`reptheory.lab.result.ProbeResult`."""
@@ -218,7 +236,7 @@ def gain_rows(results: dict):
         axes[row, 0].set_ylabel(CURVES_YLABEL)
         axes[row, 1].set_ylabel("½ MSE")
     # below the panels: inside the first one it covered the gain-0.9 transition
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize=9)
+    curves_legend(fig)
     return fig
 
 
