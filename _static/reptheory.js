@@ -1,12 +1,12 @@
-/* A table in the prose (a Markdown table: "Where the theory fails", the Reproduce page's times) that is wider
-   than the text column on a narrow screen is set as one block per row, each cell under its column's heading,
-   instead of being cut at the screen's edge (tables a notebook displays scroll sideways instead, with their
-   first column kept in view: reptheory.css). */
+/* A table wider than the text column on a narrow screen (a results table a notebook displays, the settings
+   beside the paper's, a Markdown table in the prose) is set as one block per row, each cell under its column's
+   heading, so that no column is out of sight; on a wider screen it is a table. A table in a folded block is
+   measured when the block opens. */
 (function () {
   const NARROW = 600;
   function prose() {
     return [...document.querySelectorAll('article table')].filter(
-      t => !t.closest('div.cell_output') && !t.classList.contains('autosummary') && t.tHead);
+      t => !t.classList.contains('autosummary') && t.tHead && t.tHead.rows.length);
   }
   function label(t) {
     const heads = [...t.tHead.rows[0].cells].map(c => c.innerText.trim());
@@ -27,6 +27,7 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', update);
   else update();
   window.addEventListener('resize', update);
+  document.addEventListener('toggle', update, true);     // a folded block (the settings) opened
 })();
 
 /* A module's dotted name in a heading (the API reference) may break after a dot on a phone, not inside a

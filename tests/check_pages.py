@@ -8,8 +8,8 @@ equation, output, code block, table or figure that reaches past the text column 
 own; raw Markdown or TeX in the rendered text (``|---|``, ``**``, ``$…$``, ``\frac``, an unparsed directive
 fence); a notebook figure shown below 70 % of the width it was drawn at (its labels shrink with it: draw
 it at the shown size instead), except on a phone a figure fitted to the screen that a tap shows at full size
-(``_static/reptheory.js``; the check taps it); a displayed equation wider than its
-box at either width, or a table at the desktop width (:data:`_HIDDEN_JS`: what scrolls out of sight is hidden from
+(``_static/reptheory.js``; the check taps it); a displayed equation or a table wider than its
+box at either width (:data:`_HIDDEN_JS`: what scrolls out of sight is hidden from
 a reader who does not know to scroll); a box that scrolls sideways whose edge shadow is covered by an opaque
 table row or a figure, and displayed maths set below :data:`MIN_MATH_SCALE` of the inline maths' size
 (:data:`_CUE_AND_MATH_JS`); a figure whose alt text is a file path; a figure page without its Claim,
@@ -121,11 +121,10 @@ _RAW = ((re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule '|---|'"),
         (re.compile(r"```\{|:::\{"), "an unparsed directive fence"))
 
 # Runs in the page: what a reader must scroll sideways to see although it is part of what the page says: a
-# displayed equation wider than its box (its end and its number hidden) at any width, a table wider than its
-# box at a desktop window (``tables``: its last columns hidden; on a phone a table that a notebook displays may
-# scroll, with its edge shadow and its first column kept in view, but a table in the prose must fit: it is set
-# one block per row by _static/reptheory.js), and a figure whose alt text is a file path.
-_HIDDEN_JS = """(tables) => {
+# displayed equation wider than its box (its end and its number hidden) and a table wider than its box (its last
+# columns hidden; on a phone _static/reptheory.js sets a wide table one block per row, so every column is in
+# view) at either width, and a figure whose alt text is a file path.
+_HIDDEN_JS = """(desktop) => {
   const art = document.querySelector('article.bd-article') || document.querySelector('article');
   if (!art) return [];
   const out = [];
@@ -137,7 +136,6 @@ _HIDDEN_JS = """(tables) => {
   for (const e of art.querySelectorAll(sel)) {
     const b = box(e), r = e.getBoundingClientRect();
     if (!b || r.width === 0 || r.height === 0) continue;
-    if (e.tagName === 'TABLE' && !tables && e.closest('div.cell_output')) continue;   // a phone: outputs may scroll
     if (b.scrollWidth > b.clientWidth + 1) {
       const what = e.tagName === 'TABLE' ? 'a table' : 'an equation';
       out.push(what + ' wider than its box (' + b.scrollWidth + ' px in ' + b.clientWidth + ' px; the rest scrolls ' +
@@ -150,7 +148,7 @@ _HIDDEN_JS = """(tables) => {
                ' px)');
       break;
     }
-  if (tables)                                 // a desktop: an API name in a summary table stays on one line
+  if (desktop)                                // a desktop: an API name in a summary table stays on one line
     for (const c of art.querySelectorAll('table.autosummary td:first-child code'))
       if (c.getClientRects().length > 1)
         out.push('an API name broken over ' + c.getClientRects().length + ' lines: ' + c.innerText.slice(0, 40));
