@@ -15,13 +15,16 @@ blocks, the middle one tracked).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["Spec", "ZOO", "scaled"]
+from reptheory import validate as _v
+
+__all__ = ["Spec", "ZOO", "scaled", "sequence"]
 
 WIDTH = 64          # hidden width of the MLPs
 DEPTH = 6           # hidden layers of the MLPs (the tracked one is the middle, index 3 counting from 0)
@@ -118,14 +121,14 @@ class MixerBlock(nn.Module):
 
 
 class SequenceNet(nn.Module):
-    """Tokens embedded linearly, ``BLOCKS`` residual blocks, then LayerNorm, the mean over tokens and a linear
-    read-out."""
+    """Tokens embedded linearly at width ``d``, ``BLOCKS`` residual blocks ``block(d)``, then LayerNorm, the mean
+    over tokens and a linear read-out."""
 
-    def __init__(self, block: Callable[[], nn.Module]):
+    def __init__(self, block: Callable[[int], nn.Module], d: int = D_MODEL):
         super().__init__()
-        self.embed = nn.Linear(FEATURES, D_MODEL)
-        self.blocks = nn.ModuleList(block() for _ in range(BLOCKS))
-        self.ln, self.out = nn.LayerNorm(D_MODEL), nn.Linear(D_MODEL, 1)
+        self.embed = nn.Linear(FEATURES, d)
+        self.blocks = nn.ModuleList(block(d) for _ in range(BLOCKS))
+        self.ln, self.out = nn.LayerNorm(d), nn.Linear(d, 1)
 
     def forward(self, x):
         x = self.embed(x)
@@ -167,14 +170,36 @@ def _mlp(act, norm):
     return lambda: MLP(D_IN, WIDTH, DEPTH, act, norm)
 
 
+#: the sequence models whose width :func:`sequence` sets: name → the block at width d
+BLOCK = {"transformer": TransformerBlock, "mixer": lambda d: MixerBlock(TOKENS, d)}
+
+
+def sequence(name: str, d: int = D_MODEL) -> Spec:
+    """The transformer or the mixer of :data:`ZOO` at model width ``d`` (the residual stream's; the blocks'
+    MLPs are ``2d`` wide), everything else as in :data:`ZOO`: the width sweep of the chapter *Beyond the
+    paper's architectures* builds its networks so (:mod:`reptheory.lab.width`).
+
+    >>> sequence("mixer", 32).build(seed=0, scale=0.25).embed.out_features
+    32
+    """
+    if name not in BLOCK:
+        raise ValueError(f"name must be one of {tuple(BLOCK)}, got {name!r}")
+    d = _v.integer("d", d, 2)
+    if name == "transformer" and d % 2:
+        raise ValueError(f"d must be even for the transformer's 2 heads, got {d}")
+    block = BLOCK[name]
+    what = (f"pre-LayerNorm transformer encoder: {BLOCKS} blocks (2-head self-attention, GELU MLP, residuals), "
+            f"{TOKENS} tokens of {FEATURES} numbers, width {d}, mean-pooled read-out; block 2's output tracked"
+            if name == "transformer" else
+            f"MLP-Mixer-style stack: {BLOCKS} blocks (token-mixing and channel-mixing GELU MLPs, LayerNorm, "
+            f"residuals), {TOKENS} tokens, width {d}; block 2's output tracked")
+    return Spec(name, functools.partial(SequenceNet, block, d), (TOKENS, FEATURES), "blocks.2", what)
+
+
 #: the architectures of the chapter "Beyond the paper's architectures"
 ZOO = {s.name: s for s in (
-    Spec("transformer", lambda: SequenceNet(lambda: TransformerBlock(D_MODEL)), (TOKENS, FEATURES), "blocks.2",
-         f"pre-LayerNorm transformer encoder: {BLOCKS} blocks (2-head self-attention, GELU MLP, residuals), "
-         f"{TOKENS} tokens of {FEATURES} numbers, width {D_MODEL}, mean-pooled read-out; block 2's output tracked"),
-    Spec("mixer", lambda: SequenceNet(lambda: MixerBlock(TOKENS, D_MODEL)), (TOKENS, FEATURES), "blocks.2",
-         f"MLP-Mixer-style stack: {BLOCKS} blocks (token-mixing and channel-mixing GELU MLPs, LayerNorm, "
-         f"residuals), {TOKENS} tokens, width {D_MODEL}; block 2's output tracked"),
+    sequence("transformer"),
+    sequence("mixer"),
     Spec("layernorm MLP", _mlp(nn.LeakyReLU, True), (D_IN,), f"blocks.{DEPTH // 2}",
          f"MLP with LayerNorm: {DEPTH} blocks Linear → LayerNorm → leaky ReLU, width {WIDTH}; block 3 tracked"),
     Spec("GELU MLP", _mlp(nn.GELU, False), (D_IN,), f"blocks.{DEPTH // 2}",
