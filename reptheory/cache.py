@@ -46,23 +46,31 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(_runtime.current().cache_dir).expanduser()
 
 
-_NETWORK_RUNS = ("networks", "experiments", "configs/fields.py", "configs/paper.py", "validate.py")
+_TRAIN = ("networks", "configs/fields.py", "validate.py")
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
-#: modules, as paths inside the package. The feed-forward networks' runs (trained records, no fit) depend on
-#: the networks, the experiments that describe them, their settings and the input checks; the sequel's runs on
-#: the sequel and its settings' class; the probes' runs on the lab; both of these on the shared stop rule; the
-#: Langevin chains of the weight-sharing tests on their sampler alone (their settings' values are in the
-#: description, so a new setting or a reworded note keeps them). The presentation, the infrastructure that moves results (this module, the runner, the runtime) and the command
-#: line decide none.
+#: modules, as paths inside the package. A trained run is keyed on the code that trains and records it and on
+#: its description, which holds every value of its setting (``Setting.run_fields``), its seed and its data: the
+#: feed-forward runs on the networks (engines, models, data), the settings' class and the input checks, and on
+#: the one module of ``experiments`` whose code writes the entry where it summarises the run (Fig. 5's grid,
+#: the blobs, MNIST); the sequel's runs on the sequel and its settings' class; the probes' runs on the lab;
+#: all of them on the shared stop rule; the Langevin chains of the weight-sharing tests on their sampler
+#: alone. The settings' registry (``configs/paper.py``: rows, notes, profiles), the experiments' other code
+#: (summaries, tables, sweeps), the presentation, the infrastructure that moves results (this module, the
+#: runner, the runtime) and the command line decide none: a reworded note, a new row or a new summary leaves
+#: every trained run valid.
 SOURCES = {
-    **dict.fromkeys(("two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"), _NETWORK_RUNS),
+    **dict.fromkeys(("two_point_run", "xor_run"), _TRAIN),
+    "fig5_grid_run": _TRAIN + ("experiments/fig5.py",),
+    "blobs_run": _TRAIN + ("experiments/xor_blobs.py",),
+    "mnist_run": _TRAIN + ("experiments/mnist_runs.py",),
     **dict.fromkeys(("parity_run", "parity_run_batched"),
                     ("sequel", "configs/fields.py", "networks/stop.py", "validate.py")),
     **dict.fromkeys(("probe_run", "probe_many"), ("lab", "networks/stop.py", "validate.py")),
     "langevin_run": ("sequel/langevin.py",),
 }
-#: every other kind (the fits, and what is computed from them): the networks' code and the theory's
-FIT_SOURCES = _NETWORK_RUNS + ("theory",)
+#: every other kind (the fits of Eq. 7 and Eq. 9 to a two-point run): the code that trains, the theory's
+#: (the ODE, its solvers, the fitter) and the module that fits a run and writes the entry
+FIT_SOURCES = _TRAIN + ("theory", "experiments/runs.py")
 
 
 def source_files(kind: str | None = None) -> list[pathlib.Path]:

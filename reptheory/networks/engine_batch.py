@@ -25,8 +25,12 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
     over the stack, so that the small per-trial matrix products of the 2-point runs become batched ones
     (fewer seconds per trial step: Fig. 5's CNN at width 500 on this 2-core CPU takes 19.1 ms a step alone
     and 15.2 ms a trial step in a batch of 12, ``reptheory.bench.cnn_batch_rates``). Each trial stops,
-    diverges and is recorded exactly as with :func:`~reptheory.networks.train.train` (a stopped or diverged trial's parameters are
-    frozen); results agree with the single-trial torch engine to float32 rounding.
+    diverges and is recorded exactly as with :func:`~reptheory.networks.train.train`; a stopped or diverged
+    trial leaves the batch at the next poll (its parameters and data are dropped from the stack, so the batch
+    steps only the trials still training), except that the stack keeps at least two trials (a stack of one
+    runs other kernels, which round differently), and that with dropout, whose random draws depend on the
+    stack, every trial stays in it, frozen once ended. The records are those of a batch that steps every trial
+    to the end, bit for bit (``tests/networks``). Results agree with the single-trial torch engine to float32 rounding.
 
     ``done(k, run)``, if given, is called with each trial's :class:`Run` as soon as the trial has ended (checked
     every ``poll`` epochs), so that a caller can store it before the batch finishes: an interrupted batch keeps
@@ -82,6 +86,7 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
     stop = -np.inf if setting.stop_loss is None else setting.stop_loss
     poll = BATCH_POLL or (1 if torch.device(dev).type == "cpu" else 100)
     stochastic = setting.arch == "dropout"
+    act = torch.arange(R, device=dev)     # the trials in the stack, as indices into the records
     t0 = time.perf_counter()
 
     def d2(h):                                    # (..., points, units) -> (..., points, points)
@@ -89,14 +94,14 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
         return (sq[..., :, None] + sq[..., None, :] - 2.0 * h @ h.transpose(-1, -2)).clamp_min(0)
 
     def record(e, out, hidden):
-        hs = [h.detach().double().reshape(R, n, -1) for h in hidden]      # (trials, points, units) each
+        hs = [h.detach().double().reshape(len(act), n, -1) for h in hidden]   # (trials, points, units) each
         if len({h.shape for h in hs}) == 1:       # layers of one width: one batched product for all of them
-            d2_rec[e] = d2(torch.stack(hs, 1))
+            d2_rec[e, act] = d2(torch.stack(hs, 1))
         else:
             for l, h in enumerate(hs):
-                d2_rec[e, :, l] = d2(h)
-        out_rec[e] = out.double()
-        loss_rec[e] = 0.5 * ((out.double() - Yd) ** 2).mean(dim=(1, 2))
+                d2_rec[e, act, l] = d2(h)
+        out_rec[e, act] = out.double()
+        loss_rec[e, act] = 0.5 * ((out.double() - Yd) ** 2).mean(dim=(1, 2))
 
     runs: list = [None] * R
     emitted = torch.zeros(R, dtype=torch.bool, device=dev)
@@ -128,22 +133,31 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
             grads, (out, hidden) = grad_aux(params, Xs, Ys)
             record(e, out.detach(), hidden)
         # the rule of _stop, for every live trial at once: diverged ends before this record, converged after it
-        loss = loss_rec[e]
-        diverged = ~torch.isfinite(loss) | (loss > DIVERGENCE_FACTOR * loss_rec[0].clamp_min(1e-30))
-        ended = live & (diverged | (loss < stop))
-        end = torch.where(ended, torch.where(diverged, e, e + 1), end)
-        div = div | (ended & diverged)
-        live = live & ~ended
+        loss = loss_rec[e, act]
+        diverged = ~torch.isfinite(loss) | (loss > DIVERGENCE_FACTOR * loss_rec[0, act].clamp_min(1e-30))
+        ended = live[act] & (diverged | (loss < stop))
+        end[act] = torch.where(ended, torch.where(diverged, e, e + 1), end[act])
+        div[act] = div[act] | (ended & diverged)
+        live[act] = live[act] & ~ended
         if e == E or (e + 1) % poll == 0:
             if done is not None:
                 emit(~live & ~emitted)
             if e == E or not bool(live.any()):
                 break
+            keep = live[act]
+            if len(act) >= 2 and int(keep.sum()) < 2:   # a stack of one takes other kernels (the CNN's convolution
+                keep = keep.clone()                     # rounds otherwise): an ended trial stays, frozen, beside it
+                keep[torch.nonzero(~keep).flatten()[:2 - int(keep.sum())]] = True
+            if not stochastic and not bool(keep.all()):    # the ended trials leave the stack
+                act, Xs, Ys, Yd = act[keep], Xs[keep], Ys[keep], Yd[keep]
+                params = {name: v[keep] for name, v in params.items()}
+                grads = None if grads is None else {name: g[keep] for name, g in grads.items()}
         if grads is None:
             grads, _ = grad_aux(params, Xs, Ys)
         with torch.no_grad():
+            mask_live = live[act]
             for name in params:
-                mask = live.reshape((R,) + (1,) * (params[name].ndim - 1))
+                mask = mask_live.reshape((len(act),) + (1,) * (params[name].ndim - 1))
                 params[name] = torch.where(mask, params[name] - setting.lr * grads[name], params[name])
     emit(~emitted)                        # the trials still training at the last epoch
     return runs

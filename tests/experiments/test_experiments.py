@@ -210,3 +210,35 @@ def test_xor_structure_takes_medians_over_seeds():
     assert s.converged and s.median_ratio_00_11 == 0.1 and s.median_ratio_01_10 == 0.2 and s.median_separation == 6
     runs[0].run.loss[-1] = 1e-2
     assert not experiments.xor_structure(runs).converged
+
+
+def test_a_prose_edit_keeps_every_trained_run_and_fit(monkeypatch):
+    """Rewording a setting's note, adding a row to the registry or editing an experiment's summaries leaves the
+    cached two-point run and its fit valid: nothing is trained or fitted again (``cache.SOURCES``)."""
+    import pathlib
+    from reptheory import cache
+    from reptheory.networks import train as _train
+    from reptheory.theory import fit as _fit
+    s = configs.Setting(name="tiny", width=20, hidden_layers=2, layer=1, gain=0.9, lr=0.05, epochs=200, seeds=(0,))
+    first = experiments.two_point(s, 0)
+    real = pathlib.Path.read_bytes
+    appended = {"configs/paper.py": b'\nEXTRA_ROW = Setting(name="new", note="a reworded note")\n',
+                "experiments/phase_diagram.py": b"\ndef summary_of_a_new_table():\n    return {}\n",
+                "presentation/records.py": b"\nBAR = 0.5\n"}
+
+    def read_bytes(self):
+        return real(self) + next((b for rel, b in appended.items() if self.as_posix().endswith(f"reptheory/{rel}")), b"")
+
+    def no_training(*a, **k):
+        raise AssertionError("trained again after a prose edit")
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(_train, "train", no_training)
+    monkeypatch.setattr(_fit, "fit_rates", no_training)
+    cache.code_version.cache_clear()
+    try:
+        again = experiments.two_point(dataclasses.replace(s, note="a reworded note"), 0)
+    finally:
+        monkeypatch.undo()
+        cache.code_version.cache_clear()
+    np.testing.assert_array_equal(again.run.loss, first.run.loss)
+    assert (again.fit.eta_h, again.fit.eta_y) == (first.fit.eta_h, first.fit.eta_y)

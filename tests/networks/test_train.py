@@ -295,6 +295,30 @@ def test_train_batch_stops_each_trial_on_its_own():
         train.train_batch(small(optimizer="adam"), sets, [0, 1])
 
 
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_train_batch_drops_ended_trials_without_changing_a_bit(arch):
+    """Trials that end leave the stack (down to two: the CNN's last trial, alone in a stack of one, would round
+    differently from epoch 182 on), and each trial's records are, bit for bit, the first records of the same
+    batch run with no stop at all, where every trial steps to the last epoch."""
+    if arch == "cnn":
+        s = small(arch="cnn", width=60, hidden_layers=2, layer=1, epochs=400, lr=0.05, nonlinearity="tanh")
+        sets = [data.two_points((0.2 + 0.3 * k) ** 2, (0.5 + 0.4 * k) ** 2) for k in range(6)]
+    else:
+        s = small(epochs=150, lr=0.005, nonlinearity="tanh")
+        sets = [data.two_points((0.3 + 0.3 * k) ** 2, (0.5 + 0.4 * k) ** 2) for k in range(5)]
+    seeds = list(range(len(sets)))
+    full = train.train_batch(s, sets, seeds)
+    stop = 1e-3 if arch == "cnn" else float(np.median([f.loss[s.epochs // 2] for f in full]))
+    stopped = train.train_batch(dataclasses.replace(s, stop_loss=stop), sets, seeds)
+    ends = [r.loss.size for r in stopped]
+    assert len(set(ends)) >= 3 and max(ends) == s.epochs + 1, ends          # trials end at different epochs
+    for f, r in zip(full, stopped):
+        k = r.loss.size
+        np.testing.assert_array_equal(r.loss, f.loss[:k])
+        np.testing.assert_array_equal(r.dist2, f.dist2[:k])
+        np.testing.assert_array_equal(r.outputs, f.outputs[:k])
+
+
 def test_train_batch_hands_each_trial_over_once_as_soon_as_it_ends():
     s = small(epochs=100, lr=0.05, nonlinearity="tanh")
     sets = [data.two_points(1.0, 0.5), data.two_points(1.0, 0.0)]
@@ -415,8 +439,10 @@ def test_cache_validates_an_entry_when_it_loads_it(tmp_path, monkeypatch, change
 
 
 def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
-    """A training entry ignores the theory; the sequel's and the probes' runs ignore the feed-forward networks
-    except the shared stop rule; fits see the networks and the theory; presentation decides nothing."""
+    """A trained run is keyed on the code that trains and records it, never on the settings' registry, the
+    experiments' summaries or the theory; the sequel's and the probes' runs ignore the feed-forward networks
+    except the shared stop rule; fits see the networks, the theory and the module that fits; presentation and
+    infrastructure decide nothing."""
     import pathlib
     real = pathlib.Path.read_bytes
 
@@ -424,15 +450,24 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
         def read_bytes(self):
             return real(self) + (b"\n_EDITED = 1\n" if self.as_posix().endswith(f"reptheory/{rel}") else b"")
         return read_bytes
-    kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched", "probe_run")
+    ff = {"two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"}
+    kinds = (*sorted(ff), "two_point_fit", "parity_run", "parity_run_batched", "probe_run", "langevin_run")
     before = {k: cache.code_version(k) for k in kinds}
-    for rel, changes in (("networks/engine_numba.py", {"two_point_run", "two_point_fit"}),
+    for rel, changes in (("networks/engine_numba.py", ff | {"two_point_fit"}),
+                         ("networks/data.py", ff | {"two_point_fit"}),
+                         ("configs/fields.py", ff | {"two_point_fit", "parity_run", "parity_run_batched"}),
                          ("theory/fit.py", {"two_point_fit"}),
-                         ("experiments/phase_diagram.py", {"two_point_run", "two_point_fit"}),
+                         ("experiments/runs.py", {"two_point_fit"}),
+                         ("experiments/fig5.py", {"fig5_grid_run"}),
+                         ("experiments/xor_blobs.py", {"blobs_run"}),
+                         ("experiments/mnist_runs.py", {"mnist_run"}),
+                         ("experiments/phase_diagram.py", set()), ("configs/paper.py", set()),
+                         ("configs/sequel.py", set()),
                          ("sequel/parity_batch.py", {"parity_run", "parity_run_batched"}),
-                         ("networks/stop.py", set(kinds)),
+                         ("sequel/langevin.py", {"parity_run", "parity_run_batched", "langevin_run"}),
+                         ("networks/stop.py", set(kinds) - {"langevin_run"}),
                          ("lab/engines.py", {"probe_run"}),
-                         ("presentation/plots.py", set()), ("runtime.py", set())):
+                         ("presentation/plots.py", set()), ("runtime.py", set()), ("cache.py", set())):
         assert (pathlib.Path(cache.__file__).parent / rel).exists(), rel
         cache.code_version.cache_clear()
         monkeypatch.setattr(pathlib.Path, "read_bytes", edited(rel))
