@@ -12,7 +12,10 @@
     const heads = [...t.tHead.rows[0].cells].map(c => c.innerText.trim());
     for (const body of t.tBodies)
       for (const row of body.rows)
-        [...row.cells].forEach((c, i) => { if (heads[i]) c.setAttribute('data-label', heads[i]); });
+        [...row.cells].forEach((c, i) => {
+          if (heads[i]) c.setAttribute('data-label', heads[i]);
+          c.classList.toggle('rt-empty', !c.innerText.trim());     // no heading without a value under it
+        });
   }
   function update() {
     for (const t of prose()) {

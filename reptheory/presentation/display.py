@@ -30,17 +30,40 @@ def fmt(x, sig: int = 4) -> str:
     return "0" if float(s) == 0 else s
 
 
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def readable(x, sig: int = 4) -> str:
+    """:func:`fmt`, with a number that Python would print in e-notation written as a power of ten instead
+    (``9.92e-05`` as ``9.92×10⁻⁵``, ``1e+07`` as ``10⁷``; a rounded whole number below a million as it is,
+    ``1.4e+04`` as ``14000``): what a table shows. The text has no hyphen, so a browser does not break it
+    across lines.
+
+    >>> readable(9.923e-5, 3), readable(1e7, 2), readable(-2.5e-11, 2), readable(0.0123), readable(14321.0, 2)
+    ('9.92×10⁻⁵', '10⁷', '-2.5×10⁻¹¹', '0.0123', '14000')
+    """
+    s = fmt(x, sig)
+    m = re.fullmatch(r"(-?)([0-9.]+)e([+-])0*([0-9]+)", s)
+    if m is None:
+        return s
+    if m.group(3) == "+" and float(s) < 1e6 and float(s) == int(float(s)):     # a whole number: as it is
+        return str(int(float(s)))
+    sign, mant, esign, exp = m.groups()
+    power = "10" + (("-" if esign == "-" else "") + exp).translate(_SUP)
+    return sign + (power if mant == "1" else f"{mant}×{power}")
+
+
 def span(values, form=None) -> str:
     """The range of ``values`` in words: ``"a to b"``, or ``"a"`` when the smallest and the largest print alike
-    (each printed by ``form``, a function of one number to text; by default two significant digits), and "–"
-    when there are none.
+    (each printed by ``form``, a function of one number to text; by default :func:`readable` with two
+    significant digits), and "–" when there are none.
 
     >>> span([3000, 1.4e4]), span([0.0019, 0.0019]), span([])
-    ('3e+03 to 1.4e+04', '0.0019', '–')
+    ('3000 to 14000', '0.0019', '–')
     """
     if not len(values):
         return "–"
-    form = form or (lambda v: f"{v:.2g}")
+    form = form or (lambda v: readable(v, 2))
     lo, hi = form(min(values)), form(max(values))
     return lo if lo == hi else f"{lo} to {hi}"
 
@@ -51,7 +74,8 @@ def _missing(v) -> bool:
 
 
 def table(rows: list[dict], sig: int = 4) -> str:
-    r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`fmt`; a missing value
+    r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`readable` (powers of
+    ten, not e-notation); a missing value
     (``None``, NaN) shows as "–"; True and False as "yes" and "no"; a column that is empty text in every row
     (a note no row needs) is left out; a ``|`` in a key or a value is escaped (it would split the cell).
 
@@ -63,7 +87,7 @@ def table(rows: list[dict], sig: int = 4) -> str:
     keys = [k for k in rows[0] if not all(isinstance(r[k], str) and not r[k] for r in rows)]
     esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
     word = lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v
-    cell = lambda v: "–" if _missing(v) else esc(fmt(v, sig) if isinstance(v, (float, np.floating)) else word(v))
+    cell = lambda v: "–" if _missing(v) else esc(readable(v, sig) if isinstance(v, (float, np.floating)) else word(v))
     lines = ["| " + " | ".join(map(esc, keys)) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)

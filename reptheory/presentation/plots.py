@@ -17,6 +17,8 @@ COLORS = {"h2": OKABE_ITO["blue"], "y2": OKABE_ITO["vermillion"], "w": OKABE_ITO
 CYCLE = tuple(OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "sky", "purple", "black"))
 #: each curve's label in the figures
 LABELS = {"h2": r"$\|\Delta h\|^2$", "y2": r"$\|\Delta\hat y\|^2$", "w": r"$w$", "loss": r"$\mathcal{L}$"}
+#: each curve's name in a table (plain text: a table cell's "|" would split it)
+NAMES = {"h2": "‖Δh‖²", "y2": "‖Δŷ‖²", "w": "w", "loss": "loss"}
 #: line style of a theory curve (dashed)
 THEORY = {"ls": "--", "lw": 1.8}
 #: line style of a measured curve (solid, light)
@@ -38,7 +40,8 @@ def style() -> None:
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10, "legend.fontsize": 9,
                          "axes.prop_cycle": cycler(color=list(CYCLE)),
                          "axes.titlesize": 10, "axes.spines.top": False,
-                         "axes.spines.right": False, "legend.frameon": False, "figure.constrained_layout.use": True})
+                         "axes.spines.right": False, "legend.frameon": False, "figure.constrained_layout.use": True,
+                         "axes.formatter.use_mathtext": True})     # an axis offset as ×10ⁿ, not "1e19"
 
 
 def curves(ax, traj, kind: str = "theory", names=("h2", "y2", "w"), label: str | None = None) -> None:

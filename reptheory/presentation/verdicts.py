@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Fig5Nulls", "fig5_nulls", "nulls_of", "OverSeedSets", "over_seed_sets", "seed_set_rows", "over_sets",
-           "Shift", "shift_over_seeds", "paired_over_seeds", "EDGE", "SPREADS", "ALPHA"]
+           "Shift", "shift_over_seeds", "paired_over_seeds", "bar_rows", "EDGE", "SPREADS", "ALPHA"]
 
 #: a point closer than this fraction of an interval's half-width to one of its ends is "at the edge": a verdict
 #: it would decide is reported as undecided (it would be decided by the third digit)
@@ -212,6 +212,29 @@ def over_seed_sets(values, unit: str = "seed sets") -> OverSeedSets:
     if not np.all(np.isfinite(v)):
         raise ValueError(f"values must be finite, got {values!r}")
     return OverSeedSets(tuple(float(x) for x in v), float(v.mean()), float(v.std(ddof=1)), str(unit))
+
+
+def bar_rows(values: dict, bar: float, op: str, unit: str = "seeds") -> list[dict]:
+    """One table row per quantity of ``values`` (a name and one value per seed, network or seed set, as
+    :func:`over_seed_sets` takes them) against one ``bar`` (``op`` ``"<="`` or ``">="``): the bar, the mean ± sd, the
+    range, how many of the values miss the bar (are not ``op`` ``bar``), and :meth:`OverSeedSets.against`'s
+    verdict (decided only when the mean clears or misses the bar by more than :data:`SPREADS` standard
+    deviations).
+
+    >>> [r["verdict"] for r in bar_rows({"a": [0.1, 0.12, 0.11], "b": [0.2, 0.4, 0.35]}, 0.3, "<=")]
+    ['passes', 'undecided']
+    """
+    if op not in (">=", "<="):
+        raise ValueError(f"op must be '>=' or '<=', got {op!r}")
+    rows = []
+    for name, v in values.items():
+        o = over_seed_sets(v, unit)
+        miss = sum(x > bar if op == "<=" else x < bar for x in o.values)
+        rows.append({"quantity": name, "bar": f"{op.replace('<=', '≤').replace('>=', '≥')} {bar:g}",
+                     f"mean ± sd over the {unit}": f"{o.mean:.3g} ± {o.sd:.2g}",
+                     "range": f"{min(o.values):.3g} to {max(o.values):.3g}",
+                     f"{unit} missing it": f"{miss} of {len(o.values)}", "verdict": o.against(bar, op)})
+    return rows
 
 
 def _seeds(seeds) -> str:

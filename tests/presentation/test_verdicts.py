@@ -79,3 +79,16 @@ def test_a_shift_over_seeds_is_an_exact_permutation_test_over_the_seeds():
     for bad in ([1.0], [1.0, np.inf], [[1.0, 2.0]]):
         with pytest.raises(ValueError, match="larger must hold"):
             verdicts.shift_over_seeds(bad, [1.0, 2.0])
+
+
+def test_bar_rows_count_the_misses_and_decide_only_beyond_two_spreads():
+    rows = verdicts.bar_rows({"tight": [0.10, 0.11, 0.12], "near": [0.25, 0.35, 0.3], "far": [0.6, 0.62, 0.61]},
+                             0.30, "<=", "networks")
+    assert [r["verdict"] for r in rows] == ["passes", "undecided", "fails"]
+    assert [r["networks missing it"] for r in rows] == ["0 of 3", "1 of 3", "3 of 3"]
+    assert rows[0]["mean ± sd over the networks"] == "0.11 ± 0.01" and rows[0]["bar"] == "≤ 0.3"
+    assert verdicts.bar_rows({"x": [0.6, 0.7]}, 0.5, ">=")[0]["seeds missing it"] == "0 of 2"
+    with pytest.raises(ValueError, match="op must be"):
+        verdicts.bar_rows({"x": [1, 2]}, 0.5, "<")
+    with pytest.raises(ValueError, match="at least 2"):
+        verdicts.bar_rows({"x": [1.0]}, 0.5, "<=")
