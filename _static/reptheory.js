@@ -92,3 +92,17 @@
     update();
   });
 })();
+
+/* A number and its unit sign stay on one line: "19 %" does not break before the "%" (a no-break space). */
+(function () {
+  function glue() {
+    const skip = n => n.parentElement && n.parentElement.closest('pre, code, script, style, mjx-container, .math');
+    for (const root of document.querySelectorAll('article')) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode())
+        if (/\d %/.test(n.nodeValue) && !skip(n)) n.nodeValue = n.nodeValue.replace(/(\d) %/g, '$1\u00a0%');
+    }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', glue);
+  else glue();
+})();

@@ -56,7 +56,7 @@ def test_a_settings_table_shows_either_kind_but_not_both_at_once():
     head = t.markdown.splitlines()[0]
     assert "**800** (paper: 1000)" in t.markdown and "| max_len |" in head and "hidden" not in head
     row = settings_rows(["parity_h0_zero"], "default")[0]
-    assert row["h0"] == "0.0" and row["deviation from the paper"].startswith("not in the paper")
+    assert row["h0"] == "0" and row["deviation from the paper"].startswith("not in the paper")
     with pytest.raises(ValueError, match="one kind of setting"):
         SettingsTable(["default", "parity"])
 

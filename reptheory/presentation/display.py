@@ -151,7 +151,8 @@ def _against_paper(st, none: str = "None") -> tuple[list[tuple[str, str | None]]
     from reptheory import configs
 
     paper = configs.paper_counterpart(st)
-    show = lambda f, v: seeds_text(v) if f == "seeds" else (none if v is None else str(v))
+    show = lambda f, v: (seeds_text(v) if f == "seeds" else none if v is None else
+                         readable(v, 6) if isinstance(v, float) else str(v))      # 5e-07 as 5×10⁻⁷
     cells, deviates = [], False
     for f in SHOWN[type(st).__name__]:
         v = getattr(st, f)
@@ -384,7 +385,7 @@ def _verdict(step) -> None:
 
 def html_table(rows: list[dict], sig: int = 4):
     """An HTML table (``IPython.display.HTML``) from a list of dicts with equal keys: a notebook's Markdown output
-    is rendered without tables, HTML is not. Floats are rounded with :func:`fmt`; ``None``, NaN and the text
+    is rendered without tables, HTML is not. Floats are rounded with :func:`readable`; ``None``, NaN and the text
     ``"None"`` (a missing setting written out by ``str``) show as "–"."""
     import html
 
@@ -396,7 +397,7 @@ def html_table(rows: list[dict], sig: int = 4):
     def cell(v):
         if _missing(v) or v == "None":
             return "–"
-        return html.escape(fmt(v, sig) if isinstance(v, (float, np.floating)) else str(v))
+        return html.escape(readable(v, sig) if isinstance(v, (float, np.floating)) else str(v))
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
     body = "".join("<tr>" + "".join(f"<td>{cell(r[k])}</td>" for k in keys) + "</tr>" for r in rows)
     return HTML(f"<table class=\"table\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
