@@ -48,7 +48,8 @@ if _sys.argv[:1] == ["-m"]:     # ``python -m reptheory`` importing the package:
         _os._exit(130)                                  # C initialisation, which reports it as an ImportError)
     _signal.signal(_signal.SIGINT, _stopped_while_starting)
 
-from reptheory.presentation.display import fmt, table  # noqa: E402
+from reptheory.presentation.display import table  # noqa: E402
+from reptheory.presentation.rounding import fmt  # noqa: E402
 from reptheory.sequel.rnn_expansion import FixedExpansion, fixed_expansion
 from reptheory.theory.fit import FitError, MeanRateFit, RateFit, fit_mean_rate, fit_rates, max_relative_deviation
 from reptheory.theory.ode import (SolveError, Trajectory, a_high, a_low, conserved, h_inf, identical_output,

@@ -1,7 +1,9 @@
 """The presentation layer: how results reach a reader. Nothing here trains, fits or decides a cached result.
 
-* :mod:`reptheory.presentation.display` – rounded printing for checked outputs, HTML tables, the settings
-  tables (``SettingsTable``), derivation steps.
+* :mod:`reptheory.presentation.rounding` – numbers as printed: rounded for checked outputs, powers of ten in
+  tables.
+* :mod:`reptheory.presentation.display` – Markdown and HTML tables, the settings tables (``SettingsTable``),
+  derivation steps.
 * :mod:`reptheory.presentation.plots` – the book's plot style and its figures, drawn at the size they are shown.
 * :mod:`reptheory.presentation.sequel_plots` – the sequel's figures (automata, the fixed-expansion model,
   parity phase diagrams).

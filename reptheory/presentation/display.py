@@ -1,7 +1,5 @@
-"""Rounded printing, so that notebook outputs compare equal across CPUs (nbval).
-
-Float results from torch and BLAS differ between CPUs in the 8th significant digit; every number a checked
-notebook prints goes through :func:`fmt` with 4 significant digits or fewer.
+"""Tables and settings for the notebooks: Markdown and HTML tables of results, the settings beside the paper's,
+and sympy steps shown as equations. Numbers in them are written by :mod:`reptheory.presentation.rounding`.
 """
 from __future__ import annotations
 
@@ -9,63 +7,7 @@ import re
 
 import numpy as np
 
-
-def fmt(x, sig: int = 4) -> str:
-    """``x`` rounded to ``sig`` significant digits as a string (``-0`` printed as ``0``); arrays elementwise.
-
-    >>> fmt(3.14159), fmt(-1e-20, 2), fmt([1 / 3, 2.0])
-    ('3.142', '-1e-20', '[0.3333, 2]')
-    """
-    if not isinstance(sig, int) or isinstance(sig, bool) or not 1 <= sig <= 12:
-        raise ValueError(f"sig must be an integer in [1, 12], got {sig!r}")
-    arr = np.asarray(x)
-    if arr.ndim > 0:
-        return "[" + ", ".join(fmt(v, sig) for v in arr.ravel()) + "]"
-    if arr.dtype == bool:
-        return str(bool(arr))
-    v = float(arr)
-    if not np.isfinite(v):
-        return str(v)
-    s = f"{v:.{sig}g}"
-    return "0" if float(s) == 0 else s
-
-
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def readable(x, sig: int = 4) -> str:
-    """:func:`fmt`, with a number that Python would print in e-notation written as a power of ten instead
-    (``9.92e-05`` as ``9.92×10⁻⁵``, ``1e+07`` as ``10⁷``; a rounded whole number below a million as it is,
-    ``1.4e+04`` as ``14000``): what a table shows. The text has no hyphen, so a browser does not break it
-    across lines.
-
-    >>> readable(9.923e-5, 3), readable(1e7, 2), readable(-2.5e-11, 2), readable(0.0123), readable(14321.0, 2)
-    ('9.92×10⁻⁵', '10⁷', '-2.5×10⁻¹¹', '0.0123', '14000')
-    """
-    s = fmt(x, sig)
-    m = re.fullmatch(r"(-?)([0-9.]+)e([+-])0*([0-9]+)", s)
-    if m is None:
-        return s
-    if m.group(3) == "+" and float(s) < 1e6 and float(s) == int(float(s)):     # a whole number: as it is
-        return str(int(float(s)))
-    sign, mant, esign, exp = m.groups()
-    power = "10" + (("-" if esign == "-" else "") + exp).translate(_SUP)
-    return sign + (power if mant == "1" else f"{mant}×{power}")
-
-
-def span(values, form=None) -> str:
-    """The range of ``values`` in words: ``"a to b"``, or ``"a"`` when the smallest and the largest print alike
-    (each printed by ``form``, a function of one number to text; by default :func:`readable` with two
-    significant digits), and "–" when there are none.
-
-    >>> span([3000, 1.4e4]), span([0.0019, 0.0019]), span([])
-    ('3000 to 14000', '0.0019', '–')
-    """
-    if not len(values):
-        return "–"
-    form = form or (lambda v: readable(v, 2))
-    lo, hi = form(min(values)), form(max(values))
-    return lo if lo == hi else f"{lo} to {hi}"
+from reptheory.presentation.rounding import fmt, readable, span  # noqa: F401  (the tables' number format)
 
 
 def _missing(v) -> bool:

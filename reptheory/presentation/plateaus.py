@@ -74,7 +74,7 @@ class Unconverged:
 
     def row(self) -> dict:
         """One table row: counts, the predicted times' ranges, the lag test and the rank test's verdict."""
-        from reptheory.presentation.display import span
+        from reptheory.presentation.rounding import span
         return {"unconverged, of the runs with ‖Δy‖ > 0": f"{self.n_unconverged} of {self.n_runs}",
                 "on the mean-only plateau": f"{self.on_plateau} of {self.n_unconverged}",
                 "Eq. 7's epochs, unconverged": span(self.predicted_unconverged),
@@ -138,7 +138,7 @@ def cnn_forms(rows: list[dict]) -> list[dict]:
     the epochs the escaped runs took (range), and, against the form as in the paper, the seeds each form frees
     and catches with the exact McNemar ``p`` (:func:`reptheory.lab.cnn_plateau.paired_test`)."""
     from reptheory.lab import cnn_plateau as cp
-    from reptheory.presentation.display import span
+    from reptheory.presentation.rounding import span
     out = []
     for form, (k, n) in cp.stuck_counts(rows).items():
         escaped = [r["epochs"] for r in rows if r["variant"] == form and not r["stuck"]]

@@ -165,7 +165,7 @@ def fig5_notes(record: Fig5Record) -> str:
     from collections import Counter
 
     from reptheory.configs import FIG5_MAX_LOSS
-    from reptheory.presentation.display import span
+    from reptheory.presentation.rounding import span
     notes = [f"{n} fit{'s' * (n != 1)} discarded: {why}"
              for why, n in Counter(why for _, why in record.rates["discarded"]).items()]
     stuck = [p for p in record.points if p["loss_final"] > FIG5_MAX_LOSS]
