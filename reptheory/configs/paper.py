@@ -66,8 +66,8 @@ TABLE2 = {
 #: ½-MSE loss and leaky ReLU (lr doubled), stopped once the loss is below 1e-4.
 AUTHORS_CODE = {
     "depth": _row("depth", lr=0.01, epochs=3000, note="the authors' depth notebook (the paper gives no setting)"),
-    "xor_rich": _row("xor_rich", dataset="xor", gain=0.85, lr=0.03, epochs=3000, stop_loss=1e-4, seeds=tuple(range(5)),
-                     note="the authors' code's rich XOR row (not in Table 2)"),
+    "xor_rich": _row("xor_rich", dataset="xor", gain=0.85, lr=0.03, epochs=3000, stop_loss=1e-4,
+                     seeds=tuple(range(5)), note="the authors' code's rich XOR row (not in Table 2)"),
 }
 
 # Fig. 5 (Sec. 4.3, App. B.2): per architecture, rates fitted on 50 two-point runs at the Table 1 settings

@@ -30,7 +30,8 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
     steps only the trials still training), except that the stack keeps at least two trials (a stack of one
     runs other kernels, which round differently), and that with dropout, whose random draws depend on the
     stack, every trial stays in it, frozen once ended. The records are those of a batch that steps every trial
-    to the end, bit for bit (``tests/networks``). Results agree with the single-trial torch engine to float32 rounding.
+    to the end, bit for bit (``tests/networks``). Results agree with the single-trial torch engine to float32
+    rounding.
 
     ``done(k, run)``, if given, is called with each trial's :class:`Run` as soon as the trial has ended (checked
     every ``poll`` epochs), so that a caller can store it before the batch finishes: an interrupted batch keeps

@@ -216,10 +216,10 @@ def over_seed_sets(values, unit: str = "seed sets") -> OverSeedSets:
 
 def bar_rows(values: dict, bar: float, op: str, unit: str = "seeds") -> list[dict]:
     """One table row per quantity of ``values`` (a name and one value per seed, network or seed set, as
-    :func:`over_seed_sets` takes them) against one ``bar`` (``op`` ``"<="`` or ``">="``): the bar, the mean ± sd, the
-    range, how many of the values miss the bar (are not ``op`` ``bar``), and :meth:`OverSeedSets.against`'s
-    verdict (decided only when the mean clears or misses the bar by more than :data:`SPREADS` standard
-    deviations).
+    :func:`over_seed_sets` takes them) against one ``bar`` (``op`` ``"<="`` or ``">="``): the bar, the mean ± sd,
+    the range, how many of the values miss the bar (are not ``op`` ``bar``), and
+    :meth:`OverSeedSets.against`'s verdict (decided only when the mean clears or misses the bar by more than
+    :data:`SPREADS` standard deviations).
 
     >>> [r["verdict"] for r in bar_rows({"a": [0.1, 0.12, 0.11], "b": [0.2, 0.4, 0.35]}, 0.3, "<=")]
     ['passes', 'undecided']
