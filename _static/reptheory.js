@@ -106,3 +106,16 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', glue);
   else glue();
 })();
+
+/* A command-line option in inline code ("--profile", "-m") is not broken at its hyphens: the browser may break a
+   line after a hyphen, which splits "--" from its name. Each word of inline code is its own span (Sphinx), so
+   the option's span is kept on one line and the line breaks at the spaces around it. The text is unchanged, so a
+   copied command stays as it is. */
+(function () {
+  function keep() {
+    for (const s of document.querySelectorAll('article code.literal span.pre'))
+      if (/^--?[A-Za-z][\w-]*(=\S*)?$/.test(s.textContent) && s.textContent.length <= 40) s.classList.add('rt-option');
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', keep);
+  else keep();
+})();

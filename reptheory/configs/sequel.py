@@ -40,7 +40,7 @@ _PHASE_NOTE = {"ce": "the sequel's Fig. 9 protocol: cross-entropy, stop at train
                      "ran 1); accuracy on 100 random strings of length 100 (theirs: 30)",
                "mse": "the book's variant of the Fig. 9 protocol: MSE on the one-hot parity (as App. C.1), stop at "
                       "training loss < 1e-3; 3 seeds; accuracy on 100 random strings of length 100"}
-_PHASE_CAP = {"default": (f"; CI budget: at most {PHASE_GRID['default'][2]} epochs (the authors: 10^6) on a "
+_PHASE_CAP = {"default": (f"; CI budget: at most {PHASE_GRID['default'][2]} epochs (the authors: 10⁶) on a "
                           f"{len(PHASE_GRID['default'][0])} × {len(PHASE_GRID['default'][1])} grid (theirs: 20 × 20)"),
               "paper": ""}
 

@@ -54,7 +54,7 @@ class SharingSetting(_Fields):
     signals: tuple = field(default=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0), metadata={
         "doc": "signal s: the loss's weight against the prior, s = 1/(N × temperature)"})
     supervised: tuple | None = field(default=None, metadata={
-        "doc": "the steps whose outputs enter the loss (1 … T); None: the last step only"})
+        "doc": "the steps whose outputs enter the loss (1 … T); left unset, the last step only"})
     omega: float = field(default=0.7853981633974483, metadata={"doc": "ω, the sine's phase advance per step"})
     step_size: float = field(default=0.02, metadata={
         "doc": "Langevin step ε at s ≤ 3; above, ε = step_size × 3/s (the loss's curvature grows with s)"})

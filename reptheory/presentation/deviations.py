@@ -18,6 +18,7 @@ import dataclasses
 
 from reptheory import configs
 from reptheory.presentation.display import seeds_text
+from reptheory.presentation.rounding import readable
 
 __all__ = ["default_vs_paper", "page_of"]
 
@@ -73,7 +74,8 @@ def default_vs_paper() -> list[dict]:
     if (g_d, p_d, cap_d) != (g_p, p_p, cap_p):
         rows.append({"page": "parity phase diagram", "settings": "phase/<loss>/g<gain>/p<fraction>",
                      "difference": f"gains × data fractions {len(g_d)} × {len(p_d)} "
-                                   f"(paper: {len(g_p)} × {len(p_p)}); epoch cap {cap_d} (paper: {cap_p})",
+                                   f"(paper: {len(g_p)} × {len(p_p)}); "
+                                   f"epoch cap {readable(cap_d)} (paper: {readable(cap_p)})",
                      "reason": "CI budget"})
     order = [page for _, page in _PAGES]
     rank = {page: k for k, page in enumerate(order)}

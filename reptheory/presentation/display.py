@@ -15,11 +15,34 @@ def _missing(v) -> bool:
     return v is None or isinstance(v, (float, np.floating)) and bool(np.isnan(v))
 
 
+#: a result's key (the name code reads it by) and the heading a table shows for it, in the paper's notation
+_HEADINGS = ((re.compile(r"\bh_inf \(Eq\. 10\)"), "final ‖Δh‖² (Eq. 10)"),
+             (re.compile(r"\bfinal h2\b"), "final ‖Δh‖² (measured)"),
+             (re.compile(r"\bh_inf\b"), "‖Δh‖²∞"),
+             (re.compile(r"\bh2\b"), "‖Δh‖²"), (re.compile(r"\by2\b"), "‖Δŷ‖²"),
+             (re.compile(r"\beta_ybar\b"), "η_ȳ"), (re.compile(r"\beta_h\b"), "η_h"),
+             (re.compile(r"\beta_y\b"), "η_y"), (re.compile(r"\beta2\b"), "η²"))
+
+
+def heading(key: str) -> str:
+    """The heading a table shows for the column ``key``: the names code reads results by (``eta_h``,
+    ``dev h2``, ``h_inf (Eq. 10)``) written in the paper's notation.
+
+    >>> [heading(k) for k in ("eta_h", "dev h2", "h_inf (Eq. 10)", "final h2", "eta2 c1", "seed")]
+    ['η_h', 'dev ‖Δh‖²', 'final ‖Δh‖² (Eq. 10)', 'final ‖Δh‖² (measured)', 'η² c1', 'seed']
+    """
+    text = str(key)
+    for pattern, shown in _HEADINGS:
+        text = pattern.sub(shown, text)
+    return text
+
+
 def table(rows: list[dict], sig: int = 4) -> str:
     r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`readable` (powers of
     ten, not e-notation); a missing value
     (``None``, NaN) shows as "–"; True and False as "yes" and "no"; a column that is empty text in every row
-    (a note no row needs) is left out; a ``|`` in a key or a value is escaped (it would split the cell).
+    (a note no row needs) is left out; a ``|`` in a key or a value is escaped (it would split the cell); a
+    heading is written by :func:`heading` (``eta_h`` as η_h).
 
     >>> table([{"|x|": 1.23456, "y": None, "ok": True, "note": ""}]).splitlines()
     ['| \\|x\\| | y | ok |', '|---|---|---|', '| 1.235 | – | yes |']
@@ -30,7 +53,7 @@ def table(rows: list[dict], sig: int = 4) -> str:
     esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
     word = lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v
     cell = lambda v: "–" if _missing(v) else esc(readable(v, sig) if isinstance(v, (float, np.floating)) else word(v))
-    lines = ["| " + " | ".join(map(esc, keys)) + " |", "|" + "---|" * len(keys)]
+    lines = ["| " + " | ".join(esc(heading(k)) for k in keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -328,7 +351,7 @@ def _verdict(step) -> None:
 def html_table(rows: list[dict], sig: int = 4):
     """An HTML table (``IPython.display.HTML``) from a list of dicts with equal keys: a notebook's Markdown output
     is rendered without tables, HTML is not. Floats are rounded with :func:`readable`; ``None``, NaN and the text
-    ``"None"`` (a missing setting written out by ``str``) show as "–"."""
+    ``"None"`` (a missing setting written out by ``str``) show as "–"; a heading is written by :func:`heading`."""
     import html
 
     from IPython.display import HTML
@@ -340,7 +363,7 @@ def html_table(rows: list[dict], sig: int = 4):
         if _missing(v) or v == "None":
             return "–"
         return html.escape(readable(v, sig) if isinstance(v, (float, np.floating)) else str(v))
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+    head = "".join(f"<th>{html.escape(heading(k))}</th>" for k in keys)
     body = "".join("<tr>" + "".join(f"<td>{cell(r[k])}</td>" for k in keys) + "</tr>" for r in rows)
     return HTML(f"<table class=\"table\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
