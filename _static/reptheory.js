@@ -34,10 +34,12 @@
 })();
 
 /* A module's dotted name in a heading (the API reference) may break after a dot on a phone, not inside a
-   name ("reptheory.network|s"): a zero-width space after each dot offers the break. */
+   name ("reptheory.network|s"): a zero-width space after each dot offers the break. The page's Contents
+   (the right sidebar) gets the same, so that a long module name wraps inside the sidebar instead of running
+   past the window's edge. */
 (function () {
   function soften() {
-    for (const h of document.querySelectorAll('article h1, article h2')) {
+    for (const h of document.querySelectorAll('article h1, article h2, .bd-sidebar-secondary .toc-entry a')) {
       const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode())
         if (/^reptheory\./.test(n.nodeValue.trim())) n.nodeValue = n.nodeValue.replace(/\.(?=\w)/g, '.\u200b');

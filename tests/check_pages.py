@@ -148,6 +148,14 @@ _HIDDEN_JS = """(desktop) => {
                ' px)');
       break;
     }
+  for (const side of document.querySelectorAll('.bd-sidebar-secondary')) {   // the page's Contents
+    const box = side.getBoundingClientRect();
+    if (box.width === 0) continue;
+    const right = Math.min(box.right, window.innerWidth);
+    const cut = [...side.querySelectorAll('a')].find(a => a.getBoundingClientRect().right > right + 1);
+    if (cut) out.push('a Contents entry runs past the sidebar (' + Math.round(cut.getBoundingClientRect().right) +
+                      ' px, the sidebar ends at ' + Math.round(right) + ' px): ' + cut.innerText.slice(0, 40));
+  }
   if (desktop)                                // a desktop: an API name in a summary table stays on one line
     for (const c of art.querySelectorAll('table.autosummary td:first-child code'))
       if (c.getClientRects().length > 1)

@@ -71,5 +71,5 @@ def interpolation_figure(ip):
     ax.set_xlabel("time step t (grey: left out of the loss)")
     ax.set_ylabel("relative error at step t")
     ax.set_ylim(0, None)
-    ax.legend(fontsize=9, loc="center right")
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)   # below the axes, off the curves
     return fig

@@ -230,9 +230,10 @@ def bar_rows(values: dict, bar: float, op: str, unit: str = "seeds") -> list[dic
     for name, v in values.items():
         o = over_seed_sets(v, unit)
         miss = sum(x > bar if op == "<=" else x < bar for x in o.values)
-        rows.append({"quantity": name, "bar": f"{op.replace('<=', '≤').replace('>=', '≥')} {bar:g}",
+        # no-break spaces: "≥ 0.5" and "0.48 to 0.71" each stay on one line in a narrow column
+        rows.append({"quantity": name, "bar": f"{op.replace('<=', '≤').replace('>=', '≥')}\u00a0{bar:g}",
                      f"mean ± sd over the {unit}": f"{o.mean:.3g} ± {o.sd:.2g}",
-                     "range": f"{min(o.values):.3g} to {max(o.values):.3g}",
+                     "range": f"{min(o.values):.3g}\u00a0to\u00a0{max(o.values):.3g}",
                      f"{unit} missing it": f"{miss} of {len(o.values)}", "verdict": o.against(bar, op)})
     return rows
 

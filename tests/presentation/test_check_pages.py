@@ -68,6 +68,9 @@ DEFECTS = {
                                   "</tr></table>",
     "sidebar wider than its box": "<div class='bd-sidebar-primary' style='width:100px;overflow-x:hidden'>"
                                   "<div style='width:300px'>entry</div></div>",
+    "Contents entry past the sidebar": "<div class='bd-sidebar-secondary' style='position:fixed;right:0;top:0;"
+                                       "width:120px'><ul><li class='toc-entry'><a style='white-space:nowrap'>"
+                                       "reptheory.sequel.weight_sharing_tests</a></li></ul></div>",
     "raw table in an output": "<div class='cell_output'><div class='output text_html'><p>| a | b |<br>|---|---|</p>"
                               "</div></div>",
 }
@@ -230,3 +233,12 @@ def test_a_warning_left_on_the_page_is_caught():
             '<div class="highlight"><pre>UserWarning: constrained_layout not applied</pre></div></div></div>')
     assert check_pages.stderr_outputs(page) == ["UserWarning: constrained_layout not applied"]
     assert check_pages.stderr_outputs('<div class="output stream highlight-myst-ansi"><div><pre>ok</pre></div></div>') == []
+
+
+def test_the_book_wraps_a_long_contents_entry_inside_the_sidebar(browser):
+    # the book's script breaks a dotted module name after its dots in the page's Contents, and its stylesheet
+    # wraps it there: the entry that runs past a narrow sidebar without them stays inside it with them
+    entry = ("<div class='bd-sidebar-secondary' style='position:fixed;right:0;top:0;width:150px'><ul>"
+             "<li class='toc-entry'><a>reptheory.sequel.weight_sharing_tests</a></li></ul></div>")
+    assert any("Contents entry" in p for p in _problems(browser, CLEAN + entry, "fig99_clean.html"))
+    assert not [p for p in _with_book_style(browser, CLEAN + entry, 1400) if "Contents" in p]
