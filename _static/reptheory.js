@@ -121,3 +121,34 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', keep);
   else keep();
 })();
+
+/* The scroll cue's cover (reptheory.css) takes the colour a reader sees behind its box: inside a tinted block (a
+   theorem, an assumption, a claim) that is the tint over the page, not the page's own white, which would show
+   as a white rectangle around an equation. */
+(function () {
+  function rgba(el) {
+    const m = getComputedStyle(el).backgroundColor.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map(Number);
+    return [p[0], p[1], p[2], p.length < 4 ? 1 : p[3]];
+  }
+  function behind(el) {
+    const layers = [];
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const c = rgba(a);
+      if (c && c[3] > 0) layers.push(c);
+      if (c && c[3] >= 1) break;
+    }
+    let rgb = [255, 255, 255];
+    for (const [r, g, b, al] of layers.reverse()) rgb = [r * al + rgb[0] * (1 - al), g * al + rgb[1] * (1 - al),
+                                                       b * al + rgb[2] * (1 - al)];
+    return 'rgb(' + rgb.map(Math.round).join(', ') + ')';
+  }
+  function cover() {
+    for (const box of document.querySelectorAll('article .admonition div.math, article .admonition div.rt-output, ' +
+                                                 'article .admonition div.cell_output'))
+      box.style.setProperty('--rt-cover', behind(box));
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', cover);
+  else cover();
+})();

@@ -11,8 +11,10 @@ it at the shown size instead), except on a phone a figure fitted to the screen t
 (``_static/reptheory.js``; the check taps it); a displayed equation or a table wider than its
 box at either width (:data:`_HIDDEN_JS`: what scrolls out of sight is hidden from
 a reader who does not know to scroll); a box that scrolls sideways whose edge shadow is covered by an opaque
-table row or a figure, and displayed maths set below :data:`MIN_MATH_SCALE` of the inline maths' size
-(:data:`_CUE_AND_MATH_JS`); a figure whose alt text is a file path; a figure page without its Claim,
+table row or a figure, a scroll cue whose cover is not the colour behind its box (a pale rectangle around an
+equation in a tinted theorem), and displayed maths set below :data:`MIN_MATH_SCALE` of the inline maths' size
+(:data:`_CUE_AND_MATH_JS`); a figure whose alt text is a file path; an entry of the page's Contents that runs
+past the sidebar; a figure page without its Claim,
 Checks and Findings; a
 cross-reference to a page or anchor that does not exist (:func:`broken_links`); a page heavier than
 :data:`MAX_PAGE_BYTES`; a warning printed to the page (:func:`stderr_outputs`). A full-page screenshot of every
@@ -199,6 +201,32 @@ _CUE_AND_MATH_JS = """(minMath) => {
     const img = [...b.querySelectorAll('img')].find(i => getComputedStyle(i).mixBlendMode !== 'multiply' &&
                                                          i.getBoundingClientRect().right > edge + 1);
     if (img) out.push('a scroll cue hidden under a figure that reaches past its box');
+  }
+  // the cue's cover (the first gradient's colour) must be the colour behind the box, or it shows as a pale
+  // rectangle around an equation in a tinted block (a theorem, a claim)
+  const rgba = e => { const m = getComputedStyle(e).backgroundColor.match(/rgba?\(([^)]+)\)/);
+                      if (!m) return null; const p = m[1].split(',').map(Number);
+                      return [p[0], p[1], p[2], p.length < 4 ? 1 : p[3]]; };
+  const behind = e => { const layers = [];
+                        for (let a = e.parentElement; a; a = a.parentElement) {
+                          const c = rgba(a); if (c && c[3] > 0) layers.push(c); if (c && c[3] >= 1) break; }
+                        let rgb = [255, 255, 255];
+                        for (const [r, g, b, al] of layers.reverse())
+                          rgb = [r * al + rgb[0] * (1 - al), g * al + rgb[1] * (1 - al), b * al + rgb[2] * (1 - al)];
+                        return rgb; };
+  for (const b of art.querySelectorAll('*')) {
+    const img = getComputedStyle(b).backgroundImage;          // a cover: a gradient that scrolls with the content
+    if (!img.startsWith('linear-gradient') || !getComputedStyle(b).backgroundAttachment.startsWith('local') ||
+        b.getBoundingClientRect().width === 0) continue;
+    const m = img.match(/rgba?\(([^)]+)\)/);
+    if (!m) continue;
+    const c = m[1].split(',').map(Number), under = behind(b);
+    if ((c.length < 4 || c[3] >= 0.99) && Math.max(...[0, 1, 2].map(i => Math.abs(c[i] - under[i]))) > 6) {
+      out.push('a scroll cue whose cover (rgb ' + c.slice(0, 3).join(', ') + ') differs from the colour behind ' +
+               'its box (rgb ' + under.map(Math.round).join(', ') + '): a pale rectangle around ' +
+               (b.innerText || b.textContent || '').replace(/\s+/g, ' ').slice(0, 30));
+      break;
+    }
   }
   const inline = art.querySelector('mjx-container:not([display="true"])');
   if (inline) {

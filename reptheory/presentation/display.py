@@ -37,12 +37,29 @@ def heading(key: str) -> str:
     return text
 
 
+_E_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?e[+-]?\d+(?![\w.])")
+_RATES = ((re.compile(r"\beta_h\b"), "η_h"), (re.compile(r"\beta_y\b"), "η_y"))
+
+
+def text_cell(text: str) -> str:
+    """A text cell as a table shows it: a number in e-notation written by :func:`readable` (a power of ten)
+    and the rates' code names in the paper's notation.
+
+    >>> text_cell("on the search boundary (1e-09 to 1e+03) for eta_h: eta_h = 1.12e-09")
+    'on the search boundary (10⁻⁹ to 1000) for η_h: η_h = 1.12×10⁻⁹'
+    """
+    text = _E_NUMBER.sub(lambda m: readable(float(m.group(0)), 3), str(text))
+    for pattern, shown in _RATES:
+        text = pattern.sub(shown, text)
+    return text
+
+
 def table(rows: list[dict], sig: int = 4) -> str:
     r"""A Markdown table from a list of dicts with equal keys; floats rounded with :func:`readable` (powers of
     ten, not e-notation); a missing value
     (``None``, NaN) shows as "–"; True and False as "yes" and "no"; a column that is empty text in every row
     (a note no row needs) is left out; a ``|`` in a key or a value is escaped (it would split the cell); a
-    heading is written by :func:`heading` (``eta_h`` as η_h).
+    heading is written by :func:`heading` (``eta_h`` as η_h), a text cell by :func:`text_cell`.
 
     >>> table([{"|x|": 1.23456, "y": None, "ok": True, "note": ""}]).splitlines()
     ['| \\|x\\| | y | ok |', '|---|---|---|', '| 1.235 | – | yes |']
@@ -51,7 +68,8 @@ def table(rows: list[dict], sig: int = 4) -> str:
         raise ValueError("rows must hold at least one row")
     keys = [k for k in rows[0] if not all(isinstance(r[k], str) and not r[k] for r in rows)]
     esc = lambda text: str(text).replace("|", "\\|")          # a "|" inside a cell would split it
-    word = lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else v
+    word = lambda v: (("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else
+                      text_cell(v) if isinstance(v, str) else v)
     cell = lambda v: "–" if _missing(v) else esc(readable(v, sig) if isinstance(v, (float, np.floating)) else word(v))
     lines = ["| " + " | ".join(esc(heading(k)) for k in keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in rows]
@@ -351,7 +369,7 @@ def _verdict(step) -> None:
 def html_table(rows: list[dict], sig: int = 4):
     """An HTML table (``IPython.display.HTML``) from a list of dicts with equal keys: a notebook's Markdown output
     is rendered without tables, HTML is not. Floats are rounded with :func:`readable`; ``None``, NaN and the text
-    ``"None"`` (a missing setting written out by ``str``) show as "–"; a heading is written by :func:`heading`."""
+    ``"None"`` (a missing setting written out by ``str``) show as "–"; a heading is written by :func:`heading`, a text cell by :func:`text_cell`."""
     import html
 
     from IPython.display import HTML
@@ -362,7 +380,7 @@ def html_table(rows: list[dict], sig: int = 4):
     def cell(v):
         if _missing(v) or v == "None":
             return "–"
-        return html.escape(readable(v, sig) if isinstance(v, (float, np.floating)) else str(v))
+        return html.escape(readable(v, sig) if isinstance(v, (float, np.floating)) else text_cell(str(v)))
     head = "".join(f"<th>{html.escape(heading(k))}</th>" for k in keys)
     body = "".join("<tr>" + "".join(f"<td>{cell(r[k])}</td>" for k in keys) + "</tr>" for r in rows)
     return HTML(f"<table class=\"table\"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

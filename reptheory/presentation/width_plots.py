@@ -12,7 +12,7 @@ from reptheory.presentation.verdicts import paired_over_seeds
 __all__ = ["ERRORS", "figure", "rows", "slopes", "against_lazy", "settings"]
 
 #: the Eq. 10 errors drawn and tabulated, with their legend text, colour and marker
-ERRORS = {"in sample": ("Eq. 10, the run's own rates", CYCLE[3], "s"),
+ERRORS = {"in sample": ("Eq. 10, the run's own rates", CYCLE[5], "s"),     # purple: apart from vermilion
           "other seeds": ("Eq. 10, the other seeds' rates", CYCLE[0], "o"),
           "held out": ("Eq. 10 at other distances", CYCLE[1], "^"),
           "lazy null": ("lazy null: nothing moves", "#777777", "x")}
@@ -62,7 +62,8 @@ def figure(sweeps: dict):
 
 def _cell(v: np.ndarray, form=lambda x: f"{x:.2g}") -> str:
     med, lo, hi = _median_range(v)
-    return "–" if not np.isfinite(med) else f"{form(med)} ({form(lo)}–{form(hi)})"
+    # no-break spaces: the interval does not break across lines
+    return "–" if not np.isfinite(med) else f"{form(med)} ({form(lo)}\u00a0to\u00a0{form(hi)})"
 
 
 def rows(sw, lr: float, keys=(*_CURVES, "other seeds", "held out", "lazy null", "moved")) -> list[dict]:

@@ -242,3 +242,13 @@ def test_the_book_wraps_a_long_contents_entry_inside_the_sidebar(browser):
              "<li class='toc-entry'><a>reptheory.sequel.weight_sharing_tests</a></li></ul></div>")
     assert any("Contents entry" in p for p in _problems(browser, CLEAN + entry, "fig99_clean.html"))
     assert not [p for p in _with_book_style(browser, CLEAN + entry, 1400) if "Contents" in p]
+
+
+def test_a_white_cue_cover_inside_a_tinted_block_is_caught_and_the_book_matches_it(browser):
+    # an equation box with the scroll cue inside a tinted theorem: the page's white cover shows as a rectangle
+    block = ("<div class='admonition' style='background: rgba(7, 255, 251, 0.1)'><div class='math' "
+             "style='overflow-x:auto'>x = 1</div></div>")
+    white = block.replace("class='math' style='", "class='math' style='background: linear-gradient(to right, "
+                          "#fff 30%, rgba(255,255,255,0)) left center / 40px 100% no-repeat local; ")
+    assert any("cover" in p for p in _problems(browser, CLEAN + white, "fig99_clean.html"))
+    assert not [p for p in _with_book_style(browser, CLEAN + block, 1400) if "cover" in p]
