@@ -78,7 +78,9 @@ def frame(eta_ratio: float, alpha: float, dx: float, dy: float):
     s = state(eta_ratio, alpha, dx, dy)
     fig, (ax, axl) = plt.subplots(1, 2, figsize=(plots.COLUMN, 3.4), gridspec_kw={"width_ratios": [1.6, 1]})
     tr = _th.Trajectory(s.traj.t[1:], s.traj.h2[1:], s.traj.y2[1:], s.traj.w[1:])   # log axis: no t = 0
-    plots.curves(ax, tr, "theory")
+    for n in ("h2", "y2", "w"):       # solid: the page shows only the theory, and dashes and dots mark Eq. 10 and
+        ax.plot(tr.t, getattr(tr, n), color=plots.COLORS[n], lw=2.0, label=plots.LABELS[n])   # the limits
+    ax.set_xlabel("epoch")
     ax.set_xscale("log")
     # the limits are dotted, thick and on top, so that each stays visible where Eq. 10's dashed line meets it
     for y, st, lab in ((s.h_inf, dict(color="k", ls="--", lw=1.0), r"Eq. 10: $\|\Delta h(\infty)\|^2$"),
