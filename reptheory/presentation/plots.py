@@ -312,7 +312,7 @@ def distance_matrices(runs: dict, labels, columns=(("initial", "D0"), ("trained 
         mats = [getattr(r, attr) for _, attr in columns]
         vmax = max(float(m.max()) for m in mats)
         for col, ((title, _), D) in enumerate(zip(columns, mats)):
-            im = distance_matrix(axes[row, col], D, labels, vmax, f"{name}: {title}")
+            im = distance_matrix(axes[row, col], D, labels, vmax, f"{name}\n{title}")   # two lines: apart
         fig.colorbar(im, ax=axes[row, :].tolist(), label="distance", shrink=0.9)
     return fig
 
@@ -346,10 +346,11 @@ def mds_panels(axes, H, context, mu_x, mu_y, title: str, pairs=((0, 1), (1, 2)))
     from reptheory.networks import structure
 
     Z = structure.mds(H, 3)
-    for col, (colour, label) in enumerate(((context, "context"), (mu_x, "μx"), (mu_y, "μy"))):
+    for col, (colour, label) in enumerate(((context, "context"), (mu_x, r"$\mu_x$"), (mu_y, r"$\mu_y$"))):
         for row, (i, j) in enumerate(pairs):
             ax = axes[row, col]
-            ax.scatter(Z[:, i], Z[:, j], c=colour, s=3, cmap="coolwarm" if col else "Set1")
+            # translucent: where the contexts' points coincide, both colours show
+            ax.scatter(Z[:, i], Z[:, j], c=colour, s=4, alpha=0.6, lw=0, cmap="coolwarm" if col else "Set1")
             ax.set_aspect("equal", adjustable="datalim")
             ax.set_title(f"{title}: colour {label}", fontsize=9)
             ax.set_xlabel(f"MDS {i + 1}")
