@@ -204,7 +204,7 @@ _CUE_AND_MATH_JS = """(minMath) => {
   }
   // the cue's cover (the first gradient's colour) must be the colour behind the box, or it shows as a pale
   // rectangle around an equation in a tinted block (a theorem, a claim)
-  const rgba = e => { const m = getComputedStyle(e).backgroundColor.match(/rgba?\(([^)]+)\)/);
+  const rgba = e => { const m = getComputedStyle(e).backgroundColor.match(/rgba?\\(([^)]+)\\)/);
                       if (!m) return null; const p = m[1].split(',').map(Number);
                       return [p[0], p[1], p[2], p.length < 4 ? 1 : p[3]]; };
   const behind = e => { const layers = [];
@@ -218,13 +218,13 @@ _CUE_AND_MATH_JS = """(minMath) => {
     const img = getComputedStyle(b).backgroundImage;          // a cover: a gradient that scrolls with the content
     if (!img.startsWith('linear-gradient') || !getComputedStyle(b).backgroundAttachment.startsWith('local') ||
         b.getBoundingClientRect().width === 0) continue;
-    const m = img.match(/rgba?\(([^)]+)\)/);
+    const m = img.match(/rgba?\\(([^)]+)\\)/);
     if (!m) continue;
     const c = m[1].split(',').map(Number), under = behind(b);
     if ((c.length < 4 || c[3] >= 0.99) && Math.max(...[0, 1, 2].map(i => Math.abs(c[i] - under[i]))) > 6) {
       out.push('a scroll cue whose cover (rgb ' + c.slice(0, 3).join(', ') + ') differs from the colour behind ' +
                'its box (rgb ' + under.map(Math.round).join(', ') + '): a pale rectangle around ' +
-               (b.innerText || b.textContent || '').replace(/\s+/g, ' ').slice(0, 30));
+               (b.innerText || b.textContent || '').replace(/\\s+/g, ' ').slice(0, 30));
       break;
     }
   }

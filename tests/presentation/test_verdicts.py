@@ -86,7 +86,7 @@ def test_bar_rows_count_the_misses_and_decide_only_beyond_two_spreads():
                              0.30, "<=", "networks")
     assert [r["verdict"] for r in rows] == ["passes", "undecided", "fails"]
     assert [r["networks missing it"] for r in rows] == ["0 of 3", "1 of 3", "3 of 3"]
-    assert rows[0]["mean ± sd over the networks"] == "0.11 ± 0.01" and rows[0]["bar"] == "≤ 0.3"
+    assert rows[0]["mean ± sd over the networks"] == "0.11 ± 0.01" and rows[0]["bar"] == "≤\u00a00.3"
     assert verdicts.bar_rows({"x": [0.6, 0.7]}, 0.5, ">=")[0]["seeds missing it"] == "0 of 2"
     with pytest.raises(ValueError, match="op must be"):
         verdicts.bar_rows({"x": [1, 2]}, 0.5, "<")
