@@ -152,7 +152,7 @@ _HIDDEN_JS = """(desktop) => {
     }
   for (const side of document.querySelectorAll('.bd-sidebar-secondary')) {   // the page's Contents
     const box = side.getBoundingClientRect();
-    if (box.width === 0) continue;
+    if (box.width === 0 || box.left >= window.innerWidth - 1) continue;    // hidden (a phone's closed drawer)
     const right = Math.min(box.right, window.innerWidth);
     const cut = [...side.querySelectorAll('a')].find(a => a.getBoundingClientRect().right > right + 1);
     if (cut) out.push('a Contents entry runs past the sidebar (' + Math.round(cut.getBoundingClientRect().right) +

@@ -16,8 +16,8 @@ def _missing(v) -> bool:
 
 
 #: a result's key (the name code reads it by) and the heading a table shows for it, in the paper's notation
-_HEADINGS = ((re.compile(r"\bh_inf \(Eq\. 10\)"), "final ‖Δh‖² (Eq. 10)"),
-             (re.compile(r"\bfinal h2\b"), "final ‖Δh‖² (measured)"),
+_HEADINGS = ((re.compile(r"\bh_inf \(Eq\. 10\)"), "Eq. 10: ‖Δh(∞)‖²"),
+             (re.compile(r"\bfinal h2\b"), "final ‖Δh‖²"),
              (re.compile(r"\bh_inf\b"), "‖Δh‖²∞"),
              (re.compile(r"\bh2\b"), "‖Δh‖²"), (re.compile(r"\by2\b"), "‖Δŷ‖²"),
              (re.compile(r"\beta_ybar\b"), "η_ȳ"), (re.compile(r"\beta_h\b"), "η_h"),
@@ -29,7 +29,7 @@ def heading(key: str) -> str:
     ``dev h2``, ``h_inf (Eq. 10)``) written in the paper's notation.
 
     >>> [heading(k) for k in ("eta_h", "dev h2", "h_inf (Eq. 10)", "final h2", "eta2 c1", "seed")]
-    ['η_h', 'dev ‖Δh‖²', 'final ‖Δh‖² (Eq. 10)', 'final ‖Δh‖² (measured)', 'η² c1', 'seed']
+    ['η_h', 'dev ‖Δh‖²', 'Eq. 10: ‖Δh(∞)‖²', 'final ‖Δh‖²', 'η² c1', 'seed']
     """
     text = str(key)
     for pattern, shown in _HEADINGS:

@@ -62,8 +62,7 @@ def figure(sweeps: dict):
 
 def _cell(v: np.ndarray, form=lambda x: f"{x:.2g}") -> str:
     med, lo, hi = _median_range(v)
-    # no-break spaces: the interval does not break across lines
-    return "–" if not np.isfinite(med) else f"{form(med)} ({form(lo)}\u00a0to\u00a0{form(hi)})"
+    return "–" if not np.isfinite(med) else f"{form(med)} ({form(lo)} to {form(hi)})"
 
 
 def rows(sw, lr: float, keys=(*_CURVES, "other seeds", "held out", "lazy null", "moved")) -> list[dict]:
