@@ -21,7 +21,8 @@ __all__ = ["SAFE_EXPONENT", "loss", "a_coefficient", "conserved", "a_high", "a_l
 
 
 def loss(t, y2, w, dy2, eta_ybar, m0):
-    """Eq. 9: the training loss ``½ e^{-2 eta_ybar t} m0 + ¼ w + ⅛ (dy2 − y2)``.
+    r"""Eq. 9: the training loss :math:`\tfrac12 e^{-2\eta_{\bar y}t} m_0 + \tfrac14 w + \tfrac18 (\|\Delta y\|^2 -
+    \|\Delta\hat y\|^2)` (in code ``½ e^(−2 eta_ybar t) m0 + ¼ w + ⅛ (dy2 − y2)``).
 
     ``m0 = ||ŷ̄(0) − ȳ||²`` is the squared error of the mean prediction at ``t = 0``; ``y2``, ``w`` are the
     trajectory (shape of ``t``). Units: the same as the ½-MSE training criterion.

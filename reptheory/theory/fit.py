@@ -141,8 +141,8 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     """Fit ``eta_h``, ``eta_y`` of Eq. 7 to measured ``h2``, ``y2``, ``w`` at epochs ``t`` (Eq. 49).
 
     1. Rich-limit guess of the ratio ``eta_h/eta_y ≈ h2(T)²/(dx2 dy2)`` (Eq. 13; ratio 1 if ``dy2 = 0``).
-    2. Grid over the overall scale ``s`` (``n_grid`` points, ``10^-7 … 10^1``) with the guessed ratio, and
-       over the ratio × ``10^{-2…2}`` at the best scale.
+    2. Grid over the overall scale ``s`` (``n_grid`` points, 10⁻⁷ … 10¹) with the guessed ratio, and
+       over the ratio × 10⁻² … 10² at the best scale.
     3. Nelder-Mead in ``(log10 eta_h, log10 eta_y)`` from the ``n_starts`` best grid points; the best
        converged optimum wins. The theory is then solved once more for the reported curves, cost and
        deviations: with the compiled RK4 (its error is below 1e-11 relative on the book's runs, smaller than
@@ -153,7 +153,7 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     compiled fixed-step scheme, about 0.5 ms per 6000-epoch solve) or ``"radau"`` (the adaptive reference at
     ``rtol``, about 30 ms per solve). Both find the same optimum (tested on stored network trajectories).
 
-    An optimum on the edge of the search box (``10^-9 … 10^3`` per epoch) means the data ask for a rate
+    An optimum on the edge of the search box (10⁻⁹ … 10³ per epoch) means the data ask for a rate
     of 0 or infinity (for example a frozen encoder, ``eta_h → 0``, in the lazy regime). It is a failure
     unless ``allow_boundary``; then the result is returned with ``at_boundary`` naming the rate(s). A failure
     raises :class:`FitError`.
@@ -289,7 +289,7 @@ def fit_mean_rate(t, loss, y2, w, dy2, m0) -> MeanRateFit:
 
     ``y2``, ``w`` are usually the theory curves of a :class:`RateFit` (the paper fits ``τ_ȳ`` after
     ``τ_h``, ``τ_y``); ``m0 = ||ŷ̄(0) − ȳ||²``. Minimises ``Σ_t (L(t) − L_th(t))²`` over
-    ``log10 eta_ybar``: a grid over ``10^-7 … 10^2`` then Nelder-Mead from the best point. Raises
+    ``log10 eta_ybar``: a grid over 10⁻⁷ … 10² then Nelder-Mead from the best point. Raises
     :class:`FitError` when ``m0 = 0`` (the loss does not depend on the rate) or no optimum converges.
 
     >>> import numpy as np
