@@ -39,7 +39,8 @@
    past the window's edge. */
 (function () {
   function soften() {
-    for (const h of document.querySelectorAll('article h1, article h2, .bd-sidebar-secondary .toc-entry a')) {
+    for (const h of document.querySelectorAll('article h1, article h2, .bd-sidebar-secondary .toc-entry a, ' +
+                                              '.prev-next-area .prev-next-title')) {
       const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode())
         if (/^reptheory\./.test(n.nodeValue.trim())) n.nodeValue = n.nodeValue.replace(/\.(?=\w)/g, '.\u200b');
@@ -109,17 +110,60 @@
   else glue();
 })();
 
-/* A command-line option in inline code ("--profile", "-m") is not broken at its hyphens: the browser may break a
-   line after a hyphen, which splits "--" from its name. Each word of inline code is its own span (Sphinx), so
-   the option's span is kept on one line and the line breaks at the spaces around it. The text is unchanged, so a
-   copied command stays as it is. */
+/* What must not break across lines is kept whole (span.rt-whole, reptheory.css): a command-line option
+   ("--profile": a browser may break a line after a hyphen, which splits "--" from its name), a number in
+   e-notation ("2.7e-11"), a date ("2026-11-30"), in prose, tables, printed output and shown code alike; and
+   inline maths with the punctuation that follows it (a line does not start with its comma). The text itself
+   is unchanged, so a copied command or number stays as it is. */
 (function () {
+  const WHOLE = /(?:^|(?<=[\s(\[=]))--?[A-Za-z][\w-]*(?:=\S*)?|\d+(?:\.\d+)?e[-+]\d+|\d{4}-\d{2}-\d{2}/g;
+  function wrapText(n) {
+    const text = n.nodeValue;
+    WHOLE.lastIndex = 0;
+    if (!WHOLE.test(text)) return;
+    WHOLE.lastIndex = 0;
+    const frag = document.createDocumentFragment();
+    let last = 0;
+    for (const m of text.matchAll(WHOLE)) {
+      if (m[0].length > 40) continue;
+      frag.append(text.slice(last, m.index));
+      const s = document.createElement('span');
+      s.className = 'rt-whole';
+      s.textContent = m[0];
+      frag.append(s);
+      last = m.index + m[0].length;
+    }
+    frag.append(text.slice(last));
+    n.replaceWith(frag);
+  }
   function keep() {
-    for (const s of document.querySelectorAll('article code.literal span.pre'))
-      if (/^--?[A-Za-z][\w-]*(=\S*)?$/.test(s.textContent) && s.textContent.length <= 40) s.classList.add('rt-option');
+    const skip = n => n.parentElement && n.parentElement.closest('script, style, mjx-container, .math, span.rt-whole');
+    for (const root of document.querySelectorAll('article')) {
+      const nodes = [];
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) if (!skip(n)) nodes.push(n);
+      nodes.forEach(wrapText);
+    }
+  }
+  function glueMath() {
+    for (const m of document.querySelectorAll('article mjx-container:not([display="true"])')) {
+      const next = m.nextSibling;
+      if (!next || next.nodeType !== Node.TEXT_NODE || !/^[,.;:)]/.test(next.nodeValue)) continue;
+      if (m.parentElement.classList.contains('rt-whole')) continue;
+      const punct = next.nodeValue.match(/^[,.;:)]+/)[0];
+      next.nodeValue = next.nodeValue.slice(punct.length);
+      const s = document.createElement('span');
+      s.className = 'rt-whole';
+      m.replaceWith(s);
+      s.append(m, punct);
+    }
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', keep);
   else keep();
+  window.addEventListener('load', () => {
+    const mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+    if (mj) mj.then(glueMath); else glueMath();
+  });
 })();
 
 /* The scroll cue's cover (reptheory.css) takes the colour a reader sees behind its box: inside a tinted block (a

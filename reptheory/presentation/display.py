@@ -7,51 +7,12 @@ import re
 
 import numpy as np
 
-from reptheory.presentation.rounding import fmt, readable, span  # noqa: F401  (the tables' number format)
+from reptheory.presentation.rounding import fmt, heading, readable, span, text_cell  # noqa: F401  (the tables' formats)
 
 
 def _missing(v) -> bool:
     """A value a table shows as "–": ``None`` or NaN."""
     return v is None or isinstance(v, (float, np.floating)) and bool(np.isnan(v))
-
-
-#: a result's key (the name code reads it by) and the heading a table shows for it, in the paper's notation
-_HEADINGS = ((re.compile(r"\bh_inf \(Eq\. 10\)"), "Eq. 10: ‖Δh(∞)‖²"),
-             (re.compile(r"\bfinal h2\b"), "final ‖Δh‖²"),
-             (re.compile(r"\bh_inf\b"), "‖Δh‖²∞"),
-             (re.compile(r"\bh2\b"), "‖Δh‖²"), (re.compile(r"\by2\b"), "‖Δŷ‖²"),
-             (re.compile(r"\beta_ybar\b"), "η_ȳ"), (re.compile(r"\beta_h\b"), "η_h"),
-             (re.compile(r"\beta_y\b"), "η_y"), (re.compile(r"\beta2\b"), "η²"))
-
-
-def heading(key: str) -> str:
-    """The heading a table shows for the column ``key``: the names code reads results by (``eta_h``,
-    ``dev h2``, ``h_inf (Eq. 10)``) written in the paper's notation.
-
-    >>> [heading(k) for k in ("eta_h", "dev h2", "h_inf (Eq. 10)", "final h2", "eta2 c1", "seed")]
-    ['η_h', 'dev ‖Δh‖²', 'Eq. 10: ‖Δh(∞)‖²', 'final ‖Δh‖²', 'η² c1', 'seed']
-    """
-    text = str(key)
-    for pattern, shown in _HEADINGS:
-        text = pattern.sub(shown, text)
-    return text
-
-
-_E_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?e[+-]?\d+(?![\w.])")
-_RATES = ((re.compile(r"\beta_h\b"), "η_h"), (re.compile(r"\beta_y\b"), "η_y"))
-
-
-def text_cell(text: str) -> str:
-    """A text cell as a table shows it: a number in e-notation written by :func:`readable` (a power of ten)
-    and the rates' code names in the paper's notation.
-
-    >>> text_cell("on the search boundary (1e-09 to 1e+03) for eta_h: eta_h = 1.12e-09")
-    'on the search boundary (10⁻⁹ to 1000) for η_h: η_h = 1.12×10⁻⁹'
-    """
-    text = _E_NUMBER.sub(lambda m: readable(float(m.group(0)), 3), str(text))
-    for pattern, shown in _RATES:
-        text = pattern.sub(shown, text)
-    return text
 
 
 def table(rows: list[dict], sig: int = 4) -> str:

@@ -277,7 +277,7 @@ def fig5_scatter(records: dict, ncols: int = 3, size: float | None = None):
     :class:`reptheory.presentation.records.Fig5Record` of ``records`` (``{architecture: record}``; colour: ``||Δy||``),
     with the line of equality, ``ncols`` panels a row of ``size`` inches each (default: the row and its colour
     bar fill the text column, :data:`COLUMN`, at most 3.4 inches a panel). Returns the figure."""
-    from matplotlib.ticker import LogLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     n = len(records)
     if n == 0:
@@ -294,8 +294,11 @@ def fig5_scatter(records: dict, ncols: int = 3, size: float | None = None):
         ax.plot([lo, hi], [lo, hi], "k--", lw=1)
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), title=f"{row} (r = {r.stats['pearson r']:.2f})",
                xlabel=r"Eq. 10 prediction", ylabel=r"measured final $\|\Delta h\|^2$")
-        for axis in (ax.xaxis, ax.yaxis):                   # minor ticks at 2 and 5 only: on a short decade the
-            axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))   # labels of 2, 3, 4, 6 ran into each other
+        for axis in (ax.xaxis, ax.yaxis):   # minor ticks unlabelled (their labels ran into each other and into the
+            axis.set_minor_formatter(NullFormatter())        # decades'); an axis of little more than a decade is
+            if hi / lo < 10 ** 1.3:                           # labelled at 1, 2 and 5 times each power of ten
+                axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))   # short labels: 0.2, not 2×10⁻¹
     for ax in axes.ravel()[n:]:
         ax.remove()
     fig.colorbar(sc, ax=axes.ravel()[:n].tolist(), label=r"$\|\Delta y\|$", shrink=0.8)

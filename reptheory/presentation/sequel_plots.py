@@ -143,11 +143,11 @@ def parity_phase(acc: dict, states: dict, gains, xs, transitions: dict, xlabel: 
         outline = [patheffects.Stroke(linewidth=3.5, foreground="k"), patheffects.Normal()]
         for j, g in enumerate(gains):
             t = transitions[g]
-            x = j + 0.38                              # at the column's right edge, clear of the cell labels
-            lo, hi = to_row(t.low), to_row(t.high)
+            x = j + 0.42                              # at the column's right edge, clear of the cell labels
+            lo, hi = max(to_row(t.low), -0.5), min(to_row(t.high), len(xs) - 0.5)    # inside the grid's rows
             ax.plot([x, x], [lo, hi], color="w", lw=1.8, path_effects=outline, solid_capstyle="butt", clip_on=False)
             if np.isfinite(t.estimate):          # not clipped at the last column's edge
-                ax.plot([x - 0.1, x + 0.1], [to_row(t.estimate)] * 2, color="w", lw=2.5, path_effects=outline,
+                ax.plot([x - 0.07, x + 0.07], [to_row(t.estimate)] * 2, color="w", lw=2.5, path_effects=outline,
                         clip_on=False)
         ax.set_ylim(-0.5, len(xs) - 0.5)
     if title:

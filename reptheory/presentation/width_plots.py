@@ -55,7 +55,7 @@ def figure(sweeps: dict):
         bottom.set_xlabel("model width")
     axes[0, 0].set_ylabel("largest deviation")
     axes[1, 0].set_ylabel("|predicted / final − 1|")
-    axes[0, -1].legend(loc="lower left", fontsize=9, title="dotted: bars", title_fontsize=9)
+    axes[0, -1].legend(loc="best", fontsize=9, title="dotted: bars", title_fontsize=9)
     fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
     return fig
 
