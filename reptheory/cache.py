@@ -82,11 +82,30 @@ def source_files(kind: str | None = None) -> list[pathlib.Path]:
     return sorted(files)
 
 
+def _facade(tree) -> bool:
+    """Whether a module's top level holds nothing but a docstring, imports and ``__all__``: a package's public
+    entry point, which re-exports names and runs none of its own code."""
+    import ast
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
+            continue
+        return False
+    return True
+
+
 def _code(source: bytes) -> bytes:
     """A module's code without its comments, docstrings and layout: its syntax tree with every docstring
-    removed, dumped. An edit to the prose of a module leaves it unchanged; an edit to what runs does not."""
+    removed, dumped. An edit to the prose of a module leaves it unchanged; an edit to what runs does not. A
+    facade (:func:`_facade`: only a docstring, imports and ``__all__``) counts as empty: what it re-exports
+    is keyed where it is defined, so a name added to a package's entry point leaves every entry valid."""
     import ast
     tree = ast.parse(source)
+    if _facade(tree):
+        return b""
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body

@@ -70,3 +70,52 @@ def test_the_toggle_rule_tells_a_check_from_bookkeeping():
     assert not shown_opened(cell("x = 1\n" * 6))
     assert not shown_opened(cell("display(Markdown(rt.table(rows)))"))
     assert not shown_opened(cell("fig = plots.grid(r)\nplt.show()"))
+
+
+def _public(package: str, name: str) -> bool:
+    """Whether ``name`` is public at the entry point ``package`` (``reptheory`` or one of its packages): in its
+    ``__all__``, or one of its modules whose name has no leading underscore."""
+    import importlib
+    import pkgutil
+    mod = importlib.import_module(package)
+    if name in getattr(mod, "__all__", ()):
+        return True
+    subs = {m.name for m in pkgutil.iter_modules(getattr(mod, "__path__", []))}
+    return not name.startswith("_") and name in subs
+
+
+def _off_the_api(src: str) -> list[str]:
+    """What a code cell's source reaches past the public entry points (see the test below)."""
+    import ast
+    wrong = []
+    src = "\n".join(line for line in src.splitlines() if not line.startswith(("%", "!")))
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reptheory"):
+            if node.module.count(".") > 1:
+                wrong.append(f"from {node.module} import …")
+            else:
+                wrong += [f"{node.module}.{a.name}" for a in node.names if not _public(node.module, a.name)]
+        elif isinstance(node, ast.Import):
+            wrong += [a.name for a in node.names if a.name.startswith("reptheory.")]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            wrong.append(f"….{node.attr}")
+    return wrong
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_use_the_package_entry_points_only(path):
+    """A page imports from ``reptheory`` or a package of it (never from a module inside a package), names that
+    entry point makes public, and reaches no private name (``x._y``): what a page calls is the public API."""
+    wrong = [w for c in _code_cells(path) for w in _off_the_api("".join(c["source"]))]
+    assert not wrong, f"{path.name}: {wrong}"
+
+
+def test_the_entry_point_rule_tells_public_from_private():
+    ok = ("from reptheory import configs, experiments\nfrom reptheory.presentation import plots, Markdown\n"
+          "from reptheory.sequel import parity\nimport reptheory as rt\nplots.style()\n%matplotlib inline")
+    assert _off_the_api(ok) == []
+    assert _off_the_api("from reptheory.presentation.display import Markdown") == [
+        "from reptheory.presentation.display import …"]
+    assert _off_the_api("from reptheory.lab import _helper, nothing_here") == ["reptheory.lab._helper",
+                                                                             "reptheory.lab.nothing_here"]
+    assert _off_the_api("import reptheory.cache\nparity._description(s, 0)") == ["reptheory.cache", "…._description"]

@@ -28,7 +28,7 @@ import time
 import numpy as np
 import torch
 
-from reptheory.networks.stop import DIVERGENCE_FACTOR
+from reptheory.networks.stop import diverged_where
 
 __all__ = ["RECORDS", "POLL", "has_train_mode", "check_outputs", "train_one", "train_many", "end"]
 
@@ -87,7 +87,7 @@ def end(loss: np.ndarray, h2: np.ndarray, stop_loss) -> tuple[int, bool]:
     above :data:`~reptheory.networks.stop.DIVERGENCE_FACTOR` times the first (diverged; that record is dropped), or
     just after the first whose loss is below ``stop_loss`` (finished), whichever comes first."""
     with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(loss) | ~np.isfinite(h2) | (loss > DIVERGENCE_FACTOR * max(loss[0], 1e-30))
+        bad = diverged_where(loss, loss[0]) | ~np.isfinite(h2)
         low = loss < stop_loss if stop_loss is not None else np.zeros_like(bad)
     k_bad = int(np.argmax(bad)) if bad.any() else None
     k_low = int(np.argmax(low)) if low.any() else None
@@ -187,7 +187,7 @@ def train_one(model, X, Y, layer, lr, epochs, optimizer, pair, stop_loss, dev) -
             opt.step()
             if (e + 1) % POLL == 0:             # the last POLL records: the stop rule, read in one transfer
                 L = rec[e + 1 - POLL: e + 1, 4]
-                bad = ~torch.isfinite(L) | (L > DIVERGENCE_FACTOR * rec[0, 4].clamp_min(1e-30))
+                bad = diverged_where(L, rec[0, 4])
                 if bool(bad.any()) or (stop_loss is not None and bool((L < stop_loss).any())):
                     break
     finally:
@@ -308,7 +308,7 @@ def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev
                     theta[k].sub_(step / (1 - b1 ** t) * m1 / denom)
         if (e + 1) % POLL == 0:                 # the stop rule of every live network, read in one transfer
             L = rec[e + 1 - POLL: e + 1, live, 4]
-            bad = ~torch.isfinite(L) | (L > DIVERGENCE_FACTOR * rec[0, live, 4].clamp_min(1e-30))
+            bad = diverged_where(L, rec[0, live, 4])
             low = L < stop[live]
             done = bad.any(0) | low.any(0) | torch.as_tensor(budget[live_np] <= e, device=dev)
             if bool(done.any()):

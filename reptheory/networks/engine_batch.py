@@ -10,7 +10,7 @@ import torch
 from reptheory.configs import Setting
 from reptheory.networks import models as _models
 from reptheory.networks.run import Run, device, finite_data
-from reptheory.networks.stop import DIVERGENCE_FACTOR
+from reptheory.networks.stop import diverged_where
 
 __all__ = ["train_batch", "BATCH_POLL"]
 
@@ -133,9 +133,9 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
         else:                                 # the gradient's forward pass is the record (before the step)
             grads, (out, hidden) = grad_aux(params, Xs, Ys)
             record(e, out.detach(), hidden)
-        # the rule of _stop, for every live trial at once: diverged ends before this record, converged after it
+        # the stop rule for every live trial at once: diverged ends before this record, converged after it
         loss = loss_rec[e, act]
-        diverged = ~torch.isfinite(loss) | (loss > DIVERGENCE_FACTOR * loss_rec[0, act].clamp_min(1e-30))
+        diverged = diverged_where(loss, loss_rec[0, act])
         ended = live[act] & (diverged | (loss < stop))
         end[act] = torch.where(ended, torch.where(diverged, e, e + 1), end[act])
         div[act] = div[act] | (ended & diverged)

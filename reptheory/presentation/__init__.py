@@ -15,4 +15,11 @@
 * :mod:`reptheory.presentation.plateaus` – Fig. 5's unconverged runs against Eq. 7's escape times.
 * :mod:`reptheory.presentation.report` – the checked numbers a notebook records for ``python -m reptheory
   reproduce``.
+
+A notebook imports from this entry point only: the modules above by name, and the table and derivation helpers
+of :mod:`~reptheory.presentation.display` it re-exports.
 """
+from reptheory.presentation.display import (Markdown, SettingsTable, html_table, settings_rows, show_step,
+                                            sideways, span)
+
+__all__ = ["Markdown", "SettingsTable", "html_table", "settings_rows", "show_step", "sideways", "span"]

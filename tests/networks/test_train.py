@@ -497,3 +497,28 @@ def test_prose_does_not_key_the_cache_and_code_does():
     assert cache._code(a) == cache._code(prose) != cache._code(code)
     only_doc = b'def g():\n    """Only a docstring."""\n'
     assert cache._code(only_doc) == cache._code(b'def g():\n    pass\n')
+
+
+def test_a_package_entry_point_keys_nothing_and_code_added_to_it_does(monkeypatch):
+    """A facade (docstring, imports, ``__all__``) re-exports names keyed where they are defined: a name added to
+    the sequel's or the lab's entry point leaves every kind's code version as it was; a statement that runs does
+    not."""
+    import pathlib
+    facade = b'"""Entry."""\nfrom reptheory.x import a\n\n__all__ = ["a"]\n'
+    grown = b'"""Entry, reworded."""\nfrom reptheory.x import a, b\nfrom reptheory.y import c\n\n__all__ = ["a", "b", "c"]\n'
+    assert cache._code(facade) == cache._code(grown) == b""
+    assert cache._code(grown + b"ORDER = sorted(__all__)\n") != b""
+    real = pathlib.Path.read_bytes
+    kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched", "probe_run", "langevin_run")
+    before = {k: cache.code_version(k) for k in kinds}
+    for rel, tail, changes in (("sequel/__init__.py", b"\nfrom reptheory.sequel.parity import runs\n", set()),
+                               ("lab/__init__.py", b"\nfrom reptheory.lab.zoo import ZOO\n", set()),
+                               ("sequel/__init__.py", b"\nRUNS = 1\n", {"parity_run", "parity_run_batched"})):
+        def read_bytes(self, rel=rel, tail=tail):
+            return real(self) + (tail if self.as_posix().endswith(f"reptheory/{rel}") else b"")
+        cache.code_version.cache_clear()
+        monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+        after = {k: cache.code_version(k) for k in kinds}
+        assert {k for k in kinds if after[k] != before[k]} == changes, (rel, tail)
+        monkeypatch.undo()
+    cache.code_version.cache_clear()
