@@ -24,6 +24,7 @@ from joblib import Parallel, delayed
 from torch import nn
 
 from reptheory import configs
+from reptheory import validate as _v
 from reptheory.networks import data, train
 from reptheory.theory import fit, ode as theory
 
@@ -191,8 +192,7 @@ def fit_times() -> tuple[float, float]:
 
 def main(steps: int = 300) -> None:
     """Run (a), (b), (c) in this order in one process and print the ratios."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    steps = _v.integer("steps", steps, 1)
     torch.set_num_threads(1)
     a = plain(steps)
     b = authors_style(steps)

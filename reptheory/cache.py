@@ -46,7 +46,7 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(_runtime.current().cache_dir).expanduser()
 
 
-_TRAIN = ("networks", "configs/fields.py", "validate.py")
+_TRAIN = ("networks", "configs/fields.py", "configs/architectures.py", "validate.py")
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
 #: modules, as paths inside the package. A trained run is keyed on the code that trains and records it and on
 #: its description, which holds every value of its setting (``Setting.run_fields``), its seed and its data: the

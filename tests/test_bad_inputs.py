@@ -475,7 +475,7 @@ REFUSALS = [
     ("fixed_expansion-length-negative", lambda: rnn_expansion.fixed_expansion((-1, 3), (1.0, 1.0), scale=0.1, t=T),
      ValueError, r"lengths\[0\]"),
     ("fixed_expansion-length-float", lambda: rnn_expansion.fixed_expansion((1.5, 3), (1.0, 1.0), scale=0.1, t=T),
-     ValueError, r"lengths\[0\]"),
+     TypeError, r"lengths\[0\]"),
     ("fixed_expansion-targets-mismatched", lambda: rnn_expansion.fixed_expansion((1, 3), ([1.0, 2.0], [1.0]),
                                                                                   scale=0.1, t=T),
      ValueError, "targets"),

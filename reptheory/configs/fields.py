@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reptheory.configs.architectures import ARCHITECTURES
+
 __all__ = ["Setting", "ParitySetting", "ARCHS", "NONLINEARITIES", "OPTIMIZERS", "DATASETS"]
 
-#: the architectures a :class:`Setting` may name (``arch``)
-ARCHS = ("mlp", "cnn", "resnet", "dropout")
+#: the architectures a :class:`Setting` may name (``arch``): the names of :data:`~reptheory.configs.architectures.ARCHITECTURES`
+ARCHS = tuple(ARCHITECTURES)
 #: the hidden nonlinearities a setting may name (``nonlinearity``; ``silu`` is the paper's Swish)
 NONLINEARITIES = ("linear", "relu", "leaky_relu", "elu", "tanh", "silu")
 #: the optimisers a setting may name (``optimizer``)
@@ -98,7 +100,7 @@ class Setting(_Fields):
     distances of the two-point dataset."""
 
     name: str                              # the row's name in a profile ("default", "fig5_fit/skip", ...)
-    arch: str = "mlp"                      # architecture: one of ARCHS (models.build)
+    arch: str = "mlp"                      # architecture: a name in configs.architectures.ARCHITECTURES
     nonlinearity: str = "leaky_relu"       # activation after every hidden linear map: one of NONLINEARITIES
     gain: float = 1.0                      # Xavier-normal gain: std = gain·sqrt(2 / (fan-in + fan-out))
     lr: float = 0.005                      # step size of SGD or Adam (per step)
@@ -119,7 +121,7 @@ class Setting(_Fields):
         self._plain("gain", "lr", "dx2", "dy2", "stop_loss", "epochs", "width", "hidden_layers", "layer",
                     "batch_size")
         self._check_shared(NONLINEARITIES)
-        self._choice("arch", ARCHS)
+        self._choice("arch", tuple(ARCHITECTURES))
         self._choice("dataset", DATASETS)
         self._positive("dx2")
         if isinstance(self.dy2, (bool, np.bool_)) or not isinstance(self.dy2, (int, float)) or \
@@ -130,13 +132,19 @@ class Setting(_Fields):
             self._integer("batch_size", 1)
         if not isinstance(self.layer, int) or isinstance(self.layer, bool) or not 0 <= self.layer < self.n_tracked:
             self._bad("layer", f"an integer in [0, {self.n_tracked - 1}]")
-        if self.arch == "cnn" and self.width <= 10 * (self.hidden_layers + 1):
-            self._bad("width", f"> {10 * (self.hidden_layers + 1)} for {self.hidden_layers + 1} unpadded convolutions")
+        if self.width < self.architecture.min_width(self.hidden_layers):
+            self._bad("width", f"> {self.architecture.min_width(self.hidden_layers) - 1} for "
+                               f"{self.hidden_layers + 1} unpadded convolutions")
+
+    @property
+    def architecture(self):
+        """The :class:`~reptheory.configs.architectures.Architecture` this setting names."""
+        return ARCHITECTURES[self.arch]
 
     @property
     def n_tracked(self) -> int:
         """Number of hidden activations that can be tracked (the CNN has two more: its linear ends)."""
-        return self.hidden_layers + 2 if self.arch == "cnn" else self.hidden_layers
+        return self.architecture.n_tracked(self.hidden_layers)
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,8 @@ class CNN(nn.Module):
         net = _models.build(setting, 1, 1, seed)
         self.layers, self.act = net.layers, net.act
         last = len(self.layers) - 1
-        if linear is not None and (not isinstance(linear, int) or isinstance(linear, bool) or not 0 <= linear < last):
-            raise ValueError(f"linear must be None or an integer in [0, {last - 1}], got {linear!r}")
+        if linear is not None:
+            linear = _v.integer("linear", linear, 0, last - 1)
         self.linear = linear
 
     def forward(self, x):

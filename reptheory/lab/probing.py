@@ -41,6 +41,7 @@ from reptheory.lab import key as _key
 from reptheory.lab.inputs import (BATCH_RECORD_BYTES_MAX, OPTIMIZERS, Run, check_forward, check_model, checked,
                                   per_run, same_structure)
 from reptheory.lab.result import ProbeResult, from_arrays
+from reptheory.networks.stop import DIVERGENCE_FACTOR
 from reptheory.networks.train import device as _device
 
 __all__ = ["OPTIMIZERS", "probe", "probe_many", "pair_data"]
@@ -113,7 +114,7 @@ def _description(model, layer, optimizer, run: Run, dev, at: str = "") -> dict |
     return {"model": model_key, "layer": layer_key, "X": _key.array_digest(run.X),
             "Y": _key.array_digest(run.Y), "lr": run.lr, "epochs": run.epochs, "optimizer": optimizer,
             "pair": list(run.pair), "seed": run.seed, "stop_loss": run.stop_loss, "device": str(dev),
-            "torch": torch.__version__, "divergence": _pt.DIVERGENCE_FACTOR}
+            "torch": torch.__version__, "divergence": DIVERGENCE_FACTOR}
 
 
 def _home(model) -> torch.device:

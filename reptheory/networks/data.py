@@ -24,9 +24,7 @@ def two_points(dx2: float = 1.0, dy2: float = 0.5, in_dim: int = 1, out_dim: int
     With the defaults ``x = (−1, 0)``, ``y = (0.6, 0.6 + √0.5)``, the paper's ``||Δx||² = 1``,
     ``||Δy||² = 0.5``."""
     dx2, dy2 = float(_v.positive("dx2", dx2)), float(_v.nonnegative("dy2", dy2))
-    for name, n in (("in_dim", in_dim), ("out_dim", out_dim)):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    in_dim, out_dim = _v.integer("in_dim", in_dim, 1), _v.integer("out_dim", out_dim, 1)
     X = np.array([[-1.0], [-1.0 + np.sqrt(dx2)]]) * np.ones((1, in_dim)) / np.sqrt(in_dim)
     Y = np.array([[0.6], [0.6 + np.sqrt(dy2)]]) * np.ones((1, out_dim)) / np.sqrt(out_dim)
     return X.astype(np.float32), Y.astype(np.float32)
@@ -65,9 +63,7 @@ def blobs(n_centres: int = 30, pixels: int = 5) -> Blobs:
     ``[−1, 1]²``. Each image appears twice, with the context one-hot ``(1, 0)`` or ``(0, 1)`` appended; the
     target is ``mu_x`` in the first context and ``mu_y`` in the second. Defaults: the paper's 1800 points of
     27 dimensions."""
-    for name, n, lo in (("n_centres", n_centres, 2), ("pixels", pixels, 2)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, got {n!r}")
+    n_centres, pixels = _v.integer("n_centres", n_centres, 2), _v.integer("pixels", pixels, 2)
     c = np.linspace(-1.0, 1.0, n_centres)
     mx, my = (a.ravel() for a in np.meshgrid(c, c, indexing="ij"))
     g = np.linspace(-1.0, 1.0, pixels)

@@ -86,7 +86,7 @@ def train_batch(setting: Setting, datasets, seeds, done=None) -> list[Run]:
     div = torch.zeros(R, dtype=torch.bool, device=dev)
     stop = -np.inf if setting.stop_loss is None else setting.stop_loss
     poll = BATCH_POLL or (1 if torch.device(dev).type == "cpu" else 100)
-    stochastic = setting.arch == "dropout"
+    stochastic = setting.architecture.dropout > 0
     act = torch.arange(R, device=dev)     # the trials in the stack, as indices into the records
     t0 = time.perf_counter()
 

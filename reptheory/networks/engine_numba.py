@@ -282,12 +282,10 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
     return 0, epochs
 
 
-#: the dense architectures the numba kernel trains, and their skip / dropout switches
-NUMBA_ARCHS = {"mlp": (False, 0.0), "resnet": (True, 0.0), "dropout": (False, 0.1)}
 
 
 def train_numba(model, s: Setting, X, Y, seed: int = 0):
-    """Train ``model`` (built for ``s``, one of :data:`NUMBA_ARCHS`) on ``(X, Y)`` with the kernel: the records
+    """Train ``model`` (built for ``s``, a dense architecture: ``s.architecture.dense``) on ``(X, Y)`` with the kernel: the records
     ``(loss, outputs, dist2, diverged)`` as :func:`reptheory.networks.train.train` documents them."""
     layers = list(model.layers)
     P = s.width
@@ -304,7 +302,7 @@ def train_numba(model, s: Setting, X, Y, seed: int = 0):
     out_rec = np.zeros((s.epochs + 1,) + Y.shape)
     d2_rec = np.zeros((s.epochs + 1, s.hidden_layers, X.shape[0], X.shape[0]))
     stop_loss = -1.0 if s.stop_loss is None else float(s.stop_loss)
-    skip, p_drop = NUMBA_ARCHS[s.arch]
+    skip, p_drop = s.architecture.skip, s.architecture.dropout
     status, e = _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, _ACT_CODE[s.nonlinearity], skip, p_drop, seed,
                               0 if s.optimizer == "sgd" else 1, s.lr, s.epochs, DIVERGENCE_FACTOR, stop_loss,
                               loss_rec, out_rec, d2_rec)

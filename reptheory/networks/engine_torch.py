@@ -72,7 +72,7 @@ def train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=None
                 opt.step()
         raise AssertionError("unreachable")
 
-    stochastic = s.arch == "dropout"
+    stochastic = s.architecture.dropout > 0
     for e in range(s.epochs + 1):
         if stochastic or e == s.epochs:       # dropout: record without it; the last record: no step follows
             model.eval()

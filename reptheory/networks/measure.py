@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reptheory import validate as _v
 from reptheory.theory.trajectory import Trajectory
 
 __all__ = ["Measured", "two_point_variables"]
@@ -37,8 +38,7 @@ def two_point_variables(run, layer: int | None = None, pair: tuple[int, int] = (
     recorded epochs of ``run``."""
     layer = run.setting.layer if layer is None else layer
     n_layers = run.dist2.shape[1]
-    if not isinstance(layer, (int, np.integer)) or not 0 <= layer < n_layers:
-        raise ValueError(f"layer must be an integer in [0, {n_layers - 1}], got {layer!r}")
+    layer = _v.integer("layer", layer, 0, n_layers - 1)
     i, j = pair
     n = run.X.shape[0]
     if not (0 <= i < n and 0 <= j < n and i != j):

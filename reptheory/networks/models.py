@@ -1,18 +1,20 @@
-"""The paper's architectures (Table 1) in PyTorch.
+"""The paper's architectures (Table 1) in PyTorch, assembled from their entries in
+:data:`reptheory.configs.architectures.ARCHITECTURES`.
 
 Every model maps a batch ``x`` (points × input dim) to ``(output, hidden)``, where ``hidden`` is the list
 of hidden activations after each nonlinearity (index 0 = after the first linear map); the tracked layer of a
 :class:`~reptheory.configs.Setting` is an index into that list. Weights are Xavier-normal with the
 setting's gain, biases zero (as in the authors' code).
 
-* ``mlp``: ``hidden_layers`` hidden layers of ``width`` units, a linear output layer.
-* ``resnet``: the MLP with skip connections: from the third linear layer on (index ``n > 1``), every hidden
-  activation gets the activation two layers back added (a skip over two layers).
-* ``dropout``: the MLP with dropout ``p = 0.1`` before every linear layer. The tracked activation is the
+* dense (``mlp``): ``hidden_layers`` hidden layers of ``width`` units, a linear output layer.
+* ``skip`` (``resnet``): from the third linear layer on (index ``n > 1``), every hidden activation gets the
+  activation two layers back added (a skip over two layers).
+* ``dropout`` (``dropout``, ``p = 0.1``): dropout before every linear layer. The tracked activation is the
   output of hidden layer ``layer`` (the authors' code counted dropout modules in its activation list, so its
   "layer 5" was the output of linear layer 3; here the index means what it says).
-* ``cnn``: ``Linear(in → width)``, then ``hidden_layers + 1`` unpadded 1-D convolutions with kernel 11
-  (1 → 20 channels, 20 → 20, …, 20 → 1), then ``Linear(width − 10(hidden_layers + 1) → out)``.
+* ``conv = (kernel, channels)`` (``cnn``: kernel 11, 20 channels): ``Linear(in → width)``, then
+  ``hidden_layers + 1`` unpadded 1-D convolutions (1 → channels, channels → channels, …, channels → 1), then
+  ``Linear(width − (kernel − 1)(hidden_layers + 1) → out)``.
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from reptheory import validate as _v
 from reptheory.configs import Setting
+from reptheory.configs.architectures import ARCHITECTURES
 
 __all__ = ["ACTIVATIONS", "build", "TwoPointNet"]
 
@@ -36,15 +40,15 @@ ACTIVATIONS = {
 
 
 class TwoPointNet(nn.Module):
-    """An MLP, ResNet, dropout MLP or CNN as described in the module docstring."""
+    """The network of ``setting``'s architecture entry, as described in the module docstring."""
 
     def __init__(self, setting: Setting, in_dim: int, out_dim: int):
         super().__init__()
-        s = setting
-        self.arch, self.act = s.arch, ACTIVATIONS[s.nonlinearity]
-        self.dropout = nn.Dropout(p=0.1) if s.arch == "dropout" else None
-        if s.arch == "cnn":
-            k, ch, n_conv = 11, 20, s.hidden_layers + 1
+        s, a = setting, setting.architecture
+        self.arch, self.act, self.conv, self.skip = s.arch, ACTIVATIONS[s.nonlinearity], not a.dense, a.skip
+        self.dropout = nn.Dropout(p=a.dropout) if a.dropout else None
+        if self.conv:
+            (k, ch), n_conv = a.conv, s.hidden_layers + 1
             convs = [nn.Conv1d(1, ch, k)] + [nn.Conv1d(ch, ch, k) for _ in range(n_conv - 2)] + [nn.Conv1d(ch, 1, k)]
             self.layers = nn.ModuleList([nn.Linear(in_dim, s.width), *convs,
                                          nn.Linear(s.width - (k - 1) * n_conv, out_dim)])
@@ -62,23 +66,22 @@ class TwoPointNet(nn.Module):
         for n, layer in enumerate(self.layers):
             if self.dropout is not None:
                 a = self.dropout(a)
-            if self.arch == "cnn" and n == 1:
+            if self.conv and n == 1:
                 a = a.unsqueeze(1)                      # (points, 1 channel, width)
-            if self.arch == "cnn" and n == last:
+            if self.conv and n == last:
                 a = a.flatten(1)
             a = layer(a)
             if n == last:
                 return a, hidden
             a = self.act(a)
-            if self.arch == "resnet" and n > 1:
+            if self.skip and n > 1:
                 a = a + hidden[-2]
-            hidden.append(a.flatten(1) if self.arch == "cnn" else a)
+            hidden.append(a.flatten(1) if self.conv else a)
         raise AssertionError("unreachable")
 
 
 def build(setting: Setting, in_dim: int, out_dim: int, seed: int) -> TwoPointNet:
     """The network of ``setting``, initialised from ``torch.manual_seed(seed)`` (float32)."""
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = _v.integer("seed", seed, 0)
     torch.manual_seed(seed)
     return TwoPointNet(setting, in_dim, out_dim)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reptheory import validate as _v
 from reptheory.theory import ode as _th
 
 __all__ = ["distances", "predicted_distances", "pair_ratios", "relative_change", "within_context_ratio",
@@ -132,8 +133,7 @@ def mds(H, k: int = 3) -> np.ndarray:
     eigenvalues, computed as the SVD ``Hc = U S V^T`` (coordinates ``U_k S_k``, i.e. PCA of the centred
     activations). Each axis' sign is fixed so that its largest-magnitude coordinate is positive."""
     H = _points("H", H)
-    if not isinstance(k, int) or not 1 <= k <= min(H.shape):
-        raise ValueError(f"k must be an integer in [1, {min(H.shape)}], got {k!r}")
+    k = _v.integer("k", k, 1, min(H.shape))
     U, S, _ = np.linalg.svd(H - H.mean(axis=0), full_matrices=False)
     Z = U[:, :k] * S[:k]
     sign = np.sign(Z[np.argmax(np.abs(Z), axis=0), np.arange(k)])

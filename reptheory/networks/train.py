@@ -43,10 +43,12 @@ import numpy as np
 import torch
 
 from reptheory import parallel as _par
+from reptheory import validate as _v
 from reptheory.configs import Setting
+from reptheory.configs.architectures import ARCHITECTURES
 from reptheory.networks import models as _models
 from reptheory.networks.engine_batch import train_batch
-from reptheory.networks.engine_numba import NUMBA_ARCHS, train_numba
+from reptheory.networks.engine_numba import train_numba
 from reptheory.networks.engine_torch import train_torch
 from reptheory.networks.run import Run, device, finite_data
 
@@ -58,7 +60,7 @@ def engine_for(setting: Setting) -> str:
     CPU, else ``"torch"``."""
     full = setting.batch_size is None
     on_cpu = device() == "cpu"
-    return "numba" if setting.arch in NUMBA_ARCHS and full and on_cpu else "torch"
+    return "numba" if setting.architecture.dense and full and on_cpu else "torch"
 
 
 def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs",
@@ -86,7 +88,8 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     if engine not in ("numba", "torch"):
         raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
     if engine == "numba" and engine_for(setting) != "numba":
-        raise ValueError(f"the numba engine covers archs {', '.join(NUMBA_ARCHS)} trained full batch on the CPU, "
+        dense = ", ".join(n for n, a in ARCHITECTURES.items() if a.dense)
+        raise ValueError(f"the numba engine covers the dense archs ({dense}) trained full batch on the CPU, "
                          f"not {setting.arch}/{setting.optimizer}/batch_size={setting.batch_size}")
     torch.set_num_threads(1)
     model = _models.build(setting, X.shape[1], Y.shape[1], seed)
@@ -104,7 +107,7 @@ def train_many(setting: Setting, X, Y, seeds, n_jobs: int = 2) -> list[Run]:
 
     Independent trials of the 500-unit nets do not share work, so processes, not batched tensors, are the
     way to use more cores (batched kernels only add memory traffic at this width)."""
-    seeds = list(seeds)
-    if not seeds or not all(isinstance(x, int) and x >= 0 for x in seeds):
-        raise ValueError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+    seeds = [_v.integer(f"seeds[{k}]", x, 0) for k, x in enumerate(seeds)]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty list of integers >= 0, got []")
     return _par.run(train, [(setting, X, Y, sd) for sd in seeds], n_jobs)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from reptheory import validate as _v
+
 #: Okabe & Ito's palette (2008), which readers with any of the common colour-vision deficiencies tell apart
 #: (``tests/presentation/test_palette.py`` checks every pair the book uses under simulated protanopia,
 #: deuteranopia and tritanopia)
@@ -183,8 +185,7 @@ def distance_matrix(ax, D, labels, vmax: float, title: str):
 def column_figure(nrows: int, ncols: int, row_height: float = 2.4, **kw):
     """``plt.subplots`` at the column's width, ``nrows × ncols`` panels, each row ``row_height`` inches tall;
     returns ``(fig, axes)`` with ``axes`` always 2-D."""
-    if not (isinstance(nrows, int) and isinstance(ncols, int) and nrows >= 1 and ncols >= 1):
-        raise ValueError(f"nrows and ncols must be integers >= 1, got {nrows!r}, {ncols!r}")
+    nrows, ncols = _v.integer("nrows", nrows, 1), _v.integer("ncols", ncols, 1)
     return plt.subplots(nrows, ncols, figsize=(COLUMN, nrows * row_height), squeeze=False, **kw)
 
 

@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from reptheory import validate as _v
+
 __all__ = ["fmt", "readable", "span", "heading", "text_cell"]
 
 
@@ -21,8 +23,7 @@ def fmt(x, sig: int = 4) -> str:
     >>> fmt(3.14159), fmt(-1e-20, 2), fmt([1 / 3, 2.0])
     ('3.142', '-1e-20', '[0.3333, 2]')
     """
-    if not isinstance(sig, int) or isinstance(sig, bool) or not 1 <= sig <= 12:
-        raise ValueError(f"sig must be an integer in [1, 12], got {sig!r}")
+    sig = _v.integer("sig", sig, 1, 12)
     arr = np.asarray(x)
     if arr.ndim > 0:
         return "[" + ", ".join(fmt(v, sig) for v in arr.ravel()) + "]"

@@ -22,6 +22,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from reptheory import validate as _v
+
 __all__ = ["FrameSlider"]
 
 _MAX_FRAMES = 400
@@ -112,8 +114,7 @@ class FrameSlider:
             else:
                 idx.append(len(vs) // 2)
         self.initial_index = tuple(idx)
-        if not isinstance(dpi, int) or not 30 <= dpi <= 300:
-            raise ValueError(f"dpi must be an integer in [30, 300], got {dpi!r}")
+        dpi = _v.integer("dpi", dpi, 30, 300)
         if not isinstance(colors, int) or isinstance(colors, bool) or not 2 <= colors <= 256:
             raise ValueError(f"colors must be an integer in [2, 256], got {colors!r}")
         from reptheory import parallel

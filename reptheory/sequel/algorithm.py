@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reptheory import validate as _v
 from reptheory.sequel import automata as _A
 from reptheory.sequel import parity as _P
 
@@ -122,9 +123,7 @@ def length_pair_distance(run: _P.ParityRun, len1: int, len2: int) -> dict[str, n
     Computed from group moments, ``⟨||a − b||²⟩ = ⟨||a||²⟩ + ⟨||b||²⟩ − 2 ⟨a⟩·⟨b⟩`` (the self-pairs removed when
     the lengths are equal), so a million pairs cost as little as one.
     """
-    for name, v in (("len1", len1), ("len2", len2)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v <= run.setting.max_len:
-            raise ValueError(f"{name} must be an integer in [0, {run.setting.max_len}], got {v!r}")
+    len1, len2 = (_v.integer(name, v, 0, run.setting.max_len) for name, v in (("len1", len1), ("len2", len2)))
     P = _P.prefix_index(run.setting.max_len)
     by = {}
     for L in {len1, len2}:
@@ -161,9 +160,7 @@ def merged_pair_distances(run: _P.ParityRun, len1: int, len2: int, eps_factor: f
     lengths ``len1`` and ``len2`` that share a state of the final automaton (merged at ``eps_factor`` × the
     representational std). At most ``max_pairs`` of them, a fixed random sample (``numpy`` seed 0); an empty
     array when no such pair merged."""
-    for name, v in (("len1", len1), ("len2", len2)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v <= run.setting.max_len:
-            raise ValueError(f"{name} must be an integer in [0, {run.setting.max_len}], got {v!r}")
+    len1, len2 = (_v.integer(name, v, 0, run.setting.max_len) for name, v in (("len1", len1), ("len2", len2)))
     P = _P.prefix_index(run.setting.max_len)
     group = _A.extract(run.states[-1], P, run.outputs(-1), eps_factor).group
     par = np.array([bin(v).count("1") % 2 for _, v in P])

@@ -100,8 +100,7 @@ def derivation(dim: int = 3):
     import sympy as sp
 
     from reptheory.theory.symbolic import Step
-    if not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= 6:
-        raise ValueError(f"dim must be an integer in [1, 6], got {dim!r}")
+    dim = _v.integer("dim", dim, 1, 6)
     v, (eh1, eh2, ea, eb), N, (y11, y12, y22) = _symbols(sp)
     h1, h2 = v[0], v[1]
     b, D, y1, y2 = (sp.Matrix(sp.symbols(f"{n}_0:{dim}", real=True)) for n in ("b", "D", "yv1", "yv2"))
@@ -151,8 +150,7 @@ def initial_values(scale: float, seed: int = 0) -> np.ndarray:
     scale = float(_v.positive("scale", scale))
     if scale > MAGNITUDE_MAX:
         raise ValueError(f"scale must lie in (0, {MAGNITUDE_MAX:g}], got {scale!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = _v.integer("seed", seed, 0)
     h1, h2, d, beta = np.random.default_rng(int(seed)).normal(0.0, scale, 4)
     return np.array([h1, h2, 0.0, 0.0, 0.0, beta**2, d**2, 0.0, 0.0])
 
@@ -218,9 +216,7 @@ def _pair(name: str, value, kind) -> tuple:
 
 
 def _length(name: str, v) -> int:
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 1 <= v <= 10**6:
-        raise ValueError(f"{name} must be an integer in [1, 1000000], got {v!r}")
-    return int(v)
+    return _v.integer(name, v, 1, 10**6)
 
 
 def _target(name: str, v) -> np.ndarray:

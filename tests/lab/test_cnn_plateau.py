@@ -39,9 +39,10 @@ def test_an_unknown_form_is_named(kw, match):
         cp.linear_at(SMALL, kw["variant"])
 
 
-@pytest.mark.parametrize("linear", [-1, 12, True, 1.0])
-def test_a_bad_linear_index_is_named(linear):
-    with pytest.raises(ValueError, match=r"linear must be None or an integer in \[0, 11\]"):
+@pytest.mark.parametrize("linear,error", [(-1, ValueError), (12, ValueError), (True, TypeError), (1.0, TypeError)])
+def test_a_bad_linear_index_is_named(linear, error):
+    """Out of range: ValueError; not an integer: TypeError (the one rule of reptheory.validate)."""
+    with pytest.raises(error, match=r"linear must be an integer in \[0, 11\], got "):
         cp.CNN(SMALL, 0, linear)
 
 

@@ -100,8 +100,10 @@ def test_class_matrices_have_colour_bars():
 
 
 def test_column_figure_refuses_bad_shapes():
-    with pytest.raises(ValueError, match="nrows and ncols"):
+    with pytest.raises(ValueError, match="nrows must be an integer >= 1, got 0"):
         plots.column_figure(0, 2)
+    with pytest.raises(TypeError, match="ncols must be an integer >= 1, got 2.0"):
+        plots.column_figure(1, 2.0)
 
 
 def _phase_result(fit_ok=(True, True, True, False)):
