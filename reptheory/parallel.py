@@ -21,6 +21,7 @@ import contextlib
 import sys
 from typing import Callable
 
+from reptheory import validate as _v
 from reptheory import runtime as _runtime
 from reptheory.runtime import BACKENDS
 
@@ -112,8 +113,7 @@ def run_calls(calls: list, n_jobs: int | None = None, progress: bool | None = No
     [8, (3, 1)]
     """
     n_jobs = default_jobs() if n_jobs is None else n_jobs
-    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be an integer >= 1, got {n_jobs!r}")
+    n_jobs = _v.integer("n_jobs", n_jobs, 1)
     progress = progress_enabled() if progress is None else bool(progress)
     rt = _runtime.current()
     name = rt.backend

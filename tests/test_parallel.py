@@ -19,9 +19,9 @@ def test_workers_are_separate_processes():
     assert os.getpid() not in pids
 
 
-@pytest.mark.parametrize("n", [0, -1, 1.5, True])
-def test_bad_n_jobs(n):
-    with pytest.raises(ValueError, match="n_jobs"):
+@pytest.mark.parametrize("n, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_bad_n_jobs(n, error):
+    with pytest.raises(error, match="n_jobs"):
         parallel.run(_square, [(1, 1)], n_jobs=n)
 
 

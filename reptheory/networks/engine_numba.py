@@ -282,11 +282,9 @@ def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, l
     return 0, epochs
 
 
-
-
 def train_numba(model, s: Setting, X, Y, seed: int = 0):
-    """Train ``model`` (built for ``s``, a dense architecture: ``s.architecture.dense``) on ``(X, Y)`` with the kernel: the records
-    ``(loss, outputs, dist2, diverged)`` as :func:`reptheory.networks.train.train` documents them."""
+    """Train ``model`` (built for ``s``, a dense architecture: ``s.architecture.dense``) on ``(X, Y)`` with the
+    kernel: the records ``(loss, outputs, dist2, diverged)`` as :func:`reptheory.networks.train.train` documents them."""
     layers = list(model.layers)
     P = s.width
     W0 = layers[0].weight.detach().numpy().copy()

@@ -115,8 +115,7 @@ class FrameSlider:
                 idx.append(len(vs) // 2)
         self.initial_index = tuple(idx)
         dpi = _v.integer("dpi", dpi, 30, 300)
-        if not isinstance(colors, int) or isinstance(colors, bool) or not 2 <= colors <= 256:
-            raise ValueError(f"colors must be an integer in [2, 256], got {colors!r}")
+        colors = _v.integer("colors", colors, 2, 256)
         from reptheory import parallel
         rc = _changed_rc()
         jobs = [(draw, dict(zip(self.names, c)), dpi, rc, colors) for c in itertools.product(*self.values)]

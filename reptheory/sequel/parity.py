@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from reptheory import validate as _v
 from reptheory.configs import ParitySetting
 from reptheory.configs.sequel import PARITY_PAPER
 from reptheory.networks import stop as _stop
@@ -36,8 +37,7 @@ LONG_LENGTHS = (25, 100, 1000, 10000)
 def strings(length: int) -> np.ndarray:
     """All ``2**length`` binary strings of ``length`` in lexicographic order (first symbol most significant),
     shape ``(2**length, length)``, dtype int64."""
-    if not isinstance(length, int) or not 0 <= length <= 20:
-        raise ValueError(f"length must be an integer in [0, 20], got {length!r}")
+    length = _v.integer("length", length, 0, 20)
     n = np.arange(2**length)
     return ((n[:, None] >> np.arange(length - 1, -1, -1)[None, :]) & 1).astype(np.int64)
 
@@ -86,8 +86,7 @@ def initial_scale(s: ParitySetting | None = None, seed: int = 0, statistic: str 
     s = PARITY_PAPER if s is None else s
     if not isinstance(s, ParitySetting):
         raise TypeError(f"s must be a ParitySetting, got {type(s).__name__}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = _v.integer("seed", seed, 0)
     if statistic not in ("authors", "all entries"):
         raise ValueError(f"statistic must be 'authors' or 'all entries', got {statistic!r}")
     rnn, _ = build(s, int(seed))

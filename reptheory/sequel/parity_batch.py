@@ -24,6 +24,7 @@ import time
 import numpy as np
 import torch
 
+from reptheory import validate as _v
 from reptheory.configs import ParitySetting
 from reptheory.networks import stop as _stop
 from reptheory.sequel import parity as _P
@@ -45,8 +46,7 @@ def _check(trials) -> list:
     for s, seed in trials:
         if not isinstance(s, ParitySetting):
             raise TypeError(f"trials must hold ParitySetting objects, got {type(s).__name__}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        _v.integer("seed", seed, 0)
         if s.optimizer != "sgd":
             raise ValueError(f"the batched engine covers plain SGD only, not optimizer = {s.optimizer!r}")
         if s.nonlinearity != "relu":
@@ -233,8 +233,7 @@ def runs(settings, group_size: int = 6, n_jobs: int | None = None, progress: boo
     that share :func:`group_key` (groups run in parallel), each trial cached on its own; ``{(name, seed): run}``."""
     from reptheory import cache, parallel
     settings = [settings] if isinstance(settings, ParitySetting) else list(settings)
-    if not isinstance(group_size, int) or isinstance(group_size, bool) or group_size < 1:
-        raise ValueError(f"group_size must be an integer >= 1, got {group_size!r}")
+    group_size = _v.integer("group_size", group_size, 1)
     groups: dict = {}
     for s in settings:
         for seed in s.seeds:

@@ -255,8 +255,7 @@ def fixed_expansion(lengths, targets, *, n: int = 1, lr: float = 0.02, scale: fl
     y1, y2 = _pair("targets", targets, _target)
     if y1.shape != y2.shape:
         raise ValueError(f"targets must have the same shape, got {y1.shape} and {y2.shape}")
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= 10**6:
-        raise ValueError(f"n must be an integer in [1, 1000000], got {n!r}")
+    n = _v.integer("n", n, 1, 10**6)
     lr = float(_v.positive("lr", lr))
     if lr > LR_MAX:
         raise ValueError(f"lr must lie in (0, {LR_MAX:g}], got {lr!r}")

@@ -36,8 +36,7 @@ def two_point_reduction(n_cont: int = 2) -> _S.Step:
     """Derive ``d/dt`` of ``||Δh||²``, ``⟨||Δŷ||²⟩``, ``⟨w⟩`` (averages over ``n_cont`` continuations) from the
     flow, on the fitted-mean set, and compare with Eq. 7 at ``dx2 = n_cont``. ``extra`` holds the rate map and
     the check that the fitted-mean set is invariant (``dȳ_i/dt = 0`` there)."""
-    if not isinstance(n_cont, int) or not 1 <= n_cont <= 6:
-        raise ValueError(f"n_cont must be an integer in [1, 6], got {n_cont!r}")
+    n_cont = _v.integer("n_cont", n_cont, 1, 6)
     N = n_cont
     h1, h2, c = sp.symbols("h_1 h_2 c", real=True)
     kh1, kh2, ky = sp.symbols("k_h1 k_h2 k_y", positive=True)

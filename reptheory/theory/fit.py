@@ -178,9 +178,7 @@ def fit_rates(t, h2, y2, w, dx2, dy2, *, n_grid: int = 25, n_starts: int = 3, rt
     dx2, dy2 = float(_v.positive("dx2", dx2)), float(_v.nonnegative("dy2", dy2))
     if method not in ("rk4", "radau"):
         raise ValueError(f"method must be 'rk4' or 'radau', got {method!r}")
-    for name, n in (("n_grid", n_grid), ("n_starts", n_starts)):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    n_grid, n_starts = _v.integer("n_grid", n_grid, 1), _v.integer("n_starts", n_starts, 1)
     _th._check_initial(h2[0], y2[0], w[0], dy2)
     z0 = (h2[0], y2[0], w[0])
     n_solves = 0

@@ -140,9 +140,7 @@ def _unit(rng, n):
 
 
 def _check_dims(n_x, n_h, n_y):
-    for name, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)):
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    n_x, n_h, n_y = (_v.integer(name, n, 1) for name, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)))
     if n_h < 2:
         raise ValueError(f"n_h must be >= 2 for a hidden layer with room to rotate, got {n_h}")
 

@@ -128,8 +128,7 @@ def random_regime(rng: np.random.Generator, scale: float, n: int, n_flow: int, d
     ``C``; integrate the full matrix flow of the first ``n_flow`` to ``t_end`` and compare its final
     distance with Eq. 10. Random states are off the no-rotation manifold, so this tests the approximation.
     """
-    if not isinstance(n_flow, int) or not 0 <= n_flow <= n:
-        raise ValueError(f"n_flow must be an integer in [0, n] = [0, {n}], got {n_flow!r}")
+    n_flow = _v.integer("n_flow", n_flow, 0, n)
     dx, dy = _v.finite("dx", dx), _v.finite("dy", dy)
     states = [_lin.random_state(rng, dx, dy, n_h, scale) for _ in range(n)]
     sc = np.array([_lin.scalars(s) for s in states])

@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import sympy as sp
 
+from reptheory import validate as _v
+
 # ----------------------------------------------------------------------------------------------------------
 # Scalar symbols of the effective theory
 
@@ -153,9 +155,7 @@ def _mat(name, r, c):
 def linearised_model(n_x: int = 2, n_h: int = 3, n_y: int = 2) -> LinearisedModel:
     """Eq. 5/15: ``h(x_i) = h̄ + D_h (x_i − x̄)``, ``ŷ(h) = ŷ̄ + D_y (h − h̄)``, ``x_{1,2} = x̄ ∓ Δx/2``,
     ``y_{1,2} = ȳ ∓ Δy/2``, and the ½-MSE loss of Eq. 1 averaged over the two points."""
-    for name, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)):
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    n_x, n_h, n_y = (_v.integer(name, n, 1) for name, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)))
     D_h, D_y = _mat("Dh", n_h, n_x), _mat("Dy", n_y, n_h)
     xbar, dx, ybar, dy = _vec("xbar", n_x), _vec("dx", n_x), _vec("ybar", n_y), _vec("dy", n_y)
     hbar, yhat_bar = _vec("hbar", n_h), _vec("yhbar", n_y)

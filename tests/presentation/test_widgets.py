@@ -78,8 +78,8 @@ def test_fewer_colours_make_lighter_frames_and_bad_counts_are_named():
     full = widgets.FrameSlider(draw, {"a": (1, 2), "b": (1, 3)}, n_jobs=1)
     few = widgets.FrameSlider(draw, {"a": (1, 2), "b": (1, 3)}, n_jobs=1, colors=16)
     assert sum(map(len, few.frames)) < sum(map(len, full.frames))
-    for bad in (1, 257, True, 2.5):
-        with pytest.raises(ValueError, match="colors"):
+    for bad, error in ((1, ValueError), (257, ValueError), (True, TypeError), (2.5, TypeError)):
+        with pytest.raises(error, match="colors"):
             widgets.FrameSlider(draw, {"a": (1, 2), "b": (1, 3)}, colors=bad)
 
 
