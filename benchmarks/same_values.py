@@ -9,7 +9,7 @@ Usage (the old code from a worktree, the new from this checkout; no cache is rea
     python benchmarks/same_values.py compare /tmp/old.npz /tmp/new.npz
 
 ``record`` trains every Fig. 2 row for a few hundred epochs (the numba kernel for the dense architectures,
-PyTorch for the CNN) and fits Eq. 7 to the default's run; the batched engine over three seeds for dropout,
+PyTorch for the CNN), Adam in the numba kernel, and fits Eq. 7 to the default's run; the batched engine over three seeds for dropout,
 skip connections, the CNN and a step size that diverges; the lab's probes (one network and three together,
 converging and diverging); one streaming-parity RNN and a batch of two. ``compare`` names every array whose
 dtype, shape or bytes differ (exit status 1 if any does). Timings are not recorded.
@@ -35,7 +35,6 @@ def record() -> dict[str, np.ndarray]:
 
     print(f"recording with {reptheory.__file__}", file=sys.stderr)
     out = {}
-    out = {}
     X, Y = data.two_points()
     # every Fig. 2 row (all four architectures, numba for the dense ones, torch for the CNN), 600 epochs
     for name in configs.FIG2_ROWS:
@@ -46,6 +45,11 @@ def record() -> dict[str, np.ndarray]:
             t = measure.two_point_variables(r).traj
             f = fit.fit_rates(t.t, t.h2, t.y2, t.w, s.dx2, s.dy2)
             out["default/fit"] = np.array([f.eta_h, f.eta_y])
+    # Adam in the numba kernel (Fig. 13's row), on the MLP and with skip connections
+    for name in ("adam", "skip"):
+        s = dataclasses.replace(configs.get(name), optimizer="adam", lr=5e-7 if name == "adam" else 1e-5, epochs=400)
+        r = train.train(s, X, Y, 0)
+        out |= {f"adam/{name}/{k}": np.asarray(getattr(r, k)) for k in ("loss", "outputs", "dist2", "diverged")}
     # the batched engine over seeds: dropout, skip, the CNN and a diverging step size
     for name, lr in (("dropout", None), ("skip", None), ("convolution", None), ("default", 5.0)):
         s = dataclasses.replace(configs.get(name), epochs=150, **({"lr": lr} if lr else {}))

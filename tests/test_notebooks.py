@@ -119,3 +119,18 @@ def test_the_entry_point_rule_tells_public_from_private():
     assert _off_the_api("from reptheory.lab import _helper, nothing_here") == ["reptheory.lab._helper",
                                                                              "reptheory.lab.nothing_here"]
     assert _off_the_api("import reptheory.cache\nparity._description(s, 0)") == ["reptheory.cache", "…._description"]
+
+
+def test_every_notebook_is_in_one_nbval_chain():
+    # `make notebooks` runs the book in the chains of book/conftest.py, one per worker
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("book_conftest", BOOK / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    named = [stem for stems in conftest.CHAINS.values() for stem in stems]
+    assert sorted(named) == sorted(p.stem for p in NOTEBOOKS)
+    for stems in conftest.CHAINS.values():      # a chain runs in file order: it lists its notebooks so
+        assert list(stems) == sorted(stems)
+    with pytest.raises(pytest.UsageError, match="no chain"):
+        conftest.chain_of("a_new_page")
+

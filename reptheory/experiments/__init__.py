@@ -2,8 +2,8 @@
 
 A figure asks for a setting (by name and profile, or a :class:`~reptheory.configs.Setting`) and gets the
 trained run, the measured curves and the fitted theory; a figure that needs another figure's runs calls
-the same function and gets them from :mod:`reptheory.cache`. Sec. 3: :func:`two_point`. Sec. 4:
-:func:`mean_rates`, :func:`final_distance` and :func:`seed_sets` (Fig. 5), :func:`xor` (Fig. 6),
+the same function and gets them from :mod:`reptheory.cache`. Sec. 3: :func:`two_point` (one seed) and
+:func:`two_point_seeds` (several, in parallel). Sec. 4: :func:`mean_rates`, :func:`final_distance` and :func:`seed_sets` (Fig. 5), :func:`xor` (Fig. 6),
 :func:`blobs` (Figs. 8, 12), :func:`mnist` (Figs. 4, 9). Sec. 5: :func:`depth` (Fig. 10). The rich/lazy phase diagram: :func:`phase`.
 Independent runs go to worker processes through joblib (:mod:`reptheory.parallel`: ``n_jobs`` workers, by
 default ``$REPTHEORY_N_JOBS`` or 2, on the configured backend), each result cached on its own, so an
@@ -19,10 +19,11 @@ from reptheory.experiments.fig5 import (FinalDistanceResult, GridPoint, RateEsti
 from reptheory.experiments.mnist_runs import MnistResult, mnist
 from reptheory.experiments.phase_diagram import PhaseResult, phase
 from reptheory.experiments.runs import (ArchitectureStatistics, TwoPointResult, architecture_statistics, depth,
-                                       run_many, plateau_ratio, plateau_ratios, summary, two_point)
+                                       run_many, plateau_ratio, plateau_ratios, summary, two_point,
+                                       two_point_seeds)
 from reptheory.experiments.xor_blobs import BlobsResult, XorResult, XorStructure, blobs, xor, xor_structure
 
-__all__ = ["TwoPointResult", "two_point", "run_many", "plateau_ratio", "plateau_ratios", "summary",
+__all__ = ["TwoPointResult", "two_point", "two_point_seeds", "run_many", "plateau_ratio", "plateau_ratios", "summary",
            "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "mean_rates", "GridPoint",
            "FinalDistanceResult", "final_distance", "seed_set", "seed_sets", "XorResult", "xor", "XorStructure",
            "xor_structure", "BlobsResult", "blobs", "depth", "MnistResult", "mnist", "PhaseResult", "phase"]

@@ -168,6 +168,22 @@ def run_many(names, profile: str | None = None, n_jobs: int | None = None, progr
     return {s.name: two_point(s) for s in settings}
 
 
+def two_point_seeds(setting, seeds=None, profile: str | None = None, n_jobs: int | None = None,
+                    progress: bool | None = None) -> list[TwoPointResult]:
+    """:func:`two_point` of ``setting`` for every seed of ``seeds`` (default: the setting's own), trained and
+    fitted in ``n_jobs`` processes through the cache, in the order of ``seeds``.
+
+    >>> [r.seed for r in two_point_seeds("shallow", seeds=(0, 1), n_jobs=1)]
+    [0, 1]
+    """
+    s = _setting(setting, profile)
+    seeds = s.seeds if seeds is None else tuple(seeds)
+    if not seeds or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be integers >= 0, at least one, got {seeds!r}")
+    _par.run(two_point, [(s, x) for x in seeds], n_jobs, progress, f"two-point runs {s.name}", keep=False)
+    return [two_point(s, x) for x in seeds]
+
+
 def plateau_ratio(result: TwoPointResult) -> float:
     """Fig. 3's plateau statistic of one run: ``t10/t90`` (:func:`reptheory.theory.regimes.plateau_ratio`) of the
     difference part of the loss, ``w/4 + (||Δy||² − ||Δŷ||²)/8`` (Eq. 9 without its mean term, which decays on

@@ -41,7 +41,7 @@ from reptheory.lab.zoo import BLOCK, sequence
 from reptheory.theory import ode as _th
 
 __all__ = ["WIDTHS", "SEEDS", "LR_WIDTH", "HELD_OUT", "HELD_OUT_SEED", "KEYS", "AtWidth", "WidthSweep", "against",
-           "step", "sweep"]
+           "step", "sweep", "sweeps"]
 
 #: the model widths of the sweep (the residual stream's; :data:`reptheory.lab.zoo.ZOO` uses 16)
 WIDTHS = (16, 32, 64, 128, 256)
@@ -224,12 +224,28 @@ def sweep(name: str, widths=WIDTHS, seeds: int = SEEDS, *, lr: float, epochs: in
     held-out runs stop below :data:`reptheory.configs.FIG5_STOP_LOSS`. Every batch is cached. One width per
     job on ``n_jobs`` worker processes. Above :data:`LR_WIDTH` the learning rate falls and the budget grows
     with width (:func:`step`)."""
-    if name not in BLOCK:
-        raise ValueError(f"name must be one of {tuple(BLOCK)}, got {name!r}")
+    return sweeps((name,), widths, seeds, lr=lr, epochs=epochs, stop_loss=stop_loss, n_jobs=n_jobs,
+                  progress=progress)[name]
+
+
+def sweeps(names, widths=WIDTHS, seeds: int = SEEDS, *, lr: float, epochs: int, stop_loss: float | None = None,
+           n_jobs: int | None = None, progress: bool | None = None) -> dict[str, WidthSweep]:
+    """:func:`sweep` of every architecture of ``names`` (``"transformer"``, ``"mixer"``), ``{name: WidthSweep}``:
+    the widths of all of them are one pool of jobs, the widest (the longest, :func:`step`) first, so that no
+    worker waits alone for the last wide network of one architecture while the next has not begun. Each
+    width's result is what :func:`sweep` gives for it (every batch is cached under the same key)."""
+    names = (names,) if isinstance(names, str) else tuple(names)
+    for name in names:
+        if name not in BLOCK:
+            raise ValueError(f"name must be one of {tuple(BLOCK)}, got {name!r}")
+    if not names:
+        raise ValueError("names must hold at least one architecture")
     widths = tuple(_v.integer("widths", w, 2) for w in widths)
     if not widths:
         raise ValueError("widths must hold at least one width")
     seeds = _v.integer("seeds", seeds, 2)
     kw = {"lr": lr, "epochs": epochs, "stop_loss": stop_loss}
-    done = _par.run(_one_width, [(name, w, seeds, kw) for w in widths], n_jobs, progress, f"{name} widths")
-    return WidthSweep(name, tuple(done))
+    jobs = sorted(((name, w, seeds, kw) for name in names for w in widths), key=lambda j: -j[1])
+    done = dict(zip(((j[0], j[1]) for j in jobs),
+                    _par.run(_one_width, jobs, n_jobs, progress, "widths " + ", ".join(names))))
+    return {name: WidthSweep(name, tuple(done[name, w] for w in widths)) for name in names}

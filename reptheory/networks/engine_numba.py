@@ -15,7 +15,7 @@ _FM = {"reassoc", "contract", "arcp", "nsz"}
 _ACT_CODE = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "silu": 5}
 
 
-@njit(cache=True, inline="always", fastmath=_FM)
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
 def _act(z, kind):
     if kind == 0:
         return z
@@ -30,7 +30,7 @@ def _act(z, kind):
     return np.float32(z / (1.0 + np.exp(-z)))
 
 
-@njit(cache=True, inline="always", fastmath=_FM)
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
 def _dact(z, kind):
     if kind == 0:
         return np.float32(1.0)
@@ -47,7 +47,7 @@ def _dact(z, kind):
     return np.float32(sg * (1.0 + z * (1.0 - sg)))
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _forward(X, W0, b0, Wh, bh, WL, bL, kind, skip, drop, MA, Z, A, AD, out):
     """Forward pass: ``Z[l]`` the pre-activations, ``A[l]`` the activations (plus ``A[l-2]`` from layer 2 on
     with ``skip``, as the ResNet of :mod:`reptheory.networks.models`), ``out`` the outputs. Without ``drop``
@@ -113,7 +113,7 @@ def _record(e, A, out, Y, loss_rec, out_rec, d2_rec):
                 d2_rec[e, l, b2, b1] = acc
 
 
-@njit(cache=True, inline="always", fastmath=_FM)
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
 def _row_backward_update(w_row, d_col, A_prev, dprev, lr32, opt, m_row, v_row, c1, c2, grow):
     """One weight row: accumulate its back-propagated error with the old weights, then update the row with
     the gradient ``Σ_b d_b a_b``: SGD ``w -= lr g`` (``opt`` 0), or Adam (``opt`` 1) with the moments
@@ -140,7 +140,7 @@ def _row_backward_update(w_row, d_col, A_prev, dprev, lr32, opt, m_row, v_row, c
         _adam(w_row, m_row, v_row, j, grow[j], c1, c2)
 
 
-@njit(cache=True, inline="always", fastmath=_FM)
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
 def _adam(p, m, v, j, g, c1, c2):
     """One Adam update of ``p[j]`` with gradient ``g`` (PyTorch's formula, in float32)."""
     m[j] = np.float32(0.9) * m[j] + np.float32(0.1) * g
@@ -148,7 +148,7 @@ def _adam(p, m, v, j, g, c1, c2):
     p[j] -= c1 * m[j] / (np.sqrt(v[j]) * c2 + np.float32(1e-8))
 
 
-@njit(cache=True, inline="always", fastmath=_FM)
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
 def _step(p, m, v, j, g, opt, lr32, c1, c2):
     """One update of ``p[j]`` with gradient ``g``: SGD (``opt`` 0, step ``lr32``) or Adam (``opt`` 1)."""
     if opt == 0:
@@ -157,7 +157,7 @@ def _step(p, m, v, j, g, opt, lr32, c1, c2):
         _adam(p, m, v, j, g, c1, c2)
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def _dense_epochs(X, Y, W0, b0, Wh, bh, WL, bL, kind, skip, p_drop, seed, opt, lr, epochs, div_factor, stop_loss,
                   loss_rec, out_rec, d2_rec):
     """Full-batch training of the dense nets (MLP, ResNet skips, dropout) with SGD or Adam.

@@ -47,6 +47,25 @@ def test_a_bad_sweep_is_refused_before_training(kw, error, words):
         width.sweep(**{"lr": 1e-3, "epochs": 10, **kw})
 
 
+def test_sweeps_of_several_architectures_give_each_ones_sweep():
+    # one pool over both architectures and every width, widest first: each width's runs where one sweep of
+    # that architecture finds them (the sweeps alone read the pool's batches from the cache, by their keys)
+    kw = {"widths": (8, 10), "seeds": 2, "lr": 1e-3, "epochs": 100, "progress": False}
+    both = width.sweeps(("transformer", "mixer"), n_jobs=2, **kw)
+    assert list(both) == ["transformer", "mixer"]
+
+    def runs(sw):       # every run's final loss and ||Δh||², width by width, with the chosen scale
+        return [(a.width, a.scale, repr(a.tried), [repr((float(r.loss[-1]), float(r.measured.traj.h2[-1])))
+                                                   for r in (*a.fits, *a.held_out, *[a.half_step][:a.half_step is not None])])
+                for a in sw.at]
+
+    for name in both:
+        assert runs(both[name]) == runs(width.sweep(name, n_jobs=1, **kw))
+    assert runs(both["mixer"]) != runs(both["transformer"])
+    with pytest.raises(ValueError, match="name must be one of"):
+        width.sweeps(("mixer", "GELU MLP"), lr=1e-3, epochs=10)
+
+
 def test_the_step_rule_keeps_the_time_and_lowers_the_rate_above_its_width():
     assert width.step(1e-3, 10000, width.LR_WIDTH) == (1e-3, 10000)
     assert width.step(1e-3, 10000, 16) == (1e-3, 10000)
