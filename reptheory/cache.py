@@ -47,12 +47,16 @@ def cache_dir() -> pathlib.Path:
 
 
 _TRAIN = ("networks", "configs/fields.py", "configs/architectures.py", "validate.py")
+_PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py", "networks/stop.py", "validate.py")
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single
 #: modules, as paths inside the package. A trained run is keyed on the code that trains and records it and on
 #: its description, which holds every value of its setting (``Setting.run_fields``), its seed and its data: the
 #: feed-forward runs on the networks (engines, models, data), the settings' class and the input checks, and on
 #: the one module of ``experiments`` whose code writes the entry where it summarises the run (Fig. 5's grid,
-#: the blobs, MNIST); the sequel's runs on the sequel and its settings' class; the probes' runs on the lab;
+#: the blobs, MNIST); the sequel's runs on the sequel and its settings' class; the probes' runs on the lab's
+#: modules that train and record them (the engines, the run's checks, the key, the probe's entry point; a probed
+#: network's own code, from the lab's zoo or the user's, is keyed by the model's digest, ``lab/key.py``, and the
+#: fits, verdicts and protocols of ``lab/result.py``, ``protocol.py``, ``width.py`` are computed after loading);
 #: all of them on the shared stop rule; the Langevin chains of the weight-sharing tests on their sampler
 #: alone. The settings' registry (``configs/paper.py``: rows, notes, profiles), the experiments' other code
 #: (summaries, tables, sweeps), the presentation, the infrastructure that moves results (this module, the
@@ -65,7 +69,7 @@ SOURCES = {
     "mnist_run": _TRAIN + ("experiments/mnist_runs.py",),
     **dict.fromkeys(("parity_run", "parity_run_batched"),
                     ("sequel", "configs/fields.py", "networks/stop.py", "validate.py")),
-    **dict.fromkeys(("probe_run", "probe_many"), ("lab", "networks/stop.py", "validate.py")),
+    **dict.fromkeys(("probe_run", "probe_many"), _PROBE_TRAIN),
     "langevin_run": ("sequel/langevin.py",),
 }
 #: every other kind (the fits of Eq. 7 and Eq. 9 to a two-point run): the code that trains, the theory's

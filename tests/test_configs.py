@@ -80,3 +80,16 @@ def test_a_settings_table_is_folded_and_its_summary_names_what_differs():
     assert wide.summary() == f"Settings ({len(configs.FIG2_ROWS)} settings): all as in the paper"
     assert wide._repr_html_().count("<tr>") == len(configs.FIG2_ROWS) + 1     # a row per setting, three columns
     assert wide._repr_html_().count("<th>") == 3 and "Every setting here has epochs 6000" in wide._repr_html_()
+
+
+def test_the_shared_pass_bars_are_set_in_one_place():
+    # the lab's verdicts, the committed records' checks and Fig. 2's statistics read configs.bars
+    from reptheory.experiments import architecture_statistics
+    from reptheory.lab.result import BARS
+    from reptheory.presentation import records
+    import inspect
+    assert BARS == {**configs.bars.FIT, "h_inf": configs.bars.EQ10}
+    assert records.FIG5_BARS is configs.bars.FIG5
+    assert inspect.signature(architecture_statistics).parameters["bar"].default == configs.bars.FIT_OTHERS
+    assert [s for s, _, _ in configs.bars.FIG5] == ["r 95% low", "median |rel err|", "unconverged", "diverged",
+                                                    "fits used"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from reptheory import runtime as _runtime
-from reptheory.configs import paper, sequel, sharing
+from reptheory.configs import bars, paper, sequel, sharing
 from reptheory.configs.fields import ARCHS, DATASETS, NONLINEARITIES, OPTIMIZERS, ParitySetting, Setting
 from reptheory.configs.paper import (AUTHORS_CODE, EXTRA, FIG2_ROWS, FIG3_ROWS, FIG3_SEED_ROWS, FIG13_SEED_ROWS,
                                      FIG5, FIG5_DEFAULT_SKIPS, FIG5_DX, FIG5_DY, FIG5_FIT_MAX_LOSS, FIG5_MAX_LOSS,
@@ -29,7 +29,7 @@ from reptheory.configs.sequel import (GRID_GAINS, GRID_GAINS_FRACTION, GRID_LONG
 from reptheory.configs.sharing import SHARING_INTERPOLATION, SHARING_TRANSITION, SharingSetting, described
 
 __all__ = ["Setting", "ParitySetting", "ARCHS", "NONLINEARITIES", "OPTIMIZERS", "DATASETS", "PROFILES", "get",
-           "override", "profile_name", "paper_counterpart", "fig5_rows", "paper", "sequel", "PAPER", "TABLE1",
+           "override", "profile_name", "paper_counterpart", "fig5_rows", "bars", "paper", "sequel", "PAPER", "TABLE1",
            "TABLE2", "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEED_ROWS", "FIG13_SEED_ROWS",
            "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
            "FIG5_DEFAULT_SKIPS", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name", "sharing", "SharingSetting",

@@ -17,11 +17,14 @@ from reptheory.theory import fit as _fit
 from reptheory.theory import ode as _th
 
 
+_NAN = float("nan")
+
+
 @dataclass(frozen=True)
 class TwoPointResult:
-    """One two-point run with its theory. ``fit``/``mean_fit``/``h_inf`` are ``None`` if it diverged or the
-    fit failed (``fit_message`` says which); ``measured`` is ``None`` for a run that diverged at its first
-    record (no finite value to measure)."""
+    """One two-point run with its theory. ``fit``/``mean_fit`` are ``None`` and ``h_inf`` (Eq. 10) is NaN if it
+    diverged or the fit failed (``fit_message`` says which), as in :class:`reptheory.lab.result.ProbeResult`;
+    ``measured`` is ``None`` for a run that diverged at its first record (no finite value to measure)."""
 
     setting: _configs.Setting
     seed: int
@@ -29,7 +32,7 @@ class TwoPointResult:
     measured: _measure.Measured | None
     fit: _fit.RateFit | None
     mean_fit: _fit.MeanRateFit | None
-    h_inf: float | None
+    h_inf: float
     fit_message: str
 
     @property
@@ -116,10 +119,10 @@ def two_point(setting, seed: int | None = None, profile: str | None = None, laye
 def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None) -> TwoPointResult:
     """Measure the pair (0, 1) of ``run`` at ``layer`` and fit Eq. 7 and Eq. 9 to it (cached)."""
     if run.diverged and run.loss.size == 0:
-        return TwoPointResult(s, seed, run, None, None, None, None, "diverged at the first record")
+        return TwoPointResult(s, seed, run, None, None, None, _NAN, "diverged at the first record")
     m = _measure.two_point_variables(run, layer)
     if run.diverged:
-        return TwoPointResult(s, seed, run, m, None, None, None, "diverged")
+        return TwoPointResult(s, seed, run, m, None, None, _NAN, "diverged")
     t = m.traj.t
     # the fit entry names the measured curves it was fitted to (their digest): it is never reused for others
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
@@ -140,12 +143,12 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
 
     a = _cache.cached("two_point_fit", desc, compute)
     if str(a["failure"]):
-        return TwoPointResult(s, seed, run, m, None, None, None, str(a["failure"]))
+        return TwoPointResult(s, seed, run, m, None, None, _NAN, str(a["failure"]))
     eh, ey = float(a["eta_h"]), float(a["eta_y"])
     try:                            # the curves the fit reported, integrated as fit_rates integrates them
         tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
     except _th.SolveError as exc:
-        return TwoPointResult(s, seed, run, m, None, None, None, f"the fitted rates do not integrate: {exc}")
+        return TwoPointResult(s, seed, run, m, None, None, _NAN, f"the fitted rates do not integrate: {exc}")
     cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
     dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
     edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
@@ -249,7 +252,8 @@ class ArchitectureStatistics:
     bar: float
 
 
-def architecture_statistics(results: dict, reference: str = "default", bar: float = 0.30) -> ArchitectureStatistics:
+def architecture_statistics(results: dict, reference: str = "default",
+                            bar: float = _configs.bars.FIT_OTHERS) -> ArchitectureStatistics:
     """:class:`ArchitectureStatistics` of ``results`` (name -> :class:`TwoPointResult`, every one with a fit)."""
     missing = [n for n, r in results.items() if r.fit is None]
     if missing:

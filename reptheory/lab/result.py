@@ -19,9 +19,9 @@ from reptheory.theory import ode as _th
 
 __all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult", "from_arrays"]
 
-#: the default network's bars (Fig. 2's checks): largest deviation of each curve from the fitted Eq. 7,
-#: relative to the curve's largest value, and ``|Eq. 10 / final ||Δh||² − 1|``
-BARS = {"h2": 0.15, "y2": 0.15, "w": 0.25, "h_inf": 0.10}
+#: the default network's bars (Fig. 2's checks, :mod:`reptheory.configs.bars`): largest deviation of each curve
+#: from the fitted Eq. 7, relative to the curve's largest value, and ``|Eq. 10 / final ||Δh||² − 1|``
+BARS = {**_configs.bars.FIT, "h_inf": _configs.bars.EQ10}
 #: the curves as a verdict names them
 _CURVE_NAMES = {"h2": "‖Δh‖²", "y2": "‖Δŷ‖²", "w": "w"}
 #: a run whose pair loss ends above this has not converged: its final distance is not yet Eq. 10's fixed point

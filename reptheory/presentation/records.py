@@ -21,6 +21,8 @@ import pathlib
 
 import numpy as np
 
+from reptheory import configs as _configs
+
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar",
            "fig5_notes", "fig5_table", "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices",
            "mnist_fig4_rows", "mnist_summary", "mnist_record", "cnn_plateau_record"]
@@ -28,11 +30,9 @@ __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_record
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "results"
 
-#: the bars of the Fig. 5 page's default network, applied to every record: (statistic, ">=" or "<=", bar). The
-#: lower end of the 95 % bootstrap interval of Pearson r, the median relative error, the unconverged and the
-#: diverged grid runs (of 25), and the fits used (of the paper's 50)
-FIG5_BARS = (("r 95% low", ">=", 0.5), ("median |rel err|", "<=", 0.25), ("unconverged", "<=", 3),
-             ("diverged", "<=", 0), ("fits used", ">=", 45))
+#: the bars of the Fig. 5 page's default network, applied to every record (:data:`reptheory.configs.bars.FIG5`):
+#: (statistic, ">=" or "<=", bar)
+FIG5_BARS = _configs.bars.FIG5
 
 _KEYS = ("row", "profile", "rates", "stats", "scaling", "points", "settings", "provenance")
 _POINT_KEYS = ("dx", "dy", "seed", "h2_0", "y2_0", "h2_final", "loss_final", "epochs", "diverged", "predicted")

@@ -76,6 +76,7 @@ def test_sweeps_count_a_seed_that_diverges_at_once():
                              seeds=(0, 1))
     r = experiments.two_point(absurd, 0)
     assert r.diverged and r.measured is None and r.fit is None and "first record" in r.fit_message
+    assert np.isnan(r.h_inf)            # no rates, no Eq. 10: NaN, as a probe's result has it
     row = experiments.summary(r)
     assert row["diverged"] and np.isnan(row["final h2"])
     est = experiments.mean_rates(absurd, n_jobs=1)

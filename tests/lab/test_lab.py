@@ -289,8 +289,10 @@ def test_zoo_specs_build_and_track_a_middle_block():
         assert torch.allclose(2 * lin.weight, lin2.weight)
 
 
-def test_probe_kind_is_keyed_on_its_own_package():
-    assert cache.SOURCES["probe_run"] == cache.SOURCES["probe_many"] == ("lab", "networks/stop.py", "validate.py")
+def test_probe_kind_is_keyed_on_the_lab_modules_that_train():
+    # the fits, verdicts, protocols and the zoo are not: a probed network's code is in its model digest
+    assert cache.SOURCES["probe_run"] == cache.SOURCES["probe_many"] == (
+        "lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py", "networks/stop.py", "validate.py")
     assert rt.probe is lab.probe and rt.probe_many is lab.probe_many
 
 

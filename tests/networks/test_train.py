@@ -467,7 +467,9 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
                          ("sequel/parity_batch.py", {"parity_run", "parity_run_batched"}),
                          ("sequel/langevin.py", {"parity_run", "parity_run_batched", "langevin_run"}),
                          ("networks/stop.py", set(kinds) - {"langevin_run"}),
-                         ("lab/engines.py", {"probe_run"}),
+                         ("lab/engines.py", {"probe_run"}), ("lab/probing.py", {"probe_run"}),
+                         ("lab/result.py", set()), ("lab/protocol.py", set()), ("lab/zoo.py", set()),
+                         ("lab/width.py", set()),
                          ("presentation/plots.py", set()), ("runtime.py", set()), ("cache.py", set())):
         assert (pathlib.Path(cache.__file__).parent / rel).exists(), rel
         cache.code_version.cache_clear()
