@@ -3,8 +3,9 @@
 A figure asks for a setting (by name and profile, or a :class:`~reptheory.configs.Setting`) and gets the
 trained run, the measured curves and the fitted theory; a figure that needs another figure's runs calls
 the same function and gets them from :mod:`reptheory.cache`. Sec. 3: :func:`two_point` (one seed) and
-:func:`two_point_seeds` (several, in parallel). Sec. 4: :func:`mean_rates`, :func:`final_distance` and :func:`seed_sets` (Fig. 5), :func:`xor` (Fig. 6),
-:func:`blobs` (Figs. 8, 12), :func:`mnist` (Figs. 4, 9). Sec. 5: :func:`depth` (Fig. 10). The rich/lazy phase diagram: :func:`phase`.
+:func:`two_point_seeds` (several, in parallel). Sec. 4: :func:`mean_rates`, :func:`final_distance` and
+:func:`seed_sets` (Fig. 5), :func:`xor` (Fig. 6), :func:`blobs` (Figs. 8, 12), :func:`mnist` (Figs. 4, 9). Sec. 5:
+:func:`depth` (Fig. 10). The rich/lazy phase diagram: :func:`phase`.
 Independent runs go to worker processes through joblib (:mod:`reptheory.parallel`: ``n_jobs`` workers, by
 default ``$REPTHEORY_N_JOBS`` or 2, on the configured backend), each result cached on its own, so an
 interrupted sweep resumes where it stopped.

@@ -10,7 +10,8 @@ from numba import njit
 from reptheory.configs import Setting
 from reptheory.networks.stop import DIVERGENCE_FACTOR
 
-# reassociation and contraction only: NaN and inf must stay detectable (divergence)
+# no "nnan"/"ninf": NaN and inf must stay detectable (divergence). Every kernel compiles with numpy's error model:
+# a division has no zero check, so that loops with one (Adam's update) vectorise; no denominator here is zero
 _FM = {"reassoc", "contract", "arcp", "nsz"}
 _ACT_CODE = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "silu": 5}
 
