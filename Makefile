@@ -42,12 +42,11 @@ chromium:
 unit: install chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests
 
-# nbval on every notebook, in the two chains of tests/run_notebooks.py side by side (a notebook that loads
-# another's cached runs comes after it in its chain); the longest cell, parity_phase's training, takes about 18
-# minutes on the slower CPU kind of CI
+# nbval on every notebook in book order (a notebook that loads another's cached runs comes after it); the
+# longest cell, parity_phase's training, takes about 18 minutes on the slower CPU kind of CI
 notebooks: install
-	timeout 4800 $(BIN)/python tests/run_notebooks.py -q -p no:cacheprovider --nbval --nbval-current-env \
-		--nbval-cell-timeout 3600 --nbval-sanitize-with tests/nbval_sanitize.cfg
+	timeout 4800 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-cell-timeout 3600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 
 # the fastest notebooks once more on numba's generic CPU target and torch's portable kernels, with a fresh
 # cache: their numbers must not hinge on this CPU's vector instructions (every notebook's checks pass so; Fig.

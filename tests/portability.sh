@@ -10,8 +10,8 @@ trap 'rm -rf "$cache"' EXIT
 export NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=default REPTHEORY_CACHE=$cache NUMBA_CACHE_DIR=$cache/numba
 start=$(date +%s)
 echo "portability: NUMBA_CPU_NAME=$NUMBA_CPU_NAME ATEN_CPU_CAPABILITY=$ATEN_CPU_CAPABILITY, empty cache $cache"
-timeout 7200 "$py" tests/run_notebooks.py -q -p no:cacheprovider --nbval --nbval-current-env --nbval-cell-timeout 3600 \
-    --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=0
+timeout 7200 "$py" -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-cell-timeout 3600 \
+    --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=0 book/
 notebooks=$?
 mid=$(date +%s)
 echo "portability: notebooks exit $notebooks, $(( (mid - start) / 60 )) min"

@@ -119,37 +119,3 @@ def test_the_entry_point_rule_tells_public_from_private():
     assert _off_the_api("from reptheory.lab import _helper, nothing_here") == ["reptheory.lab._helper",
                                                                              "reptheory.lab.nothing_here"]
     assert _off_the_api("import reptheory.cache\nparity._description(s, 0)") == ["reptheory.cache", "…._description"]
-
-
-def test_every_notebook_is_in_one_nbval_chain():
-    # `make notebooks` runs the book in the chains of tests/run_notebooks.py, side by side
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("run_notebooks", BOOK.parent / "tests" / "run_notebooks.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
-    named = [stem for stems in runner.CHAINS.values() for stem in stems]
-    assert sorted(named) == sorted(p.stem for p in NOTEBOOKS)
-    for stems in runner.CHAINS.values():        # a chain runs in file order: it lists its notebooks so
-        assert list(stems) == sorted(stems)
-
-
-def test_the_chains_run_side_by_side_and_a_failing_one_fails_the_run(tmp_path, capfd):
-    import importlib.util
-    import shutil
-    spec = importlib.util.spec_from_file_location("run_notebooks", BOOK.parent / "tests" / "run_notebooks.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
-    shutil.copy(BOOK / "fig01_schematic.ipynb", tmp_path)
-    nb = json.loads((BOOK / "deviations.ipynb").read_text())
-    (tmp_path / "deviations.ipynb").write_text(json.dumps(nb))
-    opts = ["-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-            "--nbval-sanitize-with", str(BOOK.parent / "tests" / "nbval_sanitize.cfg")]
-    assert runner.run({"a": ("fig01_schematic",), "b": ("deviations",)}, opts, tmp_path) == 0
-    out = capfd.readouterr().out
-    assert "[a] " in out and "[b] " in out and "a exit 0, b exit 0" in out
-    code = next(c for c in nb["cells"] if c["cell_type"] == "code" and c["outputs"])
-    code["source"] = ["assert False, 'a check that fails'\n"]
-    (tmp_path / "deviations.ipynb").write_text(json.dumps(nb))
-    assert runner.run({"a": ("fig01_schematic",), "b": ("deviations",)}, opts, tmp_path) != 0
-    assert "a exit 0, b exit 1" in capfd.readouterr().out
-
