@@ -55,9 +55,12 @@ def test_sweeps_of_several_architectures_give_each_ones_sweep():
     assert list(both) == ["transformer", "mixer"]
 
     def runs(sw):       # every run's final loss and ||Δh||², width by width, with the chosen scale
-        return [(a.width, a.scale, repr(a.tried), [repr((float(r.loss[-1]), float(r.measured.traj.h2[-1])))
-                                                   for r in (*a.fits, *a.held_out, *[a.half_step][:a.half_step is not None])])
-                for a in sw.at]
+        out = []
+        for a in sw.at:
+            rs = (*a.fits, *a.held_out, *([a.half_step] if a.half_step is not None else []))
+            out.append((a.width, a.scale, repr(a.tried),
+                        [repr((float(r.loss[-1]), float(r.measured.traj.h2[-1]))) for r in rs]))
+        return out
 
     for name in both:
         assert runs(both[name]) == runs(width.sweep(name, n_jobs=1, **kw))
