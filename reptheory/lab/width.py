@@ -20,7 +20,7 @@ Each is set beside the lazy null, which predicts that the distance does not move
 that stays lazy as it widens would meet Eq. 10 without learning features, and ``values("moved")`` says how far each
 representation moved.
 
->>> sw = sweep("mixer", widths=(16,), seeds=2, lr=1e-3, epochs=200)   # a short sweep: 13 small networks
+>>> sw = sweep("mixer", widths=(16,), seeds=2, lr=1e-2, epochs=200)   # a short sweep: 16 small networks
 >>> sw.values("moved").shape
 (1, 2)
 """

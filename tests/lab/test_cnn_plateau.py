@@ -74,6 +74,16 @@ def test_runs_give_one_row_per_seed_and_form(tmp_path, monkeypatch):
         assert r["epochs"] == 20 and r["stuck"] == (r["final loss"] > 1e-2) and not r["diverged"]
 
 
+def test_a_runs_row_does_not_depend_on_the_batch_it_trains_in(tmp_path, monkeypatch):
+    """The jobs of runs() batch at most CHUNK seeds: while every network of a batch trains (no run stops early
+    here), seeds 0-4 in one batch and in batches of 2 and 3 give the same rows, to the last bit."""
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
+    together = cp.runs(width=115, seeds=tuple(range(5)), variants=cp.VARIANTS[:2], epochs=30, n_jobs=1)
+    monkeypatch.setattr(cp, "CHUNK", 3)
+    split = cp.runs(width=115, seeds=tuple(range(5)), variants=cp.VARIANTS[:2], epochs=30, n_jobs=1)
+    assert together == split and len(together) == 10
+
+
 def _rows(columns):
     return [{"variant": v, "seed": k, "stuck": bool(s), "epochs": 1000 + k}
             for v, col in zip(cp.VARIANTS, columns) for k, s in enumerate(col)]
