@@ -108,11 +108,11 @@ def runs(width: int = CONVOLUTION.width, seeds=tuple(range(16)), variants=VARIAN
 
 #: most seeds per job of :func:`runs` (a job trains its seeds in one batch of :func:`reptheory.lab.probe_many`). A
 #: run's numbers do not depend on the batch while all of its networks train (tested); once some have stopped, the
-#: batch shrinks, and the runs left can round differently from there, so that a run can move in the last digits
-#: of its loss or by an epoch with the batch it was in (24 seeds at width 150 in batches
-#: of 12 against 4: 7 of 72 rows moved so, none changed whether it is stuck). At width 150 a batch of 12 takes
-#: 2.05 ms a trial-epoch, one of 4 3.3 ms (300 epochs, one core of the CI machine), and the 72 runs of the book's
-#: page 269 s against 416 s on 2 workers
+#: batch shrinks, and the runs left can round differently from there: a run can move in the last digits of its
+#: loss, or by an epoch, with the batch it was in (24 seeds at width 150 in batches of 12 against 4: 7 of the 72
+#: rows moved so, none changed whether it is stuck). At width 150 a batch of 12 takes 2.05 ms a trial-epoch, one
+#: of 4 3.3 ms (300 epochs, one core of the CI machine), and the book page's 72 runs 269 s against 416 s on 2
+#: workers
 CHUNK = 12
 
 
