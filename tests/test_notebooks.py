@@ -119,3 +119,27 @@ def test_the_entry_point_rule_tells_public_from_private():
     assert _off_the_api("from reptheory.lab import _helper, nothing_here") == ["reptheory.lab._helper",
                                                                              "reptheory.lab.nothing_here"]
     assert _off_the_api("import reptheory.cache\nparity._description(s, 0)") == ["reptheory.cache", "…._description"]
+
+
+TEXT = BOOK / "text"
+
+
+def _inputs(nb) -> list:
+    """A notebook's cells as their kind, source and tags: what the paired text file holds."""
+    return [(c["cell_type"], "".join(c["source"]).strip(), sorted(c.get("metadata", {}).get("tags", [])))
+            for c in nb["cells"]]
+
+
+def test_each_notebook_has_its_text_file_and_no_other():
+    """``jupytext.toml`` pairs ``book/<name>.ipynb`` with ``book/text/<name>.md``: one text file per notebook."""
+    assert sorted(p.stem for p in TEXT.glob("*.md")) == sorted(p.stem for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_text_file_holds_the_notebooks_inputs(path):
+    """The MyST text file (a page's change as a reviewable diff) has the notebook's cells, sources and tags:
+    after editing either, ``make pair`` brings the other in step."""
+    import jupytext       # pinned in requirements.txt with the book's tools
+    text = jupytext.read(TEXT / f"{path.stem}.md")
+    assert _inputs(text) == _inputs(json.loads(path.read_text())), (
+        f"book/text/{path.stem}.md and {path.name} differ: run `make pair` (jupytext --sync)")
