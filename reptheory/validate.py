@@ -40,6 +40,25 @@ def integer(name: str, value, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+def seeds(name: str, value) -> tuple[int, ...]:
+    """``value``, a non-empty sequence of seeds, as a tuple of Python ints >= 0. The kind of mistake decides the
+    exception: a string, a bare number or another non-sequence, or a seed that is not an integer (a bool, a
+    float), is a ``TypeError``; an empty sequence or a negative seed a ``ValueError``.
+
+    >>> seeds("seeds", range(3)), seeds("seeds", [np.int64(7)])
+    ((0, 1, 2), (7,))
+    >>> seeds("seeds", 5)
+    Traceback (most recent call last):
+    TypeError: seeds must be a non-empty sequence of integers >= 0, got 5
+    """
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a non-empty sequence of integers >= 0, got {_brief(value)}")
+    out = tuple(integer(f"{name}[{k}]", x, 0) for k, x in enumerate(value))
+    if not out:
+        raise ValueError(f"{name} must be a non-empty sequence of integers >= 0, got {_brief(value)}")
+    return out
+
+
 def _brief(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

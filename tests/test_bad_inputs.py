@@ -12,9 +12,10 @@ import pytest
 
 from reptheory import configs, experiments, parallel, theory
 from reptheory import cli
+from reptheory.lab import protocol
 from reptheory.networks import data, structure, train
 from reptheory.presentation import display
-from reptheory.sequel import rnn_expansion
+from reptheory.sequel import rnn_expansion, weight_sharing
 from reptheory.theory import fit, regimes
 
 T = np.linspace(0.0, 100.0, 11)
@@ -80,6 +81,28 @@ ARGS = {
 
 CASES = [pytest.param(call, arg, value, err, id=f"{call}-{arg}-{label}")
          for call, args in ARGS.items() for arg, bad in args.items() for value, label, err in bad]
+
+# a list of seeds (reptheory.validate.seeds): a wrong kind of value is a TypeError, a wrong value a ValueError,
+# the same at every public function that takes one; all are refused before anything trains
+SEEDS = [(5, "a number", TypeError), ("01", "a string", TypeError), ((0, True), "a bool inside", TypeError),
+         ((0, 1.0), "a float inside", TypeError), ((), "empty", ValueError), ((0, -1), "negative", ValueError)]
+SEED_CALLS = {
+    "two_point_seeds": lambda seeds: experiments.two_point_seeds("shallow", seeds=seeds, n_jobs=1),
+    "plateau_ratios": lambda seeds: experiments.plateau_ratios(["shallow"], seeds, n_jobs=1),
+    "train_many": lambda seeds: train.train_many(configs.get("shallow"), *data.two_points(1.0, 0.5), seeds,
+                                                 n_jobs=1),
+    "survey": lambda seeds: protocol.survey({}, lr=0.1, epochs=10, fit_seeds=seeds),
+    "weight_sharing.sweep": lambda seeds: weight_sharing.sweep(seeds=seeds, n_jobs=1),
+}
+
+
+@pytest.mark.parametrize("call,value,err", [pytest.param(c, v, e, id=f"{c}-{label}") for c in SEED_CALLS
+                                            for v, label, e in SEEDS])
+def test_seed_lists_are_refused_alike(call, value, err, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
+    with pytest.raises(err, match="seeds"):
+        SEED_CALLS[call](value)
+    assert not list(tmp_path.iterdir()), "nothing may be trained or cached for refused seeds"
 
 
 @pytest.mark.parametrize("call,arg,value,err", CASES)

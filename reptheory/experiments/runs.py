@@ -10,6 +10,7 @@ import numpy as np
 from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
+from reptheory import validate as _v
 from reptheory.networks import data as _data
 from reptheory.networks import measure as _measure
 from reptheory.networks import train as _train
@@ -171,14 +172,6 @@ def run_many(names, profile: str | None = None, n_jobs: int | None = None, progr
     return {s.name: two_point(s) for s in settings}
 
 
-def _seeds(seeds) -> tuple:
-    """``seeds`` as a tuple of integers >= 0, at least one (ValueError otherwise)."""
-    seeds = tuple(seeds)
-    if not seeds or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0 for x in seeds):
-        raise ValueError(f"seeds must be integers >= 0, at least one, got {seeds!r}")
-    return seeds
-
-
 def two_point_seeds(setting, seeds=None, profile: str | None = None, n_jobs: int | None = None,
                     progress: bool | None = None) -> list[TwoPointResult]:
     """:func:`two_point` of ``setting`` for every seed of ``seeds`` (default: the setting's own), trained and
@@ -188,7 +181,7 @@ def two_point_seeds(setting, seeds=None, profile: str | None = None, n_jobs: int
     [0, 1]
     """
     s = _setting(setting, profile)
-    seeds = s.seeds if seeds is None else _seeds(seeds)
+    seeds = s.seeds if seeds is None else _v.seeds("seeds", seeds)
     _par.run(two_point, [(s, x) for x in seeds], n_jobs, progress, f"two-point runs {s.name}", keep=False)
     return [two_point(s, x) for x in seeds]
 
@@ -210,7 +203,7 @@ def plateau_ratios(names, seeds, profile: str | None = None, n_jobs: int | None 
     """:func:`plateau_ratio` of each setting in ``names`` for every seed in ``seeds`` (the runs train in
     ``n_jobs`` processes, through the cache), as ``{name: (ratio per seed)}``."""
     settings = [_setting(n, profile) for n in names]
-    seeds = _seeds(seeds)
+    seeds = _v.seeds("seeds", seeds)
     _par.run(two_point, [(s, x) for s in settings for x in seeds], n_jobs, progress, "two-point runs", keep=False)
     return {s.name: tuple(plateau_ratio(two_point(s, x)) for x in seeds) for s in settings}
 

@@ -94,9 +94,7 @@ def runs(width: int = CONVOLUTION.width, seeds=tuple(range(16)), variants=VARIAN
     stuck run at width 150 takes about 25 CPU-seconds in a batch of 4, at 500 about three times that; an
     escaped run stops early."""
     s = dataclasses.replace(CONVOLUTION, width=_v.integer("width", width, 10 * (CONVOLUTION.hidden_layers + 1) + 1))
-    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__") or not len(seeds := tuple(seeds)):
-        raise TypeError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
-    seeds = tuple(_v.integer("seeds", k, 0) for k in seeds)
+    seeds = _v.seeds("seeds", seeds)
     for v in variants:
         linear_at(s, v)
     _v.integer("epochs", epochs, 2)

@@ -176,9 +176,7 @@ def survey(specs: dict, *, lr, epochs, stop_loss=None, fit_seeds=(0, 1, 2, 3), n
     runs') for all. One architecture per job on ``n_jobs`` worker processes, in the order of ``specs``.
     Returns name → :class:`Survey`; an architecture that trains at no scale has ``grid=None``."""
     kw = {"lr": lr, "epochs": epochs, "stop_loss": stop_loss}
-    fit_seeds = tuple(fit_seeds)
-    if not fit_seeds:
-        raise ValueError("fit_seeds must hold at least one seed")
+    fit_seeds = _v.seeds("fit_seeds", fit_seeds)
     names = list(specs)
     done = _par.run(_survey_one, [(n, specs[n], kw, fit_seeds) for n in names], n_jobs, progress, "architectures")
     return dict(zip(names, done))

@@ -107,7 +107,5 @@ def train_many(setting: Setting, X, Y, seeds, n_jobs: int = 2) -> list[Run]:
 
     Independent trials of the 500-unit nets do not share work, so processes, not batched tensors, are the
     way to use more cores (batched kernels only add memory traffic at this width)."""
-    seeds = [_v.integer(f"seeds[{k}]", x, 0) for k, x in enumerate(seeds)]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers >= 0, got []")
+    seeds = _v.seeds("seeds", seeds)
     return _par.run(train, [(setting, X, Y, sd) for sd in seeds], n_jobs)

@@ -77,6 +77,7 @@ def train(shared: bool, gamma: float, seed: int, n: int = 256, T: int = 6, P: in
 
 def sweep(gammas=(1.0, 4.0, 10.0), seeds=(0, 1, 2), n_jobs: int | None = None) -> list[SharingResult]:
     """RNN and DNN at every ``γ`` and seed, in parallel processes (cached by the caller if needed)."""
-    from reptheory import parallel
+    from reptheory import parallel, validate
+    seeds = validate.seeds("seeds", seeds)
     jobs = [(shared, float(gm), s) for gm in gammas for s in seeds for shared in (True, False)]
     return parallel.run(train, jobs, n_jobs, None, "weight sharing")
