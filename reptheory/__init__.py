@@ -65,13 +65,15 @@ __all__ = [
     "fit_rates", "max_relative_deviation",
     "SolveError", "Trajectory", "a_high", "a_low", "conserved", "h_inf", "identical_output", "lazy_limit", "loss",
     "rhs", "rich_limit", "solve", "solve_batch", "__version__",
-    "probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "ProbeResult", "ProbeGrid",
+    "probe", "probe_many", "probe_grid", "pair_data", "choose_scale", "TwoPointResult", "ProbeGrid",
 ]
 
 #: names served by :mod:`reptheory.lab` and :mod:`reptheory.lab.protocol`, imported on first use (they need
 #: torch, which ``import reptheory`` does not load)
-_LAB = {"probe": "lab.probing", "probe_many": "lab.probing", "pair_data": "lab.probing", "ProbeResult": "lab.result",
-        "probe_grid": "lab.protocol", "choose_scale": "lab.protocol", "ProbeGrid": "lab.protocol"}
+_LAB = {"probe": "lab.probing", "probe_many": "lab.probing", "pair_data": "lab.probing",
+        "TwoPointResult": "experiments.result", "probe_grid": "lab.protocol", "choose_scale": "lab.protocol",
+        "ProbeGrid": "lab.protocol",
+        "ProbeResult": "lab.result"}        # TwoPointResult's earlier name, kept for code that uses it
 
 
 def __getattr__(name):

@@ -143,3 +143,27 @@ def test_the_text_file_holds_the_notebooks_inputs(path):
     text = jupytext.read(TEXT / f"{path.stem}.md")
     assert _inputs(text) == _inputs(json.loads(path.read_text())), (
         f"book/text/{path.stem}.md and {path.name} differ: run `make pair` (jupytext --sync)")
+
+
+def _lanes_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("book_lanes", BOOK.parent / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_lanes_keep_pages_that_share_runs_together():
+    """``make notebooks`` runs the pages in two lanes (``conftest.py``): every page has a lane, both lanes have
+    work, the pages that share cached runs are in one lane, and every page the lanes name exists."""
+    m = _lanes_module()
+    names = [p.stem for p in NOTEBOOKS]
+    lane = m.lanes(names)
+    assert set(lane) == set(names) and set(lane.values()) == {0, 1}
+    for group in m.SHARES:
+        assert group <= set(names), group - set(names)
+        assert len({lane[n] for n in group}) == 1, group
+    assert set(m.COLD_SECONDS) <= set(names), set(m.COLD_SECONDS) - set(names)
+    load = [sum(m.COLD_SECONDS.get(n, 60.0) for n in names if lane[n] == k) for k in (0, 1)]
+    biggest = max(sum(m.COLD_SECONDS.get(n, 60.0) for n in g) for g in m.SHARES)
+    assert max(load) <= max(biggest, sum(load) / 2 + max(m.COLD_SECONDS.values(), default=60.0)), load

@@ -19,9 +19,9 @@ from reptheory.experiments.fig5 import (FinalDistanceResult, GridPoint, RateEsti
                                         seed_set, seed_sets)
 from reptheory.experiments.mnist_runs import MnistResult, mnist
 from reptheory.experiments.phase_diagram import PhaseResult, phase
-from reptheory.experiments.runs import (ArchitectureStatistics, TwoPointResult, architecture_statistics, depth,
-                                       run_many, plateau_ratio, plateau_ratios, summary, two_point,
-                                       two_point_seeds)
+from reptheory.experiments.result import TwoPointResult
+from reptheory.experiments.runs import (ArchitectureStatistics, architecture_statistics, depth, plateau_ratio,
+                                       plateau_ratios, run_many, summary, two_point, two_point_seeds)
 from reptheory.experiments.xor_blobs import BlobsResult, XorResult, XorStructure, blobs, xor, xor_structure
 
 __all__ = ["TwoPointResult", "two_point", "two_point_seeds", "run_many", "plateau_ratio", "plateau_ratios", "summary",

@@ -8,7 +8,8 @@ import numpy as np
 from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
-from reptheory.experiments.runs import TwoPointResult, _fit_run, _setting
+from reptheory.experiments.result import TwoPointResult
+from reptheory.experiments.runs import _fit_run, _setting
 from reptheory.networks import data as _data
 from reptheory.networks import train as _train
 

@@ -11,6 +11,7 @@ from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory import validate as _v
+from reptheory.experiments.result import TwoPointResult
 from reptheory.networks import data as _data
 from reptheory.networks import measure as _measure
 from reptheory.networks import train as _train
@@ -19,30 +20,6 @@ from reptheory.theory import ode as _th
 
 
 _NAN = float("nan")
-
-
-@dataclass(frozen=True)
-class TwoPointResult:
-    """One two-point run with its theory. ``fit``/``mean_fit`` are ``None`` and ``h_inf`` (Eq. 10) is NaN if it
-    diverged or the fit failed (``fit_message`` says which), as in :class:`reptheory.lab.result.ProbeResult`;
-    ``measured`` is ``None`` for a run that diverged at its first record (no finite value to measure)."""
-
-    setting: _configs.Setting
-    seed: int
-    run: _train.Run
-    measured: _measure.Measured | None
-    fit: _fit.RateFit | None
-    mean_fit: _fit.MeanRateFit | None
-    h_inf: float
-    fit_message: str
-
-    @property
-    def diverged(self) -> bool:
-        return self.run.diverged
-
-    @property
-    def loss_theory(self) -> np.ndarray | None:
-        return None if self.mean_fit is None else self.mean_fit.theory
 
 
 def _setting(setting, profile) -> _configs.Setting:
@@ -119,11 +96,13 @@ def two_point(setting, seed: int | None = None, profile: str | None = None, laye
 
 def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None) -> TwoPointResult:
     """Measure the pair (0, 1) of ``run`` at ``layer`` and fit Eq. 7 and Eq. 9 to it (cached)."""
+    where = {"setting": s, "seed": seed, "run": run, "loss": run.loss, "seconds": run.seconds}
     if run.diverged and run.loss.size == 0:
-        return TwoPointResult(s, seed, run, None, None, None, _NAN, "diverged at the first record")
+        return TwoPointResult(None, None, None, _NAN, True, layer=layer, **where)
     m = _measure.two_point_variables(run, layer)
+    where["layer"] = m.layer
     if run.diverged:
-        return TwoPointResult(s, seed, run, m, None, None, _NAN, "diverged")
+        return TwoPointResult(m, None, None, _NAN, True, **where)
     t = m.traj.t
     # the fit entry names the measured curves it was fitted to (their digest): it is never reused for others
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
@@ -144,12 +123,12 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
 
     a = _cache.cached("two_point_fit", desc, compute)
     if str(a["failure"]):
-        return TwoPointResult(s, seed, run, m, None, None, _NAN, str(a["failure"]))
+        return TwoPointResult(m, None, None, _NAN, False, str(a["failure"]), **where)
     eh, ey = float(a["eta_h"]), float(a["eta_y"])
     try:                            # the curves the fit reported, integrated as fit_rates integrates them
         tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
     except _th.SolveError as exc:
-        return TwoPointResult(s, seed, run, m, None, None, _NAN, f"the fitted rates do not integrate: {exc}")
+        return TwoPointResult(m, None, None, _NAN, False, f"the fitted rates do not integrate: {exc}", **where)
     cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
     dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
     edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
@@ -162,7 +141,7 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
         mean_fit = _fit.MeanRateFit(float(a["eta_ybar"]), float(np.sum((m.loss - curve) ** 2)),
                                     _fit.max_relative_deviation(m.loss, curve), curve, "converged")
     hinf = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh, ey, m.dx2, m.dy2))
-    return TwoPointResult(s, seed, run, m, f, mean_fit, hinf, f.message)
+    return TwoPointResult(m, f, mean_fit, hinf, False, **where)
 
 
 def run_many(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict[str, TwoPointResult]:

@@ -40,7 +40,8 @@ from reptheory.lab import engines as _pt
 from reptheory.lab import key as _key
 from reptheory.lab.inputs import (BATCH_RECORD_BYTES_MAX, OPTIMIZERS, Run, check_forward, check_model, checked,
                                   per_run, same_structure)
-from reptheory.lab.result import ProbeResult, from_arrays
+from reptheory.experiments.result import TwoPointResult
+from reptheory.lab.result import from_arrays
 from reptheory.networks.stop import DIVERGENCE_FACTOR
 from reptheory.networks.train import device as _device
 
@@ -50,7 +51,7 @@ __all__ = ["OPTIMIZERS", "probe", "probe_many", "pair_data"]
 # the public calls
 
 def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=(0, 1),
-          seed: int = 0, stop_loss=None, device: str | None = None, cache: bool = True) -> ProbeResult:
+          seed: int = 0, stop_loss=None, device: str | None = None, cache: bool = True) -> TwoPointResult:
     """Train a copy of ``model`` on ``(X, Y)`` and test Eq. 7, Eq. 9 and Eq. 10 on the representation at
     ``layer`` for the two points ``pair``.
 
@@ -70,7 +71,7 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     open file) is run uncached, with a warning that says what.
 
     Records are taken before each update and after the last, in eval mode if the model has dropout or batch
-    normalisation. Returns a :class:`ProbeResult`; its ``verdict`` says in one line whether the theory holds at
+    normalisation. Returns a :class:`~reptheory.experiments.result.TwoPointResult`; its ``verdict`` says in one line whether the theory holds at
     the default network's :data:`reptheory.lab.result.BARS`.
 
     >>> import torch
@@ -135,7 +136,7 @@ def _one_thread():
 
 def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=(0, 1), seed=0, stop_loss=None,
                device: str | None = None, cache: bool = True, fit=True, n_jobs: int | None = None,
-               progress: bool | None = None) -> list[ProbeResult]:
+               progress: bool | None = None) -> list[TwoPointResult]:
     """:func:`probe` for many networks of one architecture, trained together: ``[probe(models[k], X[k],
     Y[k], layer, ...) for k]`` in one batch.
 
@@ -220,7 +221,7 @@ def probe_many(models, X, Y, layer, *, lr, epochs, optimizer: str = "sgd", pair=
                       "by one", RuntimeWarning, stacklevel=2)
         one_by_one = True
 
-    def sequential() -> list[ProbeResult]:
+    def sequential() -> list[TwoPointResult]:
         calls = [_par.call(probe, models[k], runs[k].X, runs[k].Y, layer, lr=runs[k].lr, epochs=runs[k].epochs,
                            optimizer=optimizer, pair=runs[k].pair, seed=runs[k].seed, stop_loss=runs[k].stop_loss,
                            device=device, cache=cache) for k in range(B)]

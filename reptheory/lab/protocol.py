@@ -21,7 +21,8 @@ from reptheory import parallel as _par
 from reptheory import validate as _v
 from reptheory.experiments import FinalDistanceResult, GridPoint, RateEstimate
 from reptheory.lab.probing import pair_data, probe, probe_many
-from reptheory.lab.result import BARS, CONVERGED_LOSS, ProbeResult
+from reptheory.experiments.result import TwoPointResult
+from reptheory.lab.result import BARS, CONVERGED_LOSS
 from reptheory.theory import ode as _th
 
 __all__ = ["COLUMNS", "SCALES", "ProbeGrid", "Survey", "probe_grid", "choose_scale", "survey", "summary", "meets"]
@@ -39,7 +40,7 @@ class ProbeGrid:
     <reptheory.lab.zoo.ZOO>`."""
 
     name: str
-    fits: tuple                      # ProbeResult per reference seed
+    fits: tuple                      # TwoPointResult per reference seed
     grid: FinalDistanceResult
 
 
@@ -137,10 +138,10 @@ class Survey:
     scale: float | None
     tried: tuple
     grid: ProbeGrid | None
-    half_step: ProbeResult | None
+    half_step: TwoPointResult | None
 
     @property
-    def reference(self) -> ProbeResult | None:
+    def reference(self) -> TwoPointResult | None:
         """The Fig. 5 protocol's reference run of the first seed."""
         return self.grid.fits[0] if self.grid is not None else None
 

@@ -36,7 +36,7 @@ from reptheory import validate as _v
 from reptheory.configs import FIG5_STOP_LOSS
 from reptheory.lab.probing import pair_data, probe, probe_many
 from reptheory.lab.protocol import choose_scale
-from reptheory.lab.result import ProbeResult
+from reptheory.experiments.result import TwoPointResult
 from reptheory.lab.zoo import BLOCK, sequence
 from reptheory.theory import ode as _th
 
@@ -71,11 +71,11 @@ KEYS = {
 _REF = (1.0, float(np.sqrt(0.5)))
 
 
-def _usable(r: ProbeResult) -> bool:
+def _usable(r: TwoPointResult) -> bool:
     return r.fit is not None and r.fit.identifiable and r.converged
 
 
-def _eq10_error(r: ProbeResult, eta_h: float, eta_y: float) -> float:
+def _eq10_error(r: TwoPointResult, eta_h: float, eta_y: float) -> float:
     """``|Eq. 10 / final − 1|`` of the run ``r`` with the rates given, from its own initial values; NaN for a run
     that has not converged (its final distance is not yet a fixed point)."""
     m = r.measured
@@ -85,7 +85,7 @@ def _eq10_error(r: ProbeResult, eta_h: float, eta_y: float) -> float:
     return float(abs(pred / m.traj.h2[-1] - 1))
 
 
-def _lazy_error(r: ProbeResult) -> float:
+def _lazy_error(r: TwoPointResult) -> float:
     h2 = r.measured.traj.h2
     return float(abs(h2[0] / h2[-1] - 1)) if r.converged else float("nan")
 
@@ -101,7 +101,7 @@ class AtWidth:
     tried: tuple
     fits: tuple = ()
     held_out: tuple = ()
-    half_step: ProbeResult | None = None
+    half_step: TwoPointResult | None = None
 
     @property
     def usable(self) -> list[bool]:

@@ -82,7 +82,7 @@ def curves_legend(fig, names=("h2", "y2", "w"), network: str = "network", theory
 
 def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
     """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
-    or a :class:`reptheory.lab.result.ProbeResult`."""
+    or a :class:`~reptheory.experiments.result.TwoPointResult`."""
     curves(ax, result.measured.traj, "network", names=names, label="")
     if result.fit is not None:
         curves(ax, result.fit.theory, "theory", names=names, label="")
@@ -220,7 +220,7 @@ def architecture_grid(results: dict, panel: str = "curves", ncols: int = 3):
 
 
 def probe_curves(results: dict, ncols: int = 3):
-    """The universality chapter's curves: one panel per :class:`reptheory.lab.result.ProbeResult` (network solid,
+    """The universality chapter's curves: one panel per :class:`~reptheory.experiments.result.TwoPointResult` (network solid,
     fitted Eq. 7 dashed), as :func:`architecture_grid`, each panel's epoch axis ending at 3× the epoch where
     the pair's loss first fell below 1 % of its start (later epochs sit at the fixed point). Returns the
     figure."""

@@ -112,8 +112,8 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
     good = fit.RateFit(1e-3, 2e-3, 0.0, {"h2": 0.01, "y2": 0.01, "w": 0.01}, m.traj, "converged")
     bad = dataclasses.replace(good, flags=("the fit leaves 0.9 of the curves' variation unexplained (> 0.5)",),
                               message="not identifiable: ...")
-    results = {0: experiments.TwoPointResult(s, 0, run, m, good, None, 0.1, "converged"),
-               1: experiments.TwoPointResult(s, 1, run, m, bad, None, 0.1, bad.message)}
+    results = {sd: experiments.TwoPointResult(m, f, None, 0.1, False, setting=s, seed=sd, run=run, loss=run.loss)
+               for sd, f in ((0, good), (1, bad))}
     monkeypatch.setattr(fig5, "two_point", lambda setting, seed: results[seed])
     est = fig5._estimate(s)
     assert [u[0] for u in est.used] == [0] and est.eta_h == 1e-3
