@@ -15,8 +15,8 @@ Modules: :mod:`~reptheory.experiments.runs` (Sec. 3, Fig. 10, and the cached two
 :mod:`~reptheory.experiments.phase_diagram`. The names below are the package's public API; the committed paper-scale
 results are read by :mod:`reptheory.presentation.records`.
 """
-from reptheory.experiments.fig5 import (FinalDistanceResult, GridPoint, RateEstimate, final_distance, mean_rates,
-                                        seed_set, seed_sets)
+from reptheory.experiments.fig5 import (FinalDistanceResult, GridPoint, RateEstimate, estimate_rates, final_distance,
+                                        mean_rates, seed_set, seed_sets)
 from reptheory.experiments.mnist_runs import MnistResult, mnist
 from reptheory.experiments.phase_diagram import PhaseResult, phase
 from reptheory.experiments.result import TwoPointResult
@@ -25,6 +25,6 @@ from reptheory.experiments.runs import (ArchitectureStatistics, architecture_sta
 from reptheory.experiments.xor_blobs import BlobsResult, XorResult, XorStructure, blobs, xor, xor_structure
 
 __all__ = ["TwoPointResult", "two_point", "two_point_seeds", "run_many", "plateau_ratio", "plateau_ratios", "summary",
-           "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "mean_rates", "GridPoint",
+           "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "estimate_rates", "mean_rates", "GridPoint",
            "FinalDistanceResult", "final_distance", "seed_set", "seed_sets", "XorResult", "xor", "XorStructure",
            "xor_structure", "BlobsResult", "blobs", "depth", "MnistResult", "mnist", "PhaseResult", "phase"]

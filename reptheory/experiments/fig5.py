@@ -23,8 +23,8 @@ from reptheory.theory import ode as _th
 class RateEstimate:
     """Rates averaged (arithmetic mean, as the paper) over the usable fits of ``setting``'s seeds.
 
-    A fit is discarded (and listed in ``discarded`` as ``(seed, reason)``) if its run diverged, its final loss
-    is above ``configs.FIG5_FIT_MAX_LOSS``, the fit failed, or a rate sits on the search boundary."""
+    A fit is discarded (and listed in ``discarded`` as ``(seed, reason)``) by the rule of
+    :func:`estimate_rates`."""
 
     setting: _configs.Setting
     eta_h: float
@@ -41,14 +41,20 @@ class RateEstimate:
         return tuple(float(x) for x in a.std(axis=0) / a.mean(axis=0))
 
 
-def _estimate(s: _configs.Setting) -> RateEstimate:
+def estimate_rates(setting: _configs.Setting | None, fits) -> RateEstimate:
+    """Fig. 5's rates from the fits of Eq. 7 to the reference pair, one
+    :class:`~reptheory.experiments.result.TwoPointResult` per seed (``fits``: ``(seed, result)`` pairs): the
+    arithmetic mean of the rates of the usable fits. A fit is discarded, with its reason, if its run diverged,
+    did not converge (its final loss above :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`), the fit failed, a
+    rate sits on the search boundary, or the data do not decide the rates (the fit's flags). The one rule of the paper's figures
+    (:func:`mean_rates`) and of the lab's protocol (:func:`reptheory.lab.protocol.probe_grid`); ``setting`` is
+    the paper's setting, ``None`` for a model of the lab. Without a usable fit the rates are NaN."""
     used, discarded = [], []
-    for seed in s.seeds:
-        r = two_point(s, seed)
+    for seed, r in fits:
         if r.diverged:
             discarded.append((seed, "diverged"))
-        elif r.run.loss[-1] > _configs.FIG5_FIT_MAX_LOSS:
-            discarded.append((seed, f"final loss {r.run.loss[-1]:.2g} > {_configs.FIG5_FIT_MAX_LOSS:g}"))
+        elif not r.converged:
+            discarded.append((seed, f"final loss {r.measured.loss[-1]:.2g} > {_configs.FIG5_FIT_MAX_LOSS:g}"))
         elif r.fit is None:
             discarded.append((seed, f"fit failed: {r.fit_message}"))
         elif r.fit.at_boundary:
@@ -58,9 +64,13 @@ def _estimate(s: _configs.Setting) -> RateEstimate:
         else:
             used.append((seed, r.fit.eta_h, r.fit.eta_y))
     if not used:            # no rates: predictions are NaN and the figure reports why
-        return RateEstimate(s, np.nan, np.nan, (), tuple(discarded))
+        return RateEstimate(setting, np.nan, np.nan, (), tuple(discarded))
     eh, ey = np.mean([u[1] for u in used]), np.mean([u[2] for u in used])
-    return RateEstimate(s, float(eh), float(ey), tuple(used), tuple(discarded))
+    return RateEstimate(setting, float(eh), float(ey), tuple(used), tuple(discarded))
+
+
+def _estimate(s: _configs.Setting) -> RateEstimate:
+    return estimate_rates(s, [(seed, two_point(s, seed)) for seed in s.seeds])
 
 
 def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> RateEstimate:

@@ -19,10 +19,10 @@ import numpy as np
 from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory import validate as _v
-from reptheory.experiments import FinalDistanceResult, GridPoint, RateEstimate
+from reptheory.experiments import FinalDistanceResult, GridPoint, estimate_rates
 from reptheory.lab.probing import pair_data, probe, probe_many
 from reptheory.experiments.result import TwoPointResult
-from reptheory.lab.result import BARS, CONVERGED_LOSS
+from reptheory.lab.result import BARS
 from reptheory.theory import ode as _th
 
 __all__ = ["COLUMNS", "SCALES", "ProbeGrid", "Survey", "probe_grid", "choose_scale", "survey", "summary", "meets"]
@@ -49,8 +49,9 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
                n_jobs: int | None = None, progress: bool | None = None) -> ProbeGrid:
     """Fig. 5's protocol for the networks ``make_model(seed)`` builds: fit Eq. 7 on the reference pair
     (``||Δx||² = 1``, ``||Δy||² = 0.5``, :func:`pair_data`) for every seed of ``fit_seeds`` and average the
-    rates of the usable fits (as :class:`reptheory.experiments.RateEstimate`: runs that diverged, ended above
-    :data:`CONVERGED_LOSS`, failed, or whose rates the data do not decide are discarded and counted); then
+    rates of the usable fits (the paper's rule, :func:`reptheory.experiments.estimate_rates`: runs that
+    diverged, ended above :data:`~reptheory.lab.result.CONVERGED_LOSS`, failed, or whose rates the data do not decide are discarded
+    and counted); then
     train one network per point of :data:`~reptheory.configs.FIG5_DX` × :data:`~reptheory.configs.FIG5_DY`
     (seeds ``grid_seed``, ``grid_seed + 1``, …) until its loss is below
     :data:`~reptheory.configs.FIG5_STOP_LOSS` or ``epochs`` have passed, and predict its final ``||Δh||²``
@@ -75,21 +76,8 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
                          seed=[r[0] for r in runs], stop_loss=[r[3] for r in runs],
                          fit=[True] * len(seeds) + [False] * len(points), n_jobs=n_jobs, progress=progress, **kw)
     fits, grid = results[:len(seeds)], results[len(seeds):]
-    used, discarded = [], []
-    for s, r in zip(seeds, fits):
-        if r.diverged:
-            discarded.append((s, "diverged"))
-        elif not r.converged:
-            discarded.append((s, f"final loss {r.measured.loss[-1]:.2g} > {CONVERGED_LOSS:g}"))
-        elif r.fit is None:
-            discarded.append((s, f"fit failed: {r.fit_message}"))
-        elif r.fit.flags:
-            discarded.append((s, f"not identifiable: {'; '.join(r.fit.flags)}"))
-        else:
-            used.append((s, r.fit.eta_h, r.fit.eta_y))
-    eh = float(np.mean([u[1] for u in used])) if used else float("nan")
-    ey = float(np.mean([u[2] for u in used])) if used else float("nan")
-    rates = RateEstimate(None, eh, ey, tuple(used), tuple(discarded))
+    rates = estimate_rates(None, zip(seeds, fits))
+    used, eh, ey = rates.used, rates.eta_h, rates.eta_y
     pts = []
     for k, ((dx, dy), r) in enumerate(zip(points, grid)):
         m = r.measured.traj

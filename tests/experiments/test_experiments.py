@@ -107,8 +107,8 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
 
     s = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=20, seeds=(0, 1))
     run = train.train(s, *data.two_points(1.0, 0.5), 0)
-    m = measure.two_point_variables(run)
     run = dataclasses.replace(run, loss=np.full_like(run.loss, 1e-3))   # a run that trained (final loss low)
+    m = measure.two_point_variables(run)
     good = fit.RateFit(1e-3, 2e-3, 0.0, {"h2": 0.01, "y2": 0.01, "w": 0.01}, m.traj, "converged")
     bad = dataclasses.replace(good, flags=("the fit leaves 0.9 of the curves' variation unexplained (> 0.5)",),
                               message="not identifiable: ...")
@@ -243,3 +243,30 @@ def test_a_prose_edit_keeps_every_trained_run_and_fit(monkeypatch):
         cache.code_version.cache_clear()
     np.testing.assert_array_equal(again.run.loss, first.run.loss)
     assert (again.fit.eta_h, again.fit.eta_y) == (first.fit.eta_h, first.fit.eta_y)
+
+
+def test_estimate_rates_is_one_rule_with_a_reason_per_discarded_fit():
+    """The rule of the paper's Fig. 5 and of the lab's protocol (``lab.protocol.probe_grid`` calls it too):
+    diverged, unconverged, failed, on the search boundary, not identifiable; the rest averaged."""
+    import inspect
+    from reptheory.lab import protocol
+    from reptheory.networks.measure import Measured
+    from reptheory.theory import fit, ode
+
+    traj = ode.Trajectory(np.arange(3.0), np.ones(3), np.ones(3), np.zeros(3))
+    low, high = (Measured(traj, np.full(3, v), 1.0, 0.5, 0.1, 1) for v in (1e-6, 1.0))
+    good = fit.RateFit(1e-3, 2e-3, 0.0, {"h2": 0.0, "y2": 0.0, "w": 0.0}, traj, "converged")
+    other = dataclasses.replace(good, eta_h=3e-3, eta_y=4e-3)
+    edge = dataclasses.replace(good, at_boundary=("eta_h",))
+    flagged = dataclasses.replace(good, flags=("rates ill-determined",))
+    R = experiments.TwoPointResult
+    fits = [(0, R(low, good, None, 0.1, False)), (1, R(None, None, None, np.nan, True)),
+            (2, R(high, good, None, 0.1, False)), (3, R(low, None, None, np.nan, False, "no optimum")),
+            (4, R(low, edge, None, 0.1, False)), (5, R(low, flagged, None, 0.1, False)),
+            (6, R(low, other, None, 0.1, False))]
+    est = experiments.estimate_rates(None, fits)
+    assert [u[0] for u in est.used] == [0, 6] and est.eta_h == pytest.approx(2e-3) and est.eta_y == pytest.approx(3e-3)
+    assert est.discarded == ((1, "diverged"), (2, "final loss 1 > " + f"{configs.FIG5_FIT_MAX_LOSS:g}"),
+                             (3, "fit failed: no optimum"), (4, "eta_h at the search boundary"),
+                             (5, "not identifiable: rates ill-determined"))
+    assert "estimate_rates(" in inspect.getsource(protocol.probe_grid)
