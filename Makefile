@@ -42,10 +42,11 @@ chromium:
 unit: install chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests
 
-# nbval on every notebook in book order (a notebook that loads another's cached runs comes after it); the
-# longest cell, parity_phase's training, takes about 18 minutes on the slower CPU kind of CI
+# nbval on every notebook, in two lanes on two processes (conftest.py): each lane runs its notebooks in book
+# order, and pages that share cached runs are in one lane (a page that loads another's runs comes after it).
+# The longest cell, parity_phase's training, takes about 12 minutes from an empty cache
 notebooks: install
-	timeout 4800 $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	timeout 4800 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope --nbval --nbval-current-env \
 		--nbval-cell-timeout 3600 --nbval-sanitize-with tests/nbval_sanitize.cfg book/
 
 # the fastest notebooks once more on numba's generic CPU target and torch's portable kernels, with a fresh

@@ -1,0 +1,87 @@
+"""The notebooks' two lanes for ``make notebooks`` (nbval on ``pytest-xdist``'s two workers, ``--dist loadscope``).
+
+Each notebook goes to one of two lanes and each lane to one worker, which executes its notebooks one after the
+other in book order. A page that reuses another page's cached runs shares its lane and comes after it
+(:data:`SHARES`), so that no run is trained twice at once. The lanes are balanced on the pages' measured
+empty-cache times (:data:`COLD_SECONDS`) by placing the longest first. Without ``-n`` (a plain
+``pytest --nbval book/``) nothing changes: the notebooks run in book order in one process.
+"""
+from __future__ import annotations
+
+import functools
+import pathlib
+
+import pytest
+
+#: seconds each notebook takes under nbval from an empty result cache on this project's 2-core machine, after
+#: the pages before it in book order (so a page whose runs an earlier page trained costs little: see SHARES).
+#: Measured 2026-12-07 one notebook at a time; the parity phase diagram, the lab and the weight-sharing page
+#: from the measurements on the Reproduce page (their runs there overlapped other work). Unlisted: 60 s.
+COLD_SECONDS = {
+    "deviations": 3, "effective_theory": 9, "explorer": 60, "fig01_schematic": 2, "fig02_architectures": 150,
+    "fig03_initial_weights": 175, "fig04_mnist_two_points": 208, "fig05_final_distance": 641,
+    "fig05b_paper_scale": 259, "fig06_xor": 65, "fig07_blobs": 3, "fig08_feature_collapse": 126,
+    "fig09_mnist_structure": 12, "fig10_depth": 16, "fig11_loss_curves": 8, "fig12_very_low_gain": 276,
+    "fig13_adam": 123, "fig14_xor_adam": 19, "fig15_blobs_adam": 255, "fig16_mnist_adam": 116,
+    "fixed_points": 14, "parity_phase": 800, "parity_theory": 200, "parity_tree_merge": 45, "performance": 30,
+    "phase_diagram": 106, "universality_lab": 822, "weight_sharing": 310,
+}
+#: pages that read cached runs another page trains: each set goes to one lane, in book order. The Fig. 2 rows
+#: (Fig. 11, Fig. 13's default, the performance page, the lab's comparison), Figs. 2-3's runs (the phase
+#: diagram), Fig. 5's fits and grids (Figs. 5b and 6, the lab; Fig. 14 reuses Fig. 6's XOR runs); the MNIST
+#: networks; the blob runs; the parity networks of the sequel's theory pages
+SHARES = (
+    {"fig02_architectures", "fig03_initial_weights", "fig05_final_distance", "fig05b_paper_scale", "fig06_xor",
+     "fig11_loss_curves", "fig13_adam", "fig14_xor_adam", "performance", "phase_diagram", "universality_lab"},
+    {"fig04_mnist_two_points", "fig09_mnist_structure", "fig16_mnist_adam"},
+    {"fig08_feature_collapse", "fig12_very_low_gain", "fig15_blobs_adam"},
+    {"parity_theory", "parity_tree_merge"},
+)
+
+
+def lanes(notebooks: list[str]) -> dict[str, int]:
+    """Lane 0 or 1 for each notebook name: the sets of :data:`SHARES` (and each other page alone), longest
+    first, each to the lane with less work so far.
+
+    >>> sorted(lanes(["fig05_final_distance", "fig05b_paper_scale", "fig01_schematic"]).values())
+    [0, 0, 1]
+    """
+    units, seen = [], set()
+    for group in SHARES:
+        members = [n for n in notebooks if n in group]
+        if members:
+            units.append(members)
+            seen |= set(members)
+    units += [[n] for n in notebooks if n not in seen]
+    cost = lambda unit: sum(COLD_SECONDS.get(n, 60.0) for n in unit)
+    load, lane = [0.0, 0.0], {}
+    for unit in sorted(units, key=cost, reverse=True):
+        k = load.index(min(load))
+        load[k] += cost(unit)
+        lane |= dict.fromkeys(unit, k)
+    return lane
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadscope``, the scheduler of ``make notebooks``: each notebook's cells are one lane's
+    (:func:`lanes`) instead of their own scope, so each of the two workers runs one lane's notebooks, each
+    notebook whole and in book order. Other tests keep ``pytest-xdist``'s scope (their module)."""
+    if config.getoption("dist", "no") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Lanes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if not path.endswith(".ipynb"):
+                return super()._split_scope(nodeid)
+            pages = sorted({pathlib.Path(n.split("::", 1)[0]).stem for n in self.collection or []
+                            if n.split("::", 1)[0].endswith(".ipynb")})
+            return f"lane {_lanes(tuple(pages)).get(pathlib.Path(path).stem, 0)}"
+
+    return Lanes(config, log)
+
+
+@functools.lru_cache(maxsize=None)
+def _lanes(pages: tuple) -> dict:
+    return lanes(list(pages))
