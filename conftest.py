@@ -62,6 +62,7 @@ def lanes(notebooks: list[str]) -> dict[str, int]:
     return lane
 
 
+@pytest.hookimpl(optionalhook=True)        # pytest-xdist's hook: without the plugin, pytest runs as usual
 def pytest_xdist_make_scheduler(config, log):
     """With ``--dist loadscope``, the scheduler of ``make notebooks``: each notebook's cells are one lane's
     (:func:`lanes`) instead of their own scope, so each of the two workers runs one lane's notebooks, each

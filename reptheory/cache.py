@@ -56,7 +56,8 @@ _PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py
 #: the blobs, MNIST); the sequel's runs on the sequel and its settings' class; the probes' runs on the lab's
 #: modules that train and record them (the engines, the run's checks, the key, the probe's entry point; a probed
 #: network's own code, from the lab's zoo or the user's, is keyed by the model's digest, ``lab/key.py``, and the
-#: fits, verdicts and protocols of ``lab/result.py``, ``protocol.py``, ``width.py`` are computed after loading);
+#: fits, verdicts and protocols of ``lab/result.py``, ``experiments/result.py``, ``protocol.py``, ``width.py`` are
+#: computed after loading);
 #: all of them on the shared stop rule; the Langevin chains of the weight-sharing tests on their sampler
 #: alone. The settings' registry (``configs/paper.py``: rows, notes, profiles), the experiments' other code
 #: (summaries, tables, sweeps), the presentation, the infrastructure that moves results (this module, the

@@ -92,6 +92,8 @@ SEED_CALLS = {
     "train_many": lambda seeds: train.train_many(configs.get("shallow"), *data.two_points(1.0, 0.5), seeds,
                                                  n_jobs=1),
     "survey": lambda seeds: protocol.survey({}, lr=0.1, epochs=10, fit_seeds=seeds),
+    "probe_grid": lambda seeds: protocol.probe_grid(lambda seed: None, "layer", in_shape=(2,), lr=0.1, epochs=10,
+                                                    fit_seeds=seeds),
     "weight_sharing.sweep": lambda seeds: weight_sharing.sweep(seeds=seeds, n_jobs=1),
 }
 

@@ -10,7 +10,8 @@ Independent runs go to worker processes through joblib (:mod:`reptheory.parallel
 default ``$REPTHEORY_N_JOBS`` or 2, on the configured backend), each result cached on its own, so an
 interrupted sweep resumes where it stopped.
 
-Modules: :mod:`~reptheory.experiments.runs` (Sec. 3, Fig. 10, and the cached two-point run path),
+Modules: :mod:`~reptheory.experiments.result` (the one two-point result type, of these runs and the lab's probes),
+:mod:`~reptheory.experiments.runs` (Sec. 3, Fig. 10, and the cached two-point run path),
 :mod:`~reptheory.experiments.fig5`, :mod:`~reptheory.experiments.xor_blobs`, :mod:`~reptheory.experiments.mnist_runs`,
 :mod:`~reptheory.experiments.phase_diagram`. The names below are the package's public API; the committed paper-scale
 results are read by :mod:`reptheory.presentation.records`.

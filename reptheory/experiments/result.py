@@ -54,7 +54,7 @@ class TwoPointResult:
     loss: np.ndarray | None = None      # the training criterion over all of X, per record
     seconds: float = float("nan")       # seconds of training
     layer: str | int | None = None      # the tracked layer (a module's name, or a paper network's index)
-    pair: tuple = (0, 1)                # the two points of the data
+    pair: tuple = (0, 1)                # the two points, as indices of the points the run recorded
     setting: _configs.Setting | None = None     # the paper's setting (experiments.two_point), else None
     seed: int | None = None
     run: object = None                  # the trained reptheory.networks.train.Run of a paper setting

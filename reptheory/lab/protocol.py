@@ -62,9 +62,7 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
     README's *Using the package* (a small tanh network, 53 runs in one batch, about 5 seconds on a CPU)."""
     if not callable(make_model):
         raise TypeError(f"make_model must be a callable seed -> torch.nn.Module, got {make_model!r}")
-    seeds = tuple(_v.integer("fit_seeds", s, 0) for s in fit_seeds)
-    if not seeds:
-        raise ValueError("fit_seeds must hold at least one seed")
+    seeds = _v.seeds("fit_seeds", fit_seeds)
     grid_seed = _v.integer("grid_seed", grid_seed, 0)
     kw = {"lr": lr, "epochs": epochs, "optimizer": optimizer}
     ref = (1.0, float(np.sqrt(0.5)))

@@ -81,8 +81,8 @@ def curves_legend(fig, names=("h2", "y2", "w"), network: str = "network", theory
 
 
 def two_point_panel(ax, result, names=("h2", "y2", "w"), title: str | None = None) -> None:
-    """Network curves (solid) and fitted theory (dashed) of a :class:`reptheory.experiments.TwoPointResult`
-    or a :class:`~reptheory.experiments.result.TwoPointResult`."""
+    """Network curves (solid) and fitted theory (dashed) of a :class:`~reptheory.experiments.result.TwoPointResult`
+    (a paper setting's run or a probed model's)."""
     curves(ax, result.measured.traj, "network", names=names, label="")
     if result.fit is not None:
         curves(ax, result.fit.theory, "theory", names=names, label="")
