@@ -47,9 +47,6 @@ def seeds(name: str, value) -> tuple[int, ...]:
 
     >>> seeds("seeds", range(3)), seeds("seeds", [np.int64(7)])
     ((0, 1, 2), (7,))
-    >>> seeds("seeds", 5)
-    Traceback (most recent call last):
-    TypeError: seeds must be a non-empty sequence of integers >= 0, got 5
     """
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(f"{name} must be a non-empty sequence of integers >= 0, got {_brief(value)}")
