@@ -26,6 +26,7 @@ from reptheory.experiments.runs import (ArchitectureStatistics, architecture_sta
 from reptheory.experiments.xor_blobs import BlobsResult, XorResult, XorStructure, blobs, xor, xor_structure
 
 __all__ = ["TwoPointResult", "two_point", "two_point_seeds", "run_many", "plateau_ratio", "plateau_ratios", "summary",
-           "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "estimate_rates", "mean_rates", "GridPoint",
+           "ArchitectureStatistics", "architecture_statistics", "RateEstimate", "estimate_rates", "mean_rates",
+           "GridPoint",
            "FinalDistanceResult", "final_distance", "seed_set", "seed_sets", "XorResult", "xor", "XorStructure",
            "xor_structure", "BlobsResult", "blobs", "depth", "MnistResult", "mnist", "PhaseResult", "phase"]

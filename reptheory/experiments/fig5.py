@@ -46,9 +46,10 @@ def estimate_rates(setting: _configs.Setting | None, fits) -> RateEstimate:
     :class:`~reptheory.experiments.result.TwoPointResult` per seed (``fits``: ``(seed, result)`` pairs): the
     arithmetic mean of the rates of the usable fits. A fit is discarded, with its reason, if its run diverged,
     did not converge (its final loss above :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`), the fit failed, a
-    rate sits on the search boundary, or the data do not decide the rates (the fit's flags). The one rule of the paper's figures
-    (:func:`mean_rates`) and of the lab's protocol (:func:`reptheory.lab.protocol.probe_grid`); ``setting`` is
-    the paper's setting, ``None`` for a model of the lab. Without a usable fit the rates are NaN."""
+    rate sits on the search boundary, or the data do not decide the rates (the fit's flags). The one rule of
+    the paper's figures (:func:`mean_rates`) and of the lab's protocol
+    (:func:`reptheory.lab.protocol.probe_grid`); ``setting`` is the paper's setting, ``None`` for a model of the
+    lab. Without a usable fit the rates are NaN."""
     used, discarded = [], []
     for seed, r in fits:
         if r.diverged:

@@ -71,8 +71,8 @@ def probe(model: torch.nn.Module, X, Y, layer, *, lr, epochs, optimizer: str = "
     open file) is run uncached, with a warning that says what.
 
     Records are taken before each update and after the last, in eval mode if the model has dropout or batch
-    normalisation. Returns a :class:`~reptheory.experiments.result.TwoPointResult`; its ``verdict`` says in one line whether the theory holds at
-    the default network's :data:`reptheory.lab.result.BARS`.
+    normalisation. Returns a :class:`~reptheory.experiments.result.TwoPointResult`; its ``verdict`` says in one
+    line whether the theory holds at the default network's :data:`reptheory.lab.result.BARS`.
 
     >>> import torch
     >>> torch.manual_seed(0) and None

@@ -50,8 +50,8 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
     """Fig. 5's protocol for the networks ``make_model(seed)`` builds: fit Eq. 7 on the reference pair
     (``||Δx||² = 1``, ``||Δy||² = 0.5``, :func:`pair_data`) for every seed of ``fit_seeds`` and average the
     rates of the usable fits (the paper's rule, :func:`reptheory.experiments.estimate_rates`: runs that
-    diverged, ended above :data:`~reptheory.lab.result.CONVERGED_LOSS`, failed, or whose rates the data do not decide are discarded
-    and counted); then
+    diverged, ended above :data:`~reptheory.lab.result.CONVERGED_LOSS`, failed, or whose rates the data do not
+    decide are discarded and counted); then
     train one network per point of :data:`~reptheory.configs.FIG5_DX` × :data:`~reptheory.configs.FIG5_DY`
     (seeds ``grid_seed``, ``grid_seed + 1``, …) until its loss is below
     :data:`~reptheory.configs.FIG5_STOP_LOSS` or ``epochs`` have passed, and predict its final ``||Δh||²``
