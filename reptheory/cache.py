@@ -53,7 +53,9 @@ _PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py
 #: its description, which holds every value of its setting (``Setting.run_fields``), its seed and its data: the
 #: feed-forward runs on the networks (engines, models, data), the settings' class and the input checks, and on
 #: the one module of ``experiments`` whose code writes the entry where it summarises the run (Fig. 5's grid,
-#: the blobs, MNIST); the sequel's runs on the sequel and its settings' class; the probes' runs on the lab's
+#: the blobs, MNIST); the sequel's parity runs on its two parity engines (``sequel/parity.py``, the one-trial
+#: engine and the records, ``sequel/parity_batch.py``) and its settings' class, not on the sequel's analyses
+#: (automata, phase diagrams, theory), which read runs after loading; the probes' runs on the lab's
 #: modules that train and record them (the engines, the run's checks, the key, the probe's entry point; a probed
 #: network's own code, from the lab's zoo or the user's, is keyed by the model's digest, ``lab/key.py``, and the
 #: fits, verdicts and protocols of ``lab/result.py``, ``experiments/result.py``, ``protocol.py``, ``width.py`` are
@@ -69,7 +71,8 @@ SOURCES = {
     "blobs_run": _TRAIN + ("experiments/xor_blobs.py",),
     "mnist_run": _TRAIN + ("experiments/mnist_runs.py",),
     **dict.fromkeys(("parity_run", "parity_run_batched"),
-                    ("sequel", "configs/fields.py", "networks/stop.py", "validate.py")),
+                    ("sequel/parity.py", "sequel/parity_batch.py", "configs/fields.py", "networks/stop.py",
+                     "validate.py")),
     **dict.fromkeys(("probe_run", "probe_many"), _PROBE_TRAIN),
     "langevin_run": ("sequel/langevin.py",),
 }

@@ -10,7 +10,7 @@ value (:func:`reptheory.theory.fit.max_relative_deviation`); Eq. 10's error is `
 """
 from __future__ import annotations
 
-__all__ = ["FIT", "EQ10", "FIT_OTHERS", "FIG5"]
+__all__ = ["FIT", "EQ10", "FIT_OTHERS", "FIG5", "PARITY"]
 
 #: Eq. 7's fit to the default network (Fig. 2's claim, the lab's verdict on any network): the largest deviation
 #: allowed per curve
@@ -26,3 +26,7 @@ FIT_OTHERS = 0.30
 #: records apply all five where they apply, the lab's grids the first two
 FIG5 = (("r 95% low", ">=", 0.5), ("median |rel err|", "<=", 0.25), ("unconverged", "<=", 3),
         ("diverged", "<=", 0), ("fits used", ">=", 45))
+#: the sequel's phase diagrams (arXiv:2507.09897, Fig. 9): a trained RNN generalises if its accuracy on the fixed
+#: random strings is at least ``"generalises"``; it is at chance if at most ``"chance"`` (the transitions of
+#: :mod:`reptheory.sequel.parity_phase` and the checks of the phase-diagram page)
+PARITY = {"generalises": 0.99, "chance": 0.65}

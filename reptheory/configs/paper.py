@@ -11,8 +11,8 @@ import dataclasses
 
 from reptheory.configs.fields import Setting
 
-__all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEED_ROWS",
-           "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
+__all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS",
+           "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
            "FIG5_DEFAULT_SKIPS", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name", "default_profile"]
 
 
@@ -105,10 +105,16 @@ FIG2_ROWS = ("default", "convolution", "skip", "shallow", "narrow", "dropout", "
              "swish")
 #: rows of Fig. 3: the default network at four initial gains
 FIG3_ROWS = ("gain_0.9", "gain_1.1", "gain_1.3", "gain_1.4")
-#: Fig. 3's rows over four seeds (the runs of seed 0 are those of ``FIG3_ROWS``): the plateau statistic's spread
-FIG3_SEED_ROWS = tuple(f"fig3_seeds/{g}" for g in FIG3_ROWS)
-#: Fig. 13's rows over four seeds (seed 0 is the run of Table 1's "adam" and "default" rows): Adam against SGD
-FIG13_SEED_ROWS = ("fig13_seeds/adam", "fig13_seeds/default")
+#: Fig. 3's rows over four seeds (the runs of seed 0 are those of ``FIG3_ROWS``): the plateau statistic's spread,
+#: the setting's name per Table 1 row
+FIG3_SEEDS = {g: f"fig3_seeds/{g}" for g in FIG3_ROWS}
+#: the names of :data:`FIG3_SEEDS`, in the rows' order
+FIG3_SEED_ROWS = tuple(FIG3_SEEDS.values())
+#: Fig. 13's rows over four seeds (seed 0 is the run of Table 1's "adam" and "default" rows): Adam against SGD,
+#: the setting's name per Table 1 row
+FIG13_SEEDS = {r: f"fig13_seeds/{r}" for r in ("adam", "default")}
+#: the names of :data:`FIG13_SEEDS`
+FIG13_SEED_ROWS = tuple(FIG13_SEEDS.values())
 
 # The default profile: (changes, reason) per setting, for the settings whose paper values do not fit the
 # CI budget on 2 cores.
@@ -153,13 +159,13 @@ EXTRA = {
                                                   "epochs, a control for Fig. 12"),
     "mnist_adam": dataclasses.replace(TABLE2["mnist"], name="mnist_adam", optimizer="adam", lr=1e-4, epochs=100,
                                       seeds=(0, 1, 2, 3), note=_ADAM_NOTE),
-    **{f"fig3_seeds/{g}": dataclasses.replace(TABLE1[g], name=f"fig3_seeds/{g}", seeds=(0, 1, 2, 3),
-                                             note="not in the paper: four seeds for the plateau statistic (the "
-                                                  "paper shows one run per gain)")
+    **{FIG3_SEEDS[g]: dataclasses.replace(TABLE1[g], name=FIG3_SEEDS[g], seeds=(0, 1, 2, 3),
+                                          note="not in the paper: four seeds for the plateau statistic (the "
+                                               "paper shows one run per gain)")
        for g in FIG3_ROWS},
-    **{f"fig13_seeds/{r}": dataclasses.replace(TABLE1[r], name=f"fig13_seeds/{r}", seeds=(0, 1, 2, 3),
-                                              note="not in the paper: four seeds for a test over seeds (the paper "
-                                                   "shows one run of each)")
+    **{FIG13_SEEDS[r]: dataclasses.replace(TABLE1[r], name=FIG13_SEEDS[r], seeds=(0, 1, 2, 3),
+                                           note="not in the paper: four seeds for a test over seeds (the paper "
+                                                "shows one run of each)")
        for r in ("adam", "default")},
     "fig5_fit/default_w100": dataclasses.replace(FIG5["fig5_fit/default"], name="fig5_fit/default_w100", width=100,
                                                  seeds=(0, 1, 2, 3),

@@ -7,13 +7,16 @@ data-fraction points, and the data-fraction × gain phase diagram of its Fig. 9,
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
+from reptheory.configs.bars import PARITY
 from reptheory.configs.fields import ParitySetting
 
 __all__ = ["PARITY_PAPER", "GRID_MAX_LEN", "GRID_GAINS", "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "PHASE_GRID",
-           "PHASE_LOSSES", "profile_tables", "phase_grid", "phase_names", "paper_counterpart"]
+           "PHASE_LOSSES", "profile_tables", "phase_grid", "PhaseDiagram", "phase_diagram", "LengthGrid", "length_grid",
+           "paper_counterpart"]
 
 #: App. C.1 exactly: ReLU, 100 units, gain 0.1, h0 = 1, SGD lr 0.02, batch 128, strings of length 1-10, 1000 epochs
 PARITY_PAPER = ParitySetting(name="parity", epochs=1000, seeds=(0, 1, 2))
@@ -58,29 +61,39 @@ def _phase_cell(loss: str, gain: float, frac: float, profile: str) -> ParitySett
                          note=_PHASE_NOTE[loss] + _PHASE_CAP[profile])
 
 
+def _length_cell(max_len: int, gain: float) -> ParitySetting:
+    """One cell of the training-length grid: all strings up to ``max_len``, MSE, stop at MSE < 1e-4."""
+    return ParitySetting(name=f"grid/L{max_len}/g{gain:g}", max_len=max_len, gain=gain, epochs=4000, stop_loss=1e-4,
+                         track_every=4000, track_long=False, seeds=(0, 1, 2, 3), note=_GRID_NOTE)
+
+
+def _unstopped_cell(max_len: int, gain: float) -> ParitySetting:
+    """A training-length cell trained for the whole 4000 epochs, with no stopping rule."""
+    return dataclasses.replace(
+        _length_cell(max_len, gain), name=f"grid_long/L{max_len}/g{gain:g}", stop_loss=None,
+        note="not in the paper: the smallest gain's grid runs trained for the whole 4000 epochs instead of "
+             "stopping at MSE < 1e-4 (is the stopping rule what holds it back?)")
+
+
+def _half_data_cell(gain: float) -> ParitySetting:
+    """The earlier half-data point: every length up to 10 at a data fraction of 0.5, MSE, at most 2000 epochs."""
+    return ParitySetting(name=f"fraction/g{gain:g}", frac=0.5, gain=gain, epochs=2000, stop_loss=1e-4,
+                         track_every=2000, track_long=False, seeds=(0, 1, 2),
+                         note="not in the paper: half of each length's strings (a point of its Fig. 9's "
+                              "data-fraction axis), MSE, at most 2000 epochs")
+
+
 def profile_tables() -> dict[str, dict[str, ParitySetting]]:
     """The sequel's settings of each profile, ``{profile: {name: setting}}``."""
     default = dataclasses.replace(PARITY_PAPER, epochs=800,
                                   note="CI budget: 800 epochs (paper: 1000; the transition is near epoch 550)")
+    cells = [_length_cell(L, g) for L in GRID_MAX_LEN for g in GRID_GAINS]
+    cells += [_unstopped_cell(L, GRID_GAINS[0]) for L in GRID_LONG_MAX_LEN]
+    cells += [_half_data_cell(g) for g in GRID_GAINS_FRACTION]
     extra = {"parity_h0_zero": dataclasses.replace(default, name="parity_h0_zero", h0=0.0, seeds=(0,),
                                                    track_every=50, track_long=False,
                                                    note="not in the paper: h0 = 0 instead of all ones")}
-    for L in GRID_MAX_LEN:
-        for g in GRID_GAINS:
-            extra[f"grid/L{L}/g{g:g}"] = ParitySetting(
-                name=f"grid/L{L}/g{g:g}", max_len=L, gain=g, epochs=4000, stop_loss=1e-4, track_every=4000,
-                track_long=False, seeds=(0, 1, 2, 3), note=_GRID_NOTE)
-    for L in GRID_LONG_MAX_LEN:
-        name = f"grid_long/L{L}/g{GRID_GAINS[0]:g}"
-        extra[name] = dataclasses.replace(
-            extra[f"grid/L{L}/g{GRID_GAINS[0]:g}"], name=name, stop_loss=None,
-            note="not in the paper: the smallest gain's grid runs trained for the whole 4000 epochs instead of "
-                 "stopping at MSE < 1e-4 (is the stopping rule what holds it back?)")
-    for g in GRID_GAINS_FRACTION:
-        extra[f"fraction/g{g:g}"] = ParitySetting(
-            name=f"fraction/g{g:g}", frac=0.5, gain=g, epochs=2000, stop_loss=1e-4, track_every=2000,
-            track_long=False, seeds=(0, 1, 2), note="not in the paper: half of each length's strings (a point of "
-                                                     "its Fig. 9's data-fraction axis), MSE, at most 2000 epochs")
+    extra |= {c.name: c for c in cells}
     tables = {}
     for prof, base in (("paper", PARITY_PAPER), ("default", default)):
         table = {"parity": base} | extra
@@ -100,16 +113,76 @@ def phase_grid(profile: str | None = None) -> tuple:
     return PHASE_GRID[profile_name(profile)]
 
 
-def phase_names(loss: str, profile: str | None = None) -> dict:
-    """The names of the data-fraction × gain grid's settings for ``loss``: ``{(gain, fraction): name}``.
+@dataclass(frozen=True)
+class PhaseDiagram:
+    """The sequel's Fig. 9 as the authors drew it, under one profile: the data fraction × initial gain grid, each
+    cell's setting keyed by its fields, and the page's bars.
 
-    >>> phase_names("ce", "default")[0.1, 0.3]
-    'phase/ce/g0.1/p0.3'
+    >>> d = phase_diagram("default")
+    >>> d.cells["ce", 0.1, 0.3].name, d.cells["ce", 0.1, 0.3].frac, len(d.cells), d.seeds
+    ('phase/ce/g0.1/p0.3', 0.3, 12, (0, 1, 2))
     """
-    if loss not in PHASE_LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(PHASE_LOSSES)}, got {loss!r}")
-    gains, fractions, _ = phase_grid(profile)
-    return {(g, p): _phase_name(loss, g, p) for g in gains for p in fractions}
+
+    profile: str
+    gains: tuple                  # initial gains (the gain axis, smallest first)
+    fractions: tuple              # data fractions p (each string of each length kept with probability p)
+    cap: int                      # the epoch cap of every run (the authors': 10⁶)
+    losses: tuple                 # "ce" (the authors' cross-entropy) and "mse" (the book's variant)
+    seeds: tuple                  # the seeds of every cell (the authors ran one)
+    cells: dict                   # {(loss, gain, fraction): ParitySetting}
+    generalises: float = PARITY["generalises"]      # a run generalises: accuracy at length 100 at least this
+    chance: float = PARITY["chance"]                # a run is at chance: accuracy at most this
+    states: int = 2047            # automaton states over all prefixes up to length 10 when nothing merges
+
+    def settings(self) -> list[ParitySetting]:
+        """Every cell's setting, losses major, then gains, then fractions."""
+        return list(self.cells.values())
+
+
+def phase_diagram(profile: str | None = None) -> PhaseDiagram:
+    """The :class:`PhaseDiagram` of ``profile`` (the runtime's by default)."""
+    from reptheory.configs import get, profile_name
+    prof = profile_name(profile)
+    gains, fractions, cap = PHASE_GRID[prof]
+    cells = {(loss, g, p): get(_phase_name(loss, g, p), prof) for loss in PHASE_LOSSES for g in gains
+             for p in fractions}
+    seeds = next(iter(cells.values())).seeds
+    return PhaseDiagram(prof, gains, fractions, cap, PHASE_LOSSES, seeds, cells)
+
+
+@dataclass(frozen=True)
+class LengthGrid:
+    """The book's training-length grid (all strings up to ``max_len``, MSE, stop at MSE < 1e-4) and the runs that
+    test why its smallest gain fell out of line, each setting keyed by its fields; the same in every profile.
+
+    >>> g = length_grid()
+    >>> g.cells[0.1, 6].max_len, g.unstopped[0.1, 6].stop_loss, g.half_data[1.0].frac, g.seeds
+    (6, None, 0.5, (0, 1, 2, 3))
+    """
+
+    gains: tuple                  # initial gains
+    max_lens: tuple               # longest training length L_max (the data axis)
+    seeds: tuple                  # the seeds of every grid cell
+    cells: dict                   # {(gain, max_len): ParitySetting}, stopped at MSE < 1e-4, at most 4000 epochs
+    unstopped: dict               # {(gain, max_len): ParitySetting}, the same runs trained for all 4000 epochs
+    half_data: dict               # {gain: ParitySetting}, every length up to 10 at fraction 0.5, at most 2000 epochs
+    generalises: float = PARITY["generalises"]      # a run generalises: accuracy at least this
+    chance: float = PARITY["chance"]                # a run is at chance: accuracy at most this
+
+    def settings(self) -> list[ParitySetting]:
+        """Every setting of the grid (``max_len`` major) and its two side experiments (the half-data points, then
+        the unstopped runs)."""
+        return [*self.cells.values(), *self.half_data.values(), *self.unstopped.values()]
+
+
+def length_grid(profile: str | None = None) -> LengthGrid:
+    """The :class:`LengthGrid` (from ``profile``'s registry; its settings are the same in every profile)."""
+    from reptheory.configs import get, profile_name
+    prof = profile_name(profile)
+    cells = {(g, L): get(_length_cell(L, g).name, prof) for L in GRID_MAX_LEN for g in GRID_GAINS}
+    unstopped = {(GRID_GAINS[0], L): get(_unstopped_cell(L, GRID_GAINS[0]).name, prof) for L in GRID_LONG_MAX_LEN}
+    half = {g: get(_half_data_cell(g).name, prof) for g in GRID_GAINS_FRACTION}
+    return LengthGrid(GRID_GAINS, GRID_MAX_LEN, next(iter(cells.values())).seeds, cells, unstopped, half)
 
 
 def paper_counterpart(st: ParitySetting) -> ParitySetting | None:

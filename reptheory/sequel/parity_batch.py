@@ -29,7 +29,7 @@ from reptheory.configs import ParitySetting
 from reptheory.networks import stop as _stop
 from reptheory.sequel import parity as _P
 
-__all__ = ["group_key", "train_batch", "runs"]
+__all__ = ["group_key", "unbatchable", "train_batch", "runs"]
 
 
 def group_key(s: ParitySetting) -> tuple:
@@ -37,6 +37,26 @@ def group_key(s: ParitySetting) -> tuple:
     d = s.run_fields()
     del d["gain"]
     return tuple(sorted(d.items()))
+
+
+def unbatchable(s: ParitySetting) -> str:
+    """Why the batched engine cannot train ``s`` (``""`` if it can): it covers plain SGD on the ReLU RNN,
+    recording the first and the last epoch only.
+
+    >>> from reptheory.configs import ParitySetting
+    >>> unbatchable(ParitySetting(epochs=100, track_every=100, track_long=False))
+    ''
+    >>> unbatchable(ParitySetting(epochs=100, track_every=10, track_long=False))[:40]
+    'the batched engine records only the firs'
+    """
+    if s.optimizer != "sgd":
+        return f"the batched engine covers plain SGD only, not optimizer = {s.optimizer!r}"
+    if s.nonlinearity != "relu":
+        return f"the batched engine covers the ReLU RNN only, not nonlinearity = {s.nonlinearity!r}"
+    if s.track_every < s.epochs or s.track_long:
+        return ("the batched engine records only the first and last epoch: it needs "
+                f"track_every >= epochs and track_long = False (setting {s.name!r})")
+    return ""
 
 
 def _check(trials) -> list:
@@ -47,13 +67,8 @@ def _check(trials) -> list:
         if not isinstance(s, ParitySetting):
             raise TypeError(f"trials must hold ParitySetting objects, got {type(s).__name__}")
         _v.integer("seed", seed, 0)
-        if s.optimizer != "sgd":
-            raise ValueError(f"the batched engine covers plain SGD only, not optimizer = {s.optimizer!r}")
-        if s.nonlinearity != "relu":
-            raise ValueError(f"the batched engine covers the ReLU RNN only, not nonlinearity = {s.nonlinearity!r}")
-        if s.track_every < s.epochs or s.track_long:
-            raise ValueError("the batched engine records only the first and last epoch: it needs "
-                             f"track_every >= epochs and track_long = False (setting {s.name!r})")
+        if unbatchable(s):
+            raise ValueError(unbatchable(s))
     keys = {group_key(s) for s, _ in trials}
     if len(keys) != 1:
         raise ValueError("trials trained together must differ only in gain and seed (and name); "

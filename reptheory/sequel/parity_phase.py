@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reptheory.configs.bars import PARITY
 from reptheory.sequel import automata as _A
 from reptheory.sequel import parity as _P
 
@@ -52,11 +53,27 @@ def outcome(run: _P.ParityRun, length: int = 100, threshold: float = 0.1) -> Out
                    int(run.epochs[-1]), float(run.train_loss[-1]), n_train)
 
 
-def outcomes(runs: dict, key, length: int = 100, threshold: float = 0.1) -> dict:
-    """``{key(setting, seed): Outcome}`` for ``runs = {(name, seed): ParityRun}``; ``key`` maps a run's setting and
-    seed to the grid cell, e.g. ``lambda s, seed: (s.gain, s.frac, seed)``. A diverged run is kept with its
-    status (count it, never average it)."""
-    return {key(r.setting, seed): outcome(r, length, threshold) for (_, seed), r in runs.items()}
+def outcomes(runs: dict, cells: dict, length: int = 100, threshold: float = 0.1) -> dict:
+    """``{(*key, seed): Outcome}`` for every seed of every setting of ``cells = {key: ParitySetting}`` (a family's
+    cells keyed by their fields, as :func:`reptheory.configs.phase_diagram` gives them; a key that is not a tuple
+    counts as one field), read from ``runs = {(name, seed): ParityRun}``. A diverged run is kept with its status
+    (count it, never average it).
+
+    >>> from reptheory.configs import ParitySetting
+    >>> s = ParitySetting(name="tiny", width=4, max_len=2, epochs=1, track_every=1, track_long=False, seeds=(0,))
+    >>> from reptheory.sequel import parity
+    >>> out = outcomes({("tiny", 0): parity.train(s, 0)}, {("mse", 0.1): s})
+    >>> list(out), out["mse", 0.1, 0].n_train
+    ([('mse', 0.1, 0)], 6)
+    """
+    out = {}
+    for key, s in cells.items():
+        key = key if isinstance(key, tuple) else (key,)
+        for seed in s.seeds:
+            if (s.name, seed) not in runs:
+                raise KeyError(f"no run of setting {s.name!r}, seed {seed}: train it first")
+            out[(*key, seed)] = outcome(runs[s.name, seed], length, threshold)
+    return out
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ class Transition:
         return f"gain {self.gain:g}: {self.estimate:.2f}, error bar ({self.low:g}, {self.high:g}]; seeds {seeds}"
 
 
-def transitions(acc: dict, acc_bar: float = 0.99) -> dict:
+def transitions(acc: dict, acc_bar: float = PARITY["generalises"]) -> dict:
     """Per gain, the :class:`Transition` of ``acc = {(gain, x, seed): accuracy}`` along the data axis ``x``."""
     if not acc:
         raise ValueError("acc must map (gain, x, seed) to an accuracy; got nothing")

@@ -440,8 +440,9 @@ def test_cache_validates_an_entry_when_it_loads_it(tmp_path, monkeypatch, change
 
 def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
     """A trained run is keyed on the code that trains and records it, never on the settings' registry, the
-    experiments' summaries or the theory; the sequel's and the probes' runs ignore the feed-forward networks
-    except the shared stop rule; fits see the networks, the theory and the module that fits; presentation and
+    experiments' summaries or the theory; the sequel's parity runs on its two parity engines, not on the
+    analyses of the runs (phase diagrams, automata, theory) or its entry point; the sequel's and the probes'
+    runs ignore the feed-forward networks except the shared stop rule; fits see the networks, the theory and the module that fits; presentation and
     infrastructure decide nothing."""
     import pathlib
     real = pathlib.Path.read_bytes
@@ -464,8 +465,12 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
                          ("experiments/mnist_runs.py", {"mnist_run"}),
                          ("experiments/phase_diagram.py", set()), ("configs/paper.py", set()),
                          ("configs/sequel.py", set()),
+                         ("sequel/parity.py", {"parity_run", "parity_run_batched"}),
                          ("sequel/parity_batch.py", {"parity_run", "parity_run_batched"}),
-                         ("sequel/langevin.py", {"parity_run", "parity_run_batched", "langevin_run"}),
+                         ("sequel/langevin.py", {"langevin_run"}),
+                         ("sequel/parity_phase.py", set()), ("sequel/automata.py", set()),
+                         ("sequel/algorithm.py", set()), ("sequel/rnn_theory.py", set()),
+                         ("sequel/__init__.py", set()),
                          ("networks/stop.py", set(kinds) - {"langevin_run"}),
                          ("lab/engines.py", {"probe_run"}), ("lab/probing.py", {"probe_run"}),
                          ("lab/result.py", set()), ("lab/protocol.py", set()), ("lab/zoo.py", set()),
@@ -504,8 +509,8 @@ def test_prose_does_not_key_the_cache_and_code_does():
 
 def test_a_package_entry_point_keys_nothing_and_code_added_to_it_does(monkeypatch):
     """A facade (docstring, imports, ``__all__``) re-exports names keyed where they are defined: a name added to
-    the sequel's or the lab's entry point leaves every kind's code version as it was; a statement that runs does
-    not."""
+    the theory's or the lab's entry point leaves every kind's code version as it was; a statement that runs in
+    a package that keys a kind (the theory keys the fits) does not."""
     import pathlib
     facade = b'"""Entry."""\nfrom reptheory.x import a\n\n__all__ = ["a"]\n'
     grown = b'"""Entry, reworded."""\nfrom reptheory.x import a, b\nfrom reptheory.y import c\n\n__all__ = ["a", "b", "c"]\n'
@@ -514,9 +519,9 @@ def test_a_package_entry_point_keys_nothing_and_code_added_to_it_does(monkeypatc
     real = pathlib.Path.read_bytes
     kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched", "probe_run", "langevin_run")
     before = {k: cache.code_version(k) for k in kinds}
-    for rel, tail, changes in (("sequel/__init__.py", b"\nfrom reptheory.sequel.parity import runs\n", set()),
+    for rel, tail, changes in (("theory/__init__.py", b"\nfrom reptheory.theory.fit import fit_rates\n", set()),
                                ("lab/__init__.py", b"\nfrom reptheory.lab.zoo import ZOO\n", set()),
-                               ("sequel/__init__.py", b"\nRUNS = 1\n", {"parity_run", "parity_run_batched"})):
+                               ("theory/__init__.py", b"\nRUNS = 1\n", {"two_point_fit"})):
         def read_bytes(self, rel=rel, tail=tail):
             return real(self) + (tail if self.as_posix().endswith(f"reptheory/{rel}") else b"")
         cache.code_version.cache_clear()

@@ -49,7 +49,7 @@ def test_batched_runs_are_cached_per_trial(tmp_path, monkeypatch):
     again = parity_batch.runs([s], n_jobs=1, progress=False)
     for k in first:
         np.testing.assert_array_equal(first[k].states, again[k].states)
-    out = parity_phase.outcomes(again, lambda st, seed: (st.gain, st.frac, seed))
+    out = parity_phase.outcomes(again, {(s.gain, s.frac): s})
     assert set(out) == {(0.1, 1.0, 0), (0.1, 1.0, 1)} and all(o.n_train == 14 for o in out.values())
 
 
