@@ -8,7 +8,7 @@ training (:mod:`~reptheory.lab.inputs`); the probed run and its verdict
 (:mod:`~reptheory.lab.cnn_plateau`).
 
 The names below are the package's public API, which the book's pages call: the probes, the chapter's protocol
-(:func:`survey`, :func:`survey_summary`, :func:`meets`, :func:`probe_grid`), the zoo, the width sweep
+(:func:`survey`, ``survey_summary``, :func:`meets`, :func:`probe_grid`), the zoo, the width sweep
 (``width_sweeps``) and the CNN plateau experiment (``cnn_plateau_runs``); a name two modules could share carries
 its subject.
 

@@ -24,8 +24,7 @@ def parity_runs(settings, n_jobs: int | None = None, progress: bool | None = Non
     ``{(name, seed): ParityRun}`` in the order of ``settings`` and their seeds. ``group_size``: at most this many
     trials trained together by the batched engine.
 
-    >>> from reptheory import validate as _v
-from reptheory.configs import ParitySetting
+    >>> from reptheory.configs import ParitySetting
     >>> s = ParitySetting(name="tiny", width=4, max_len=2, epochs=2, track_every=2, track_long=False, seeds=(0,))
     >>> list(parity_runs([s], n_jobs=1, progress=False))
     [('tiny', 0)]
