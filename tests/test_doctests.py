@@ -18,6 +18,9 @@ def test_the_public_layers_have_examples():
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name):
+def test_docstring_examples(name, tmp_path, monkeypatch):
+    """Each module's examples, with a result cache of their own (an example that trains a tiny network leaves
+    nothing in the reader's cache)."""
+    monkeypatch.setenv("REPTHEORY_CACHE", str(tmp_path))
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
