@@ -23,14 +23,14 @@ from reptheory.configs.fields import ARCHS, DATASETS, NONLINEARITIES, OPTIMIZERS
 from reptheory.configs.paper import (AUTHORS_CODE, EXTRA, FIG2_ROWS, FIG3_ROWS, FIG3_SEED_ROWS, FIG3_SEEDS,
                                      FIG13_SEED_ROWS, FIG13_SEEDS, FIG5, FIG5_DEFAULT_SKIPS, FIG5_DX, FIG5_DY,
                                      FIG5_FIT_MAX_LOSS, FIG5_MAX_LOSS, FIG5_ROWS, FIG5_SEED_SETS, FIG5_STOP_LOSS, PAPER,
-                                     PHASE_DY2, PHASE_LAYERS, PHASE_ROWS, TABLE1, TABLE2, phase_name)
+                                     PHASE_DY2, PHASE_LAYERS, PHASE_ROWS, TABLE1, TABLE2, fig5_names, phase_name)
 from reptheory.configs.sequel import (GRID_GAINS, GRID_GAINS_FRACTION, GRID_LONG_MAX_LEN, GRID_MAX_LEN, PHASE_LOSSES,
                                       LengthGrid, PhaseDiagram, length_grid, phase_diagram, phase_grid)
 from reptheory.configs.sharing import SHARING_INTERPOLATION, SHARING_TRANSITION, SharingSetting, described
 
 __all__ = ["Setting", "ParitySetting", "ARCHS", "NONLINEARITIES", "OPTIMIZERS", "DATASETS", "PROFILES", "get",
-           "override", "profile_name", "paper_counterpart", "fig5_rows", "bars", "paper", "sequel", "PAPER", "TABLE1",
-           "TABLE2", "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS", "FIG3_SEED_ROWS",
+           "override", "profile_name", "paper_counterpart", "fig5_rows", "fig5_names", "fig5_settings", "bars",
+           "paper", "sequel", "PAPER", "TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS", "FIG3_SEED_ROWS",
            "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS",
            "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS", "FIG5_DEFAULT_SKIPS", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS",
            "phase_name", "sharing", "SharingSetting", "SHARING_TRANSITION", "SHARING_INTERPOLATION", "GRID_GAINS",
@@ -87,6 +87,18 @@ def override(setting: Setting | ParitySetting, **changes) -> Setting | ParitySet
     for k, v in changes.items():
         print(f"override {setting.name}.{k}: {getattr(setting, k)!r} -> {v!r}")
     return new
+
+
+def fig5_settings(row: str, profile: str | None = None) -> tuple[Setting, Setting]:
+    """Fig. 5's two settings for the architecture ``row`` (a row of :data:`FIG5_ROWS`, or ``"default_w100"``)
+    under ``profile``: its fit runs and its grid.
+
+    >>> fit, grid = fig5_settings("skip", "paper")
+    >>> fit.name, len(fit.seeds), grid.epochs
+    ('fig5_fit/skip', 50, 40000)
+    """
+    fit, grid = fig5_names(row)
+    return get(fit, profile), get(grid, profile)
 
 
 def fig5_rows(profile: str | None = None) -> tuple:

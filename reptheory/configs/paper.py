@@ -13,7 +13,8 @@ from reptheory.configs.fields import Setting
 
 __all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS",
            "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
-           "FIG5_DEFAULT_SKIPS", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name", "default_profile"]
+           "FIG5_DEFAULT_SKIPS", "fig5_names", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name",
+           "default_profile"]
 
 
 def _row(name, **kw) -> Setting:
@@ -87,15 +88,26 @@ FIG5_FIT_MAX_LOSS = 1e-2    #: a fit run whose final loss is above this is disca
 #: independent seed sets of the default network's fits and grid (not in the paper: its one set cannot show how far
 #: a statistic moves on a new draw of seeds)
 FIG5_SEED_SETS = 3
-#: Fig. 5's settings by name: per architecture of ``FIG5_ROWS`` its fit runs ("fig5_fit/<row>", the Table 1 row
-#: with 50 seeds) and its grid ("fig5_grid/<row>": 0.4 × the Table 1 lr, up to 40000 epochs, 25 seeds)
+
+
+def fig5_names(row: str) -> tuple[str, str]:
+    """The names of Fig. 5's two settings for the architecture ``row``: its fit runs and its grid (the one place
+    they are spelled).
+
+    >>> fig5_names("skip")
+    ('fig5_fit/skip', 'fig5_grid/skip')
+    """
+    return f"fig5_fit/{row}", f"fig5_grid/{row}"
+
+
+#: Fig. 5's settings by name: per architecture of ``FIG5_ROWS`` its fit runs (:func:`fig5_names`' first, the Table
+#: 1 row with 50 seeds) and its grid (its second: 0.4 × the Table 1 lr, up to 40000 epochs, 25 seeds)
 FIG5 = {}
 for _r in FIG5_ROWS:
-    _t = TABLE1[_r]
-    FIG5[f"fig5_fit/{_r}"] = dataclasses.replace(_t, name=f"fig5_fit/{_r}", seeds=tuple(range(50)))
-    FIG5[f"fig5_grid/{_r}"] = dataclasses.replace(_t, name=f"fig5_grid/{_r}", lr=round(0.4 * _t.lr, 12),
-                                                  epochs=40000, stop_loss=FIG5_STOP_LOSS,
-                                                  seeds=tuple(range(1000, 1025)))
+    _t, (_fit, _grid) = TABLE1[_r], fig5_names(_r)
+    FIG5[_fit] = dataclasses.replace(_t, name=_fit, seeds=tuple(range(50)))
+    FIG5[_grid] = dataclasses.replace(_t, name=_grid, lr=round(0.4 * _t.lr, 12), epochs=40000,
+                                      stop_loss=FIG5_STOP_LOSS, seeds=tuple(range(1000, 1025)))
 
 #: every setting of the paper and of the authors' code, by name (Tables 1-2, the authors' code, Fig. 5)
 PAPER: dict[str, Setting] = {**TABLE1, **TABLE2, **AUTHORS_CODE, **FIG5}
@@ -124,8 +136,8 @@ _FIG5_OTHER_REASON = ("CI budget: other architectures at width 100 (narrow stays
                       "at the Table 1 lr for at most 6000 epochs; reported, not asserted")
 _DEFAULT_CHANGES: dict[str, tuple[dict, str]] = {
     "mnist": ({"seeds": (0, 1, 2, 3)}, "CI budget: 4 networks instead of 10"),
-    "fig5_fit/default": ({"seeds": (0, 1, 2, 3)}, _FIG5_FIT_REASON),
-    "fig5_grid/default": ({"lr": TABLE1["default"].lr, "epochs": 12000}, _FIG5_GRID_REASON),
+    fig5_names("default")[0]: ({"seeds": (0, 1, 2, 3)}, _FIG5_FIT_REASON),
+    fig5_names("default")[1]: ({"lr": TABLE1["default"].lr, "epochs": 12000}, _FIG5_GRID_REASON),
 }
 #: Fig. 5 rows that the default profile leaves out, with the reason (the paper profile runs them)
 FIG5_DEFAULT_SKIPS = {
@@ -137,11 +149,13 @@ for _r in FIG5_ROWS[1:]:
     if _r in FIG5_DEFAULT_SKIPS:
         continue
     _w = {"narrow": TABLE1["narrow"].width}.get(_r, 100)
-    _DEFAULT_CHANGES[f"fig5_fit/{_r}"] = ({"width": _w, "seeds": (0, 1)}, _FIG5_OTHER_REASON)
-    _DEFAULT_CHANGES[f"fig5_grid/{_r}"] = ({"width": _w, "lr": TABLE1[_r].lr, "epochs": 6000}, _FIG5_OTHER_REASON)
+    _fit, _grid = fig5_names(_r)
+    _DEFAULT_CHANGES[_fit] = ({"width": _w, "seeds": (0, 1)}, _FIG5_OTHER_REASON)
+    _DEFAULT_CHANGES[_grid] = ({"width": _w, "lr": TABLE1[_r].lr, "epochs": 6000}, _FIG5_OTHER_REASON)
 
 _ADAM_NOTE = ("not in the paper: App. C.3 gives no Adam settings; the SGD row with Adam at a step size found "
               "by trial runs on this machine")
+_W100 = fig5_names("default_w100")      # Fig. 5 for the default network at width 100
 #: experiments that are not in the paper (comparisons the book adds, Adam settings); the same in every profile
 EXTRA = {
     "xor_rich_adam": dataclasses.replace(AUTHORS_CODE["xor_rich"], name="xor_rich_adam", optimizer="adam", lr=1e-5,
@@ -167,12 +181,10 @@ EXTRA = {
                                            note="not in the paper: four seeds for a test over seeds (the paper "
                                                 "shows one run of each)")
        for r in ("adam", "default")},
-    "fig5_fit/default_w100": dataclasses.replace(FIG5["fig5_fit/default"], name="fig5_fit/default_w100", width=100,
-                                                 seeds=(0, 1, 2, 3),
-                                                 note="not in the paper: the default net at width 100"),
-    "fig5_grid/default_w100": dataclasses.replace(FIG5["fig5_grid/default"], name="fig5_grid/default_w100",
-                                                  width=100, lr=TABLE1["default"].lr, epochs=12000,
-                                                  note="not in the paper: the default net at width 100"),
+    _W100[0]: dataclasses.replace(FIG5[fig5_names("default")[0]], name=_W100[0], width=100, seeds=(0, 1, 2, 3),
+                                  note="not in the paper: the default net at width 100"),
+    _W100[1]: dataclasses.replace(FIG5[fig5_names("default")[1]], name=_W100[1], width=100, lr=TABLE1["default"].lr,
+                                  epochs=12000, note="not in the paper: the default net at width 100"),
 }
 
 #: the rich/lazy phase diagram (book page "Rich and lazy"): the Table 1 gain rows of Figs. 2-3 (each with its

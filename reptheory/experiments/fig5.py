@@ -221,7 +221,7 @@ def final_distance(names, profile: str | None = None, n_jobs: int | None = None,
     ``fig5_fit/<row>``, the grid of ``fig5_grid/<row>``, and Eq. 10's prediction for each grid run from the
     row's mean rates and the run's own initial ``h2``, ``y2``. All runs go to ``n_jobs`` processes at once."""
     names = [names] if isinstance(names, str) else list(names)
-    pairs = {n: (_configs.get(f"fig5_fit/{n}", profile), _configs.get(f"fig5_grid/{n}", profile)) for n in names}
+    pairs = {n: _configs.fig5_settings(n, profile) for n in names}
     return _final_distance(pairs, n_jobs, progress)
 
 
@@ -251,7 +251,7 @@ def seed_sets(row: str = "default", n: int | None = None, profile: str | None = 
     from reptheory import validate as _v
     n = _configs.FIG5_SEED_SETS if n is None else n
     _v.integer("n", n, 1, 20)
-    fit, grid = _configs.get(f"fig5_fit/{row}", profile), _configs.get(f"fig5_grid/{row}", profile)
+    fit, grid = _configs.fig5_settings(row, profile)
     pairs = {f"{row} set {k}": (seed_set(fit, k), seed_set(grid, k)) for k in range(n)}
     return list(_final_distance(pairs, n_jobs, progress).values())
 

@@ -221,7 +221,7 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
     >>> rows["convolution"]["measured on"]
     'not measured'
     """
-    from reptheory.configs import FIG5_ROWS, get
+    from reptheory.configs import FIG5_ROWS
     costs = fig5_costs(profile) if costs is None else costs
     per: dict[tuple, list] = {}
     for row, r in records.items():
@@ -234,7 +234,7 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
     for row in FIG5_ROWS:
         if row in records:
             continue
-        fit, grid = get(f"fig5_fit/{row}", profile), get(f"fig5_grid/{row}", profile)
+        fit, grid = _configs.fig5_settings(row, profile)
         fit_epochs, grid_epochs = len(fit.seeds) * fit.epochs, 25 * grid.epochs
         meas = per.get((fit.arch, fit.width, fit.hidden_layers), [])
         if meas:
