@@ -119,8 +119,8 @@ class PhaseDiagram:
     cell's setting keyed by its fields, and the page's bars.
 
     >>> d = phase_diagram("default")
-    >>> d.cells["ce", 0.1, 0.3].name, d.cells["ce", 0.1, 0.3].frac, len(d.cells), d.seeds
-    ('phase/ce/g0.1/p0.3', 0.3, 12, (0, 1, 2))
+    >>> d.cells["ce", 0.1, 0.3].name, d.cells["ce", 0.1, 0.3].frac, len(d.cells), d.seeds, d.states
+    ('phase/ce/g0.1/p0.3', 0.3, 12, (0, 1, 2), 2047)
     """
 
     profile: str
@@ -132,7 +132,12 @@ class PhaseDiagram:
     cells: dict                   # {(loss, gain, fraction): ParitySetting}
     generalises: float = PARITY["generalises"]      # a run generalises: accuracy at length 100 at least this
     chance: float = PARITY["chance"]                # a run is at chance: accuracy at most this
-    states: int = 2047            # automaton states over all prefixes up to length 10 when nothing merges
+
+    @property
+    def states(self) -> int:
+        """The automaton's states when no two prefixes merge: every prefix up to the cells' longest length,
+        the empty one included (2047 for strings up to length 10)."""
+        return 2 ** (next(iter(self.cells.values())).max_len + 1) - 1
 
     def settings(self) -> list[ParitySetting]:
         """Every cell's setting, losses major, then gains, then fractions."""

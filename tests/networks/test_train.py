@@ -442,8 +442,8 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
     """A trained run is keyed on the code that trains and records it, never on the settings' registry, the
     experiments' summaries or the theory; the sequel's parity runs on its two parity engines, not on the
     analyses of the runs (phase diagrams, automata, theory) or its entry point; the sequel's and the probes'
-    runs ignore the feed-forward networks except the shared stop rule; fits see the networks, the theory and the module that fits; presentation and
-    infrastructure decide nothing."""
+    runs ignore the feed-forward networks except the shared stop rule; fits see the networks, the theory and
+    the module that fits; presentation and infrastructure decide nothing."""
     import pathlib
     real = pathlib.Path.read_bytes
 
