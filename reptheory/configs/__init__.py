@@ -29,13 +29,13 @@ from reptheory.configs.sequel import (GRID_GAINS, GRID_GAINS_FRACTION, GRID_LONG
 from reptheory.configs.sharing import SHARING_INTERPOLATION, SHARING_TRANSITION, SharingSetting, described
 
 __all__ = ["Setting", "ParitySetting", "ARCHS", "NONLINEARITIES", "OPTIMIZERS", "DATASETS", "PROFILES", "get",
-           "override", "profile_name", "paper_counterpart", "fig5_rows", "fig5_names", "fig5_settings", "bars",
-           "paper", "sequel", "PAPER", "TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS", "FIG3_SEED_ROWS",
-           "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS",
-           "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS", "FIG5_DEFAULT_SKIPS", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS",
-           "phase_name", "sharing", "SharingSetting", "SHARING_TRANSITION", "SHARING_INTERPOLATION", "GRID_GAINS",
-           "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "GRID_MAX_LEN", "PHASE_LOSSES", "phase_grid", "PhaseDiagram",
-           "phase_diagram", "LengthGrid", "length_grid", "described"]
+           "override", "profile_name", "paper_counterpart", "fig5_rows", "fig5_names", "fig5_settings", "bars", "paper",
+           "sequel", "PAPER", "TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS",
+           "FIG3_SEEDS", "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY",
+           "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS", "FIG5_DEFAULT_SKIPS", "PHASE_ROWS",
+           "PHASE_DY2", "PHASE_LAYERS", "phase_name", "sharing", "SharingSetting", "SHARING_TRANSITION",
+           "SHARING_INTERPOLATION", "GRID_GAINS", "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "GRID_MAX_LEN",
+           "PHASE_LOSSES", "phase_grid", "PhaseDiagram", "phase_diagram", "LengthGrid", "length_grid", "described"]
 
 
 def _profiles() -> dict[str, dict]:

@@ -12,9 +12,9 @@ import dataclasses
 from reptheory.configs.fields import Setting
 
 __all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS",
-           "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS",
-           "FIG5_DEFAULT_SKIPS", "fig5_names", "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name",
-           "default_profile"]
+           "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS",
+           "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS", "FIG5_DEFAULT_SKIPS", "fig5_names", "PHASE_ROWS",
+           "PHASE_DY2", "PHASE_LAYERS", "phase_name", "default_profile"]
 
 
 def _row(name, **kw) -> Setting:

@@ -26,9 +26,9 @@ ProbeResult = TwoPointResult
 def from_arrays(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> TwoPointResult:
     """A :class:`~reptheory.experiments.result.TwoPointResult` from a run's recorded arrays (``h2``, ``y2``, ``w``,
     ``pair_loss``, ``loss`` per epoch; ``dx2``, ``dy2``, ``m0``, ``diverged``, ``seconds``), as the training
-    engines of :mod:`reptheory.lab.engines` return them and the cache stores them: Eq. 7's rates fitted (Eq. 49), Eq. 9's
-    mean rate and Eq. 10 from the run's initial values. A diverged run, one of fewer than three records, or
-    ``fitted=False`` is returned unfitted."""
+    engines of :mod:`reptheory.lab.engines` return them and the cache stores them: Eq. 7's rates fitted
+    (Eq. 49), Eq. 9's mean rate and Eq. 10 from the run's initial values. A diverged run, one of fewer than
+    three records, or ``fitted=False`` is returned unfitted."""
     t = np.arange(arrays["h2"].size, dtype=float)
     traj = _th.Trajectory(t, arrays["h2"], arrays["y2"], arrays["w"])
     measured = Measured(traj, arrays["pair_loss"], float(arrays["dx2"]), float(arrays["dy2"]), float(arrays["m0"]),
