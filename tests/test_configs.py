@@ -93,3 +93,29 @@ def test_the_shared_pass_bars_are_set_in_one_place():
     assert inspect.signature(architecture_statistics).parameters["bar"].default == configs.bars.FIT_OTHERS
     assert [s for s, _, _ in configs.bars.FIG5] == ["r 95% low", "median |rel err|", "unconverged", "diverged",
                                                     "fits used"]
+
+
+def test_a_cached_run_is_keyed_on_its_architectures_values_not_on_the_table(monkeypatch):
+    """An entry added to the architectures' table, or a reworded description, leaves every cached run's key as it
+    was (the table is in no kind's sources, and ``models.key_fields`` holds the values, not the prose); an entry whose
+    values change re-keys that architecture's runs and no other's."""
+    from reptheory import cache
+    from reptheory.configs import architectures as arch_table
+    from reptheory.configs.architectures import Architecture
+    from reptheory.networks import models
+    assert not any(p.name == "architectures.py" for kind in (*cache.SOURCES, "two_point_fit")
+                   for p in cache.source_files(kind))
+    mlp = configs.get("default")
+    skip = dataclasses.replace(mlp, arch="resnet")
+    before = (cache._key("two_point_run", {"setting": models.key_fields(mlp), "seed": 0}),
+              cache._key("two_point_run", {"setting": models.key_fields(skip), "seed": 0}))
+    table = dict(arch_table.ARCHITECTURES)
+    table["resnet_dropout"] = Architecture("the MLP with skip connections and dropout", skip=True, dropout=0.1)
+    table["mlp"] = dataclasses.replace(table["mlp"], description="a reworded description")
+    monkeypatch.setattr("reptheory.configs.fields.ARCHITECTURES", table)
+    assert (cache._key("two_point_run", {"setting": models.key_fields(mlp), "seed": 0}),
+            cache._key("two_point_run", {"setting": models.key_fields(skip), "seed": 0})) == before
+    table["resnet"] = dataclasses.replace(table["resnet"], dropout=0.2)
+    assert cache._key("two_point_run", {"setting": models.key_fields(skip), "seed": 0}) != before[1]
+    assert cache._key("two_point_run", {"setting": models.key_fields(mlp), "seed": 0}) == before[0]
+    assert models.key_fields(mlp) == mlp.run_fields() | {"architecture": {"skip": False, "dropout": 0.0, "conv": None}}

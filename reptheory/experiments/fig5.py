@@ -12,6 +12,7 @@ from reptheory import parallel as _par
 from reptheory.experiments.runs import _batched, _batches, _setting, _train_runs_batched, two_point
 from reptheory.networks import data as _data
 from reptheory.networks import measure as _measure
+from reptheory.networks import models as _models
 from reptheory.networks import train as _train
 from reptheory.theory import ode as _th
 
@@ -117,7 +118,8 @@ def _grid_points(s: _configs.Setting):
 def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
     """Train (or load) the grid runs ``points``; the torch architectures train together (train_batch)."""
     engine = "numba" if _train.engine_for(s) == "numba" else "torch-batch"
-    descs = [{"setting": s.run_fields(), "dx": dx, "dy": dy, "seed": seed, "engine": engine} for dx, dy, seed in points]
+    descs = [{"setting": _models.key_fields(s), "dx": dx, "dy": dy, "seed": seed, "engine": engine}
+             for dx, dy, seed in points]
 
     def summarise(run: _train.Run) -> dict:
         if run.loss.size == 0:      # diverged at the first record: counted as diverged, nothing to measure

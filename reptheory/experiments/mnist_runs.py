@@ -11,6 +11,7 @@ from reptheory import parallel as _par
 from reptheory.experiments.result import TwoPointResult
 from reptheory.experiments.runs import _fit_run, _setting
 from reptheory.networks import data as _data
+from reptheory.networks import models as _models
 from reptheory.networks import train as _train
 
 
@@ -41,7 +42,7 @@ class MnistResult:
 def _mnist_run(s: _configs.Setting, seed: int) -> dict:
     m = _data.load_mnist()
     pair = (m.first(0), m.first(1))
-    desc = {"setting": s.run_fields(), "seed": seed, "data": m.source, "pair": pair}
+    desc = {"setting": _models.key_fields(s), "seed": seed, "data": m.source, "pair": pair}
 
     def compute():
         r = _train.train(s, m.normalised(), m.one_hot(), seed, record="ends", track=pair)

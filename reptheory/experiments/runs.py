@@ -14,6 +14,7 @@ from reptheory import validate as _v
 from reptheory.experiments.result import TwoPointResult
 from reptheory.networks import data as _data
 from reptheory.networks import measure as _measure
+from reptheory.networks import models as _models
 from reptheory.networks import train as _train
 from reptheory.theory import fit as _fit
 from reptheory.theory import ode as _th
@@ -58,7 +59,7 @@ def _batches(items, n_jobs: int | None) -> list[list]:
 
 def _run_desc(setting: _configs.Setting, seed: int) -> dict:
     engine = "torch-batch" if _batched(setting) else _train.engine_for(setting)
-    return {"setting": setting.run_fields(), "seed": seed, "engine": engine}
+    return {"setting": _models.key_fields(setting), "seed": seed, "engine": engine}
 
 
 def _run(setting: _configs.Setting, seed: int) -> _train.Run:
@@ -106,7 +107,7 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     t = m.traj.t
     # the fit entry names the measured curves it was fitted to (their digest): it is never reused for others
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
-    desc = {"setting": s.run_fields(), "seed": seed, "layer": m.layer, "curves": curves}
+    desc = {"setting": _models.key_fields(s), "seed": seed, "layer": m.layer, "curves": curves}
 
     def compute():                  # a failed fit is stored as its reason ("failure"), so that it is not redone
         try:

@@ -12,6 +12,7 @@ from reptheory.experiments.fig5 import RateEstimate
 from reptheory.experiments.runs import _setting
 from reptheory.networks import data as _data
 from reptheory.networks import structure as _structure
+from reptheory.networks import models as _models
 from reptheory.networks import train as _train
 
 
@@ -102,7 +103,7 @@ def xor_structure(results: list) -> XorStructure:
 
 def _xor_run(s: _configs.Setting, seed: int) -> _train.Run:
     X, Y = _data.xor()
-    desc = {"setting": s.run_fields(), "seed": seed, "engine": _train.engine_for(s)}
+    desc = {"setting": _models.key_fields(s), "seed": seed, "engine": _train.engine_for(s)}
 
     a = _cache.cached("xor_run", desc, lambda: _train.train(s, X, Y, seed).to_arrays(layer=s.layer))
     return _train.Run.from_arrays(a, s, seed, desc["engine"], X, Y)
@@ -159,7 +160,7 @@ class BlobsResult:
 
 def _blobs_run(s: _configs.Setting, seed: int) -> dict:
     b = _data.blobs()
-    desc = {"setting": s.run_fields(), "seed": seed}
+    desc = {"setting": _models.key_fields(s), "seed": seed}
 
     def compute():
         r = _train.train(s, b.X, b.Y, seed, record="ends")

@@ -18,6 +18,8 @@ setting's gain, biases zero (as in the authors' code).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -26,7 +28,7 @@ from reptheory import validate as _v
 from reptheory.configs import Setting
 from reptheory.configs.architectures import ARCHITECTURES
 
-__all__ = ["ACTIVATIONS", "build", "TwoPointNet"]
+__all__ = ["ACTIVATIONS", "build", "key_fields", "TwoPointNet"]
 
 #: the hidden nonlinearities by name (``configs.NONLINEARITIES``), as functions of the pre-activation
 ACTIVATIONS = {
@@ -85,3 +87,19 @@ def build(setting: Setting, in_dim: int, out_dim: int, seed: int) -> TwoPointNet
     seed = _v.integer("seed", seed, 0)
     torch.manual_seed(seed)
     return TwoPointNet(setting, in_dim, out_dim)
+
+
+def key_fields(setting: Setting) -> dict:
+    """What a cached run of ``setting`` is keyed on: its ``run_fields()`` and, beside the architecture's name, the
+    values :class:`TwoPointNet` builds it from (every field of its
+    :class:`~reptheory.configs.architectures.Architecture` but the description). The architectures' table is
+    then no cached run's source (:data:`reptheory.cache.SOURCES`): an entry added to it or a reworded
+    description leaves every cached run valid, and an entry whose values change re-keys its runs alone.
+
+    >>> from reptheory import configs
+    >>> key_fields(configs.get("default"))["architecture"]
+    {'skip': False, 'dropout': 0.0, 'conv': None}
+    """
+    a = setting.architecture
+    values = {f.name: getattr(a, f.name) for f in dataclasses.fields(a) if f.name != "description"}
+    return setting.run_fields() | {"architecture": values}
