@@ -52,32 +52,29 @@ _PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py
 #: paths inside the package. A trained run is keyed on the code that trains and records it and on its description, which
 #: holds every value of its setting (for a feed-forward setting ``networks.models.key_fields``: its fields and the
 #: values of the architecture it names, so that the architectures' table keys no run), its seed and its data: the
-#: feed-forward runs on the networks (engines, models, data), the settings' class and the input checks, and on the one
-#: module of ``experiments`` whose code writes the entry where it summarises the run (Fig. 5's grid, the blobs, MNIST);
-#: the sequel's parity runs on its two parity engines (``sequel/parity.py``, the one-trial engine and the records,
-#: ``sequel/parity_batch.py``) and its settings' class, not on the sequel's analyses (automata, phase diagrams, theory),
-#: which read runs after loading; the probes' runs on the lab's modules that train and record them (the engines, the
-#: run's checks, the key, the probe's entry point; a probed network's own code, from the lab's zoo or the user's, is
-#: keyed by the model's digest, ``lab/key.py``, and the fits, verdicts and protocols of ``lab/result.py``,
+#: feed-forward runs on the networks (engines, models, data), the settings' class and the input checks (what an entry of
+#: each kind holds is the run's own: ``Run.to_arrays``, ``final_distance_arrays``, ...; no module of ``experiments``
+#: keys a run); the sequel's parity runs on its two parity engines (``sequel/parity.py``, the one-trial engine and the
+#: records, ``sequel/parity_batch.py``) and its settings' class, not on the sequel's analyses (automata, phase diagrams,
+#: theory), which read runs after loading; the probes' runs on the lab's modules that train and record them (the
+#: engines, the run's checks, the key, the probe's entry point; a probed network's own code, from the lab's zoo or the
+#: user's, is keyed by the model's digest, ``lab/key.py``, and the fits, verdicts and protocols of ``lab/result.py``,
 #: ``experiments/result.py``, ``protocol.py``, ``width.py`` are computed after loading); all of them on the shared stop
 #: rule; the Langevin chains of the weight-sharing tests on their sampler alone. The settings' registry
-#: (``configs/paper.py``: rows, notes, profiles), the experiments' other code (summaries, tables, sweeps), the
+#: (``configs/paper.py``: rows, notes, profiles), the experiments (sweeps, summaries, tables, scheduling), the
 #: presentation, the infrastructure that moves results (this module, the runner, the runtime) and the command line
 #: decide none: a reworded note, a new row or a new summary leaves every trained run valid.
 SOURCES = {
-    **dict.fromkeys(("two_point_run", "xor_run"), _TRAIN),
-    "fig5_grid_run": _TRAIN + ("experiments/fig5.py",),
-    "blobs_run": _TRAIN + ("experiments/xor_blobs.py",),
-    "mnist_run": _TRAIN + ("experiments/mnist_runs.py",),
+    **dict.fromkeys(("two_point_run", "xor_run", "fig5_grid_run", "blobs_run", "mnist_run"), _TRAIN),
     **dict.fromkeys(("parity_run", "parity_run_batched"),
                     ("sequel/parity.py", "sequel/parity_batch.py", "configs/fields.py", "networks/stop.py",
                      "validate.py")),
     **dict.fromkeys(("probe_run", "probe_many"), _PROBE_TRAIN),
     "langevin_run": ("sequel/langevin.py",),
 }
-#: every other kind (the fits of Eq. 7 and Eq. 9 to a two-point run): the code that trains, the theory's
-#: (the ODE, its solvers, the fitter) and the module that fits a run and writes the entry
-FIT_SOURCES = _TRAIN + ("theory", "experiments/runs.py")
+#: every other kind (the fits of Eq. 7 and Eq. 9 to a two-point run): the code that trains and the theory's (the
+#: ODE, its solvers, the fitter, whose ``fit_pair`` is the entry)
+FIT_SOURCES = _TRAIN + ("theory",)
 
 
 def source_files(kind: str | None = None) -> list[pathlib.Path]:

@@ -11,7 +11,6 @@ from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory.experiments.runs import _batched, _batches, _setting, _train_runs_batched, two_point
 from reptheory.networks import data as _data
-from reptheory.networks import measure as _measure
 from reptheory.networks import models as _models
 from reptheory.networks import train as _train
 from reptheory.theory import ode as _th
@@ -121,18 +120,9 @@ def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
     descs = [{"setting": _models.key_fields(s), "dx": dx, "dy": dy, "seed": seed, "engine": engine}
              for dx, dy, seed in points]
 
-    def summarise(run: _train.Run) -> dict:
-        if run.loss.size == 0:      # diverged at the first record: counted as diverged, nothing to measure
-            return {"h2_0": np.nan, "y2_0": np.nan, "h2_final": np.nan, "loss_final": np.inf, "epochs": 0,
-                    "diverged": True, "seconds": run.seconds}
-        m = _measure.two_point_variables(run)
-        n = run.loss.size
-        return {"h2_0": m.traj.h2[0], "y2_0": m.traj.y2[0], "h2_final": m.traj.h2[-1], "loss_final": run.loss[-1],
-                "epochs": n - 1 if not run.diverged else n, "diverged": run.diverged, "seconds": run.seconds}
-
     def single(dx, dy, seed):
         point = dataclasses.replace(s, dx2=dx**2, dy2=dy**2)
-        return summarise(_train.train(point, *_data.two_points(dx**2, dy**2), seed))
+        return _train.train(point, *_data.two_points(dx**2, dy**2), seed).final_distance_arrays()
 
     if engine == "numba":
         return [_cache.cached("fig5_grid_run", d, lambda p=p: single(*p)) for d, p in zip(descs, points)]
@@ -141,7 +131,7 @@ def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
         _train.train_batch(s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in missing],
                            [points[k][2] for k in missing],
                            done=lambda j, run: _cache.cached("fig5_grid_run", descs[missing[j]],
-                                                             lambda: summarise(run)))
+                                                             run.final_distance_arrays))
     return [_cache.cached("fig5_grid_run", d, _missing) for d in descs]
 
 

@@ -44,11 +44,8 @@ def _mnist_run(s: _configs.Setting, seed: int) -> dict:
     pair = (m.first(0), m.first(1))
     desc = {"setting": _models.key_fields(s), "seed": seed, "data": m.source, "pair": pair}
 
-    def compute():
-        r = _train.train(s, m.normalised(), m.one_hot(), seed, record="ends", track=pair)
-        return r.to_arrays() | {"H_first": r.hidden[1, s.layer, :MNIST_FIRST]}
-
-    return _cache.cached("mnist_run", desc, compute)
+    return _cache.cached("mnist_run", desc, lambda: _train.train(
+        s, m.normalised(), m.one_hot(), seed, record="ends", track=pair).tracked_arrays(s.layer, MNIST_FIRST))
 
 
 def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[MnistResult]:

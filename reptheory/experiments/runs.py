@@ -109,20 +109,8 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
     desc = {"setting": _models.key_fields(s), "seed": seed, "layer": m.layer, "curves": curves}
 
-    def compute():                  # a failed fit is stored as its reason ("failure"), so that it is not redone
-        try:
-            f = _fit.fit_rates(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, allow_boundary=True)
-        except _fit.FitError as exc:
-            return {"failure": exc.reason}
-        try:
-            eta_ybar = _fit.fit_mean_rate(t, m.loss, f.theory.y2, f.theory.w, m.dy2, m.m0).eta_ybar
-        except _fit.FitError:       # the pair's mean rate is then not reported (Eq. 9's curve is left out)
-            eta_ybar = np.nan
-        return {"failure": "", "message": f.message, "eta_h": f.eta_h, "eta_y": f.eta_y,
-                "at_boundary": ",".join(f.at_boundary), "eta_ybar": eta_ybar, "flags": "\n".join(f.flags),
-                "unexplained": f.unexplained, "sensitivity": f.sensitivity}
-
-    a = _cache.cached("two_point_fit", desc, compute)
+    a = _cache.cached("two_point_fit", desc, lambda: _fit.fit_pair(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2,
+                                                                    m.loss, m.m0))
     if str(a["failure"]):
         return TwoPointResult(m, None, None, _NAN, False, str(a["failure"]), **where)
     eh, ey = float(a["eta_h"]), float(a["eta_y"])

@@ -162,12 +162,8 @@ def _blobs_run(s: _configs.Setting, seed: int) -> dict:
     b = _data.blobs()
     desc = {"setting": _models.key_fields(s), "seed": seed}
 
-    def compute():
-        r = _train.train(s, b.X, b.Y, seed, record="ends")
-        return {"loss": r.loss, "H0": r.hidden[0, s.layer], "H_end": r.hidden[1, s.layer], "diverged": r.diverged,
-                "seconds": r.seconds}
-
-    return _cache.cached("blobs_run", desc, compute)
+    return _cache.cached("blobs_run", desc,
+                         lambda: _train.train(s, b.X, b.Y, seed, record="ends").ends_arrays(s.layer))
 
 
 def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict:

@@ -9,6 +9,7 @@ import torch
 
 from reptheory import runtime as _runtime
 from reptheory.configs import Setting
+from reptheory.networks.measure import two_point_variables
 
 __all__ = ["Run", "device", "finite_data"]
 
@@ -53,6 +54,32 @@ class Run:
         dist2 = self.dist2 if layer is None else self.dist2[:, layer:layer + 1]
         return {"loss": self.loss, "outputs": self.outputs, "dist2": dist2, "diverged": self.diverged,
                 "seconds": self.seconds}
+
+    def final_distance_arrays(self) -> dict:
+        """What the cache stores of a run of Fig. 5's grid (kind ``fig5_grid_run``): ``||Δh||²`` and ``||Δŷ||²``
+        of the pair (0, 1) at the tracked layer at the first record, ``||Δh||²`` and the loss at the last, the
+        updates made (``epochs``), ``diverged`` and ``seconds``. A run that diverged at its first record is
+        stored as diverged with NaN distances, an infinite loss and 0 updates."""
+        if self.loss.size == 0:
+            return {"h2_0": np.nan, "y2_0": np.nan, "h2_final": np.nan, "loss_final": np.inf, "epochs": 0,
+                    "diverged": True, "seconds": self.seconds}
+        m = two_point_variables(self)
+        n = self.loss.size
+        return {"h2_0": m.traj.h2[0], "y2_0": m.traj.y2[0], "h2_final": m.traj.h2[-1], "loss_final": self.loss[-1],
+                "epochs": n - 1 if not self.diverged else n, "diverged": self.diverged, "seconds": self.seconds}
+
+    def ends_arrays(self, layer: int) -> dict:
+        """What the cache stores of a blob run (kind ``blobs_run``, recorded with ``record="ends"``): the loss
+        every epoch, hidden ``layer``'s activations of every point before training (``H0``) and after
+        (``H_end``), ``diverged`` and ``seconds``."""
+        return {"loss": self.loss, "H0": self.hidden[0, layer], "H_end": self.hidden[1, layer],
+                "diverged": self.diverged, "seconds": self.seconds}
+
+    def tracked_arrays(self, layer: int, first: int) -> dict:
+        """What the cache stores of an MNIST run (kind ``mnist_run``, recorded with ``record="ends"`` and a
+        tracked pair): :meth:`to_arrays` and hidden ``layer``'s activations of the first ``first`` points after
+        training (``H_first``)."""
+        return self.to_arrays() | {"H_first": self.hidden[1, layer, :first]}
 
     @classmethod
     def from_arrays(cls, a: dict, setting: Setting, seed: int, engine: str, X: np.ndarray, Y: np.ndarray) -> "Run":

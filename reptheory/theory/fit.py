@@ -26,7 +26,7 @@ from reptheory import validate as _v
 from reptheory.theory import ode as _th
 
 __all__ = ["LOG10_BOUNDS", "FLAT_TOL", "FitError", "RateFit", "MeanRateFit", "fit_rates", "fit_mean_rate",
-           "theory_curves", "max_relative_deviation"]
+           "fit_pair", "theory_curves", "max_relative_deviation"]
 
 #: search box for log10 of every rate (1/epoch); a fit that ends on its edge is reported as failed
 LOG10_BOUNDS = (-9.0, 3.0)
@@ -318,3 +318,33 @@ def fit_mean_rate(t, loss, y2, w, dy2, m0) -> MeanRateFit:
     em = float(10.0 ** res.x[0])
     curve = 0.5 * m0 * np.exp(-2.0 * em * t) + diff_part
     return MeanRateFit(em, float(res.fun), max_relative_deviation(loss, curve), curve, "converged")
+
+
+def fit_pair(t, h2, y2, w, dx2, dy2, loss, m0) -> dict:
+    """One pair's fit as the result cache stores it (kind ``two_point_fit``): Eq. 7's rates by :func:`fit_rates`
+    with ``allow_boundary=True``, then Eq. 9's mean rate by :func:`fit_mean_rate` on the fitted curves and the
+    pair's ``loss`` (NaN where that fit fails: Eq. 9's curve is then left out). The record holds ``failure``
+    (``""``, or why the rates could not be fitted, and nothing else then), ``message``, ``eta_h``, ``eta_y``,
+    ``eta_ybar`` (1/epoch), ``at_boundary`` (the rates on the search boundary, joined by commas), ``flags``
+    (joined by newlines), ``unexplained`` and ``sensitivity``. A failed fit is stored as its reason, so that it
+    is not redone.
+
+    >>> import numpy as np
+    >>> from reptheory import theory
+    >>> t = np.linspace(0, 3000, 301)
+    >>> tr = theory.solve(t, 0.1, 0.01, 0.0, 2e-3, 4e-3, 1.0, 0.5)
+    >>> rec = fit_pair(t, tr.h2, tr.y2, tr.w, 1.0, 0.5, theory.loss(t, tr.y2, tr.w, 0.5, 3e-3, 0.2), 0.2)
+    >>> rec["failure"], round(rec["eta_h"] / rec["eta_y"], 3), round(rec["eta_ybar"] / 3e-3, 3)
+    ('', 0.5, 1.0)
+    """
+    try:
+        f = fit_rates(t, h2, y2, w, dx2, dy2, allow_boundary=True)
+    except FitError as exc:
+        return {"failure": exc.reason}
+    try:
+        eta_ybar = fit_mean_rate(t, loss, f.theory.y2, f.theory.w, dy2, m0).eta_ybar
+    except FitError:
+        eta_ybar = np.nan
+    return {"failure": "", "message": f.message, "eta_h": f.eta_h, "eta_y": f.eta_y,
+            "at_boundary": ",".join(f.at_boundary), "eta_ybar": eta_ybar, "flags": "\n".join(f.flags),
+            "unexplained": f.unexplained, "sensitivity": f.sensitivity}
