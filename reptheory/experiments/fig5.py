@@ -70,19 +70,15 @@ def estimate_rates(setting: _configs.Setting | None, fits) -> RateEstimate:
     return RateEstimate(setting, float(eh), float(ey), tuple(used), tuple(discarded))
 
 
-def _estimate(s: _configs.Setting) -> RateEstimate:
-    return estimate_rates(s, [(seed, two_point(s, seed)) for seed in s.seeds])
-
-
 def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> RateEstimate:
     """Fit Eq. 7 (Eq. 49) to the two-point run of every seed of ``setting`` (for example
     ``"fig5_fit/default"``) and average the rates; runs and fits come from the cache when present."""
     s = _setting(setting, profile)
-    if _batched(s):
+    if _batched(s):                 # the runs train in batches and are stored; the fits below load them
         _par.run(_train_runs_batched, [(s, b) for b in _batches(s.seeds, n_jobs)], n_jobs, progress,
                  f"runs {s.name}", keep=False)
-    _par.run(two_point, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}", keep=False)
-    return _estimate(s)
+    fits = _par.run(two_point, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
+    return estimate_rates(s, list(zip(s.seeds, fits)))
 
 
 @dataclass(frozen=True)
@@ -252,25 +248,34 @@ def _final_distance(pairs: dict, n_jobs, progress) -> dict[str, FinalDistanceRes
     """:func:`final_distance` for ``{label: (fit setting, grid setting)}``."""
     fits, grids = {n: f for n, (f, _) in pairs.items()}, {n: g for n, (_, g) in pairs.items()}
     names = list(pairs)
-    jobs = []                       # (size, call): the longest first, torch batches, then the widest nets
+    jobs = []                       # (size, label, call): the longest first, torch batches, then the widest nets
     for n in names:
         pts, size = _grid_points(grids[n]), fits[n].width * fits[n].hidden_layers
         if _batched(fits[n]):       # a row's fit runs and its grid train in batches (one per CPU worker)
-            jobs += [(50 * size, _par.call(_train_runs_batched, fits[n], b)) for b in _batches(fits[n].seeds, n_jobs)]
-            jobs += [(50 * size, _par.call(_grid_chunk, grids[n], b)) for b in _batches(pts, n_jobs)]
+            jobs += [(50 * size, None, _par.call(_train_runs_batched, fits[n], b))
+                     for b in _batches(fits[n].seeds, n_jobs)]
+            jobs += [(50 * size, ("grid", n, b), _par.call(_grid_chunk, grids[n], b)) for b in _batches(pts, n_jobs)]
             continue
-        jobs += [(size, _par.call(two_point, fits[n], seed)) for seed in fits[n].seeds]
-        jobs += [(size, _par.call(_grid_chunk, grids[n], [p])) for p in pts]      # the numba engine
+        jobs += [(size, ("fit", n, seed), _par.call(two_point, fits[n], seed)) for seed in fits[n].seeds]
+        jobs += [(size, ("grid", n, [p]), _par.call(_grid_chunk, grids[n], [p])) for p in pts]   # the numba engine
     jobs.sort(key=lambda j: -j[0])
-    _par.run_calls([c for _, c in jobs], n_jobs, progress, "Fig. 5 runs", keep=False)
-    fit_jobs = [(fits[n], seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
-    if fit_jobs:                    # the batched runs are in the cache: fit them in parallel on the CPU
-        _par.run(two_point, fit_jobs, n_jobs, progress, "Fig. 5 fits", keep=False)
+    results = _par.run_calls([c for _, _, c in jobs], n_jobs, progress, "Fig. 5 runs")
+    fitted, grid = {}, {}           # (row, seed) -> TwoPointResult; (row, point) -> the grid run's arrays
+    for (_, label, _), r in zip(jobs, results):
+        if label is not None and label[0] == "fit":
+            fitted[label[1:]] = r
+        elif label is not None:
+            grid |= {(label[1], p): a for p, a in zip(label[2], r)}
+    late = [(n, seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
+    if late:                        # the batched runs are in the cache: fit them in parallel on the CPU
+        fitted |= dict(zip(late, _par.run(two_point, [(fits[n], seed) for n, seed in late], n_jobs, progress,
+                                          "Fig. 5 fits")))
     out = {}
     for n in names:
-        rates = _estimate(fits[n])
+        rates = estimate_rates(fits[n], [(seed, fitted[n, seed]) for seed in fits[n].seeds])
         pts = []
-        for (dx, dy, seed), a in zip(_grid_points(grids[n]), _grid_chunk(grids[n], _grid_points(grids[n]))):
+        for dx, dy, seed in _grid_points(grids[n]):
+            a = grid[n, (dx, dy, seed)]
             pred = (float(_th.h_inf(float(a["h2_0"]), float(a["y2_0"]), rates.eta_h, rates.eta_y, dx**2, dy**2))
                     if rates.used and np.isfinite(a["h2_0"]) else np.nan)
             pts.append(GridPoint(dx, dy, seed, float(a["h2_0"]), float(a["y2_0"]), float(a["h2_final"]),

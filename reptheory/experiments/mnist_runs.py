@@ -54,13 +54,12 @@ def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progre
     s = _setting(setting, profile)
     if s.dataset != "mnist":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'mnist'")
-    _par.run(_mnist_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}", keep=False)
+    runs = _par.run(_mnist_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}")
     m = _data.load_mnist()
     pair = (m.first(0), m.first(1))
     X, Y = m.normalised()[list(pair)], m.one_hot()[list(pair)]
     out = []
-    for seed in s.seeds:
-        a = _mnist_run(s, seed)
+    for seed, a in zip(s.seeds, runs):
         run = _train.Run.from_arrays(a, s, seed, "torch", X, Y)
         out.append(MnistResult(s, seed, m.source, a["loss"], pair, _fit_run(s, seed, run, None),
                                a["H_first"].astype(float), np.asarray(m.labels[:MNIST_FIRST]), float(a["seconds"])))

@@ -7,7 +7,7 @@ import numpy as np
 
 from reptheory import configs as _configs
 from reptheory import parallel as _par
-from reptheory.experiments.runs import _run, _setting, two_point
+from reptheory.experiments.runs import _setting, two_point
 from reptheory.networks import measure as _measure
 from reptheory.theory import ode as _th
 
@@ -102,17 +102,19 @@ def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool 
     evaluate Eq. 10 on a ``||Δy||`` grid from 0.25 to 2 (``n_dy`` points, log-spaced)."""
     rows, layers = _configs.PHASE_ROWS, _configs.PHASE_LAYERS
     grid = {(r, d): _setting(_configs.phase_name(r, d), profile) for r in rows for d in _configs.PHASE_DY2}
-    _par.run(two_point, [(s, s.seeds[0]) for s in grid.values()], n_jobs, progress, "phase runs", keep=False)
+    runs = dict(zip(grid, _par.run(two_point, [(s, s.seeds[0]) for s in grid.values()], n_jobs, progress,
+                                   "phase runs")))
     ref = {r: grid[(r, _configs.TABLE1[r].dy2)] for r in rows}
-    _par.run(two_point, [(ref[r], ref[r].seeds[0], None, l) for r in rows for l in layers], n_jobs, progress,
-             "phase fits", keep=False)
+    fits = dict(zip([(r, layer) for r in rows for layer in layers],
+                    _par.run(two_point, [(ref[r], ref[r].seeds[0], None, layer) for r in rows for layer in layers],
+                             n_jobs, progress, "phase fits")))
     dy = np.geomspace(0.25, 2.0, n_dy)
     shape = (len(layers), len(rows))
     eh, ey, ok = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, bool)
     hinf, alow, ahigh = (np.full(shape + (n_dy,), np.nan) for _ in range(3))
     for g, r in enumerate(rows):
         for l, layer in enumerate(layers):
-            res = two_point(ref[r], layer=layer)
+            res = fits[r, layer]
             m = res.measured
             if res.fit is None:
                 continue
@@ -125,7 +127,7 @@ def phase(profile: str | None = None, n_jobs: int | None = None, progress: bool 
     points = []
     for (r, d), s in grid.items():
         g = rows.index(r)
-        run = _run(s, s.seeds[0])
+        run = runs[r, d].run
         for l, layer in enumerate(layers):
             m = _measure.two_point_variables(run, layer)
             pred = np.nan

@@ -16,8 +16,9 @@ import numpy as np
 from reptheory import configs as _configs
 from reptheory.networks.measure import Measured
 from reptheory.theory import fit as _fit
+from reptheory.theory import ode as _th
 
-__all__ = ["BARS", "CONVERGED_LOSS", "TwoPointResult"]
+__all__ = ["BARS", "CONVERGED_LOSS", "TwoPointResult", "fit_record", "fitted"]
 
 #: the default network's bars (Fig. 2's checks, :mod:`reptheory.configs.bars`): largest deviation of each curve
 #: from the fitted Eq. 7, relative to the curve's largest value, and ``|Eq. 10 / final ||Δh||² − 1|``
@@ -132,3 +133,46 @@ class TwoPointResult:
     def __repr__(self) -> str:
         where = (f"setting={self.setting.name!r}, seed={self.seed}, " if self.setting is not None else "")
         return f"TwoPointResult({where}layer={self.layer!r}, pair={self.pair}, {self.verdict})"
+
+
+def fit_record(measured: Measured) -> dict:
+    """Eq. 7's and Eq. 9's fit to ``measured`` as a record (:func:`reptheory.theory.fit.fit_pair`, what the cache
+    stores of a paper run's fit); curves the fitter refuses (``ValueError``: ``h2 = 0``, the layer does not see
+    the pair) give a failure record."""
+    m = measured
+    try:
+        return _fit.fit_pair(m.traj.t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2, m.loss, m.m0)
+    except ValueError as exc:
+        return {"failure": f"the curves cannot be fitted: {exc}"}
+
+
+def fitted(measured: Measured, record: dict, boundary_fails: bool = False, **where) -> TwoPointResult:
+    """The one way a two-point run is fitted and judged, for the paper's runs and the lab's probes alike: the
+    :class:`TwoPointResult` of the measured curves of a run that did not diverge and their fit ``record``
+    (:func:`fit_record`). Eq. 7's curves are integrated at the recorded rates as :func:`fit_rates` reports them
+    (its cost, and each moving curve's deviation), Eq. 9's at the recorded mean rate, Eq. 10 from the run's
+    initial ``h2``, ``y2``. A rate on the search boundary stays a fit (``fit.at_boundary``; Fig. 5's rule
+    discards it) or, with ``boundary_fails``, is a failure (the lab's probes). ``where``: the result's other
+    fields (``loss``, ``seconds``, ``layer``, ``pair``, ``setting``, ``seed``, ``run``)."""
+    m, a, nan = measured, record, float("nan")
+    edge = tuple(x for x in str(a.get("at_boundary", "")).split(",") if x)
+    if str(a["failure"]) or (edge and boundary_fails):
+        return TwoPointResult(m, None, None, nan, False, str(a["failure"]) or str(a["message"]), **where)
+    t, eh, ey = m.traj.t, float(a["eta_h"]), float(a["eta_y"])
+    try:
+        tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
+    except _th.SolveError as exc:
+        return TwoPointResult(m, None, None, nan, False, f"the fitted rates do not integrate: {exc}", **where)
+    cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
+    dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")
+           if np.any(getattr(m.traj, n) != 0)}
+    flags = tuple(x for x in str(a["flags"]).split("\n") if x)
+    f = _fit.RateFit(eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge,
+                     unexplained=float(a["unexplained"]), sensitivity=float(a["sensitivity"]), flags=flags)
+    mean_fit = None
+    if np.isfinite(a["eta_ybar"]):
+        curve = _th.loss(t, tr.y2, tr.w, m.dy2, float(a["eta_ybar"]), m.m0)
+        mean_fit = _fit.MeanRateFit(float(a["eta_ybar"]), float(np.sum((m.loss - curve) ** 2)),
+                                    _fit.max_relative_deviation(m.loss, curve), curve, "converged")
+    h_inf = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh, ey, m.dx2, m.dy2))
+    return TwoPointResult(m, f, mean_fit, h_inf, False, **where)

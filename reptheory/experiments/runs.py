@@ -11,13 +11,11 @@ from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory import validate as _v
-from reptheory.experiments.result import TwoPointResult
+from reptheory.experiments.result import TwoPointResult, fit_record, fitted
 from reptheory.networks import data as _data
 from reptheory.networks import measure as _measure
 from reptheory.networks import models as _models
 from reptheory.networks import train as _train
-from reptheory.theory import fit as _fit
-from reptheory.theory import ode as _th
 
 
 _NAN = float("nan")
@@ -109,35 +107,14 @@ def _fit_run(s: _configs.Setting, seed: int, run: _train.Run, layer: int | None)
     curves = hashlib.sha256(np.ascontiguousarray([t, m.traj.h2, m.traj.y2, m.traj.w]).tobytes()).hexdigest()[:16]
     desc = {"setting": _models.key_fields(s), "seed": seed, "layer": m.layer, "curves": curves}
 
-    a = _cache.cached("two_point_fit", desc, lambda: _fit.fit_pair(t, m.traj.h2, m.traj.y2, m.traj.w, m.dx2, m.dy2,
-                                                                    m.loss, m.m0))
-    if str(a["failure"]):
-        return TwoPointResult(m, None, None, _NAN, False, str(a["failure"]), **where)
-    eh, ey = float(a["eta_h"]), float(a["eta_y"])
-    try:                            # the curves the fit reported, integrated as fit_rates integrates them
-        tr = _fit.theory_curves(t, (m.traj.h2[0], m.traj.y2[0], m.traj.w[0]), eh, ey, m.dx2, m.dy2)
-    except _th.SolveError as exc:
-        return TwoPointResult(m, None, None, _NAN, False, f"the fitted rates do not integrate: {exc}", **where)
-    cost = float(np.sum((m.traj.h2 - tr.h2) ** 2 + (m.traj.y2 - tr.y2) ** 2 + (m.traj.w - tr.w) ** 2))
-    dev = {n: _fit.max_relative_deviation(getattr(m.traj, n), getattr(tr, n)) for n in ("h2", "y2", "w")}
-    edge = tuple(x for x in str(a["at_boundary"]).split(",") if x)
-    flags = tuple(x for x in str(a["flags"]).split("\n") if x)
-    f = _fit.RateFit(eh, ey, cost, dev, tr, str(a["message"]), at_boundary=edge,
-                     unexplained=float(a["unexplained"]), sensitivity=float(a["sensitivity"]), flags=flags)
-    mean_fit = None
-    if np.isfinite(a["eta_ybar"]):
-        curve = _th.loss(t, tr.y2, tr.w, m.dy2, float(a["eta_ybar"]), m.m0)
-        mean_fit = _fit.MeanRateFit(float(a["eta_ybar"]), float(np.sum((m.loss - curve) ** 2)),
-                                    _fit.max_relative_deviation(m.loss, curve), curve, "converged")
-    hinf = float(_th.h_inf(m.traj.h2[0], m.traj.y2[0], eh, ey, m.dx2, m.dy2))
-    return TwoPointResult(m, f, mean_fit, hinf, False, **where)
+    return fitted(m, _cache.cached("two_point_fit", desc, lambda: fit_record(m)), **where)
 
 
 def run_many(names, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict[str, TwoPointResult]:
     """:func:`two_point` for several settings (their first seeds) in ``n_jobs`` processes."""
     settings = [_setting(n, profile) for n in names]
-    _par.run(two_point, [(s, s.seeds[0]) for s in settings], n_jobs, progress, "two-point runs", keep=False)
-    return {s.name: two_point(s) for s in settings}
+    results = _par.run(two_point, [(s, s.seeds[0]) for s in settings], n_jobs, progress, "two-point runs")
+    return {s.name: r for s, r in zip(settings, results)}
 
 
 def two_point_seeds(setting, seeds=None, profile: str | None = None, n_jobs: int | None = None,
@@ -150,8 +127,7 @@ def two_point_seeds(setting, seeds=None, profile: str | None = None, n_jobs: int
     """
     s = _setting(setting, profile)
     seeds = s.seeds if seeds is None else _v.seeds("seeds", seeds)
-    _par.run(two_point, [(s, x) for x in seeds], n_jobs, progress, f"two-point runs {s.name}", keep=False)
-    return [two_point(s, x) for x in seeds]
+    return _par.run(two_point, [(s, x) for x in seeds], n_jobs, progress, f"two-point runs {s.name}")
 
 
 def plateau_ratio(result: TwoPointResult) -> float:
@@ -172,8 +148,8 @@ def plateau_ratios(names, seeds, profile: str | None = None, n_jobs: int | None 
     ``n_jobs`` processes, through the cache), as ``{name: (ratio per seed)}``."""
     settings = [_setting(n, profile) for n in names]
     seeds = _v.seeds("seeds", seeds)
-    _par.run(two_point, [(s, x) for s in settings for x in seeds], n_jobs, progress, "two-point runs", keep=False)
-    return {s.name: tuple(plateau_ratio(two_point(s, x)) for x in seeds) for s in settings}
+    results = iter(_par.run(two_point, [(s, x) for s in settings for x in seeds], n_jobs, progress, "two-point runs"))
+    return {s.name: tuple(plateau_ratio(next(results)) for _ in seeds) for s in settings}
 
 
 def _flag_label(flag: str) -> str:
@@ -246,5 +222,4 @@ def depth(setting, profile: str | None = None, n_jobs: int | None = None, progre
     seed = s.seeds[0]
     two_point(s, seed)                                   # train once before the fits fan out
     layers = list(range(s.n_tracked))
-    _par.run(two_point, [(s, seed, None, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}", keep=False)
-    return [two_point(s, seed, layer=l) for l in layers]
+    return _par.run(two_point, [(s, seed, None, l) for l in layers], n_jobs, progress, f"fits per layer {s.name}")

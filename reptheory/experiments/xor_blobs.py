@@ -117,13 +117,12 @@ def xor(setting, rates: RateEstimate, profile: str | None = None, n_jobs: int | 
     s = _setting(setting, profile)
     if s.dataset != "xor":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'xor'")
-    _par.run(_xor_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}", keep=False)
+    runs = _par.run(_xor_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"XOR {s.name}")
     out = []
     X, Y = _data.xor()
     dx2 = np.sum((X[:, None] - X[None]) ** 2, axis=-1).astype(float)
     dy2 = np.sum((Y[:, None] - Y[None]) ** 2, axis=-1).astype(float)
-    for seed in s.seeds:
-        run = _xor_run(s, seed)
+    for seed, run in zip(s.seeds, runs):
         d2 = run.dist2[:, 0]
         o = run.outputs[0]
         y2_0 = np.sum((o[:, None] - o[None]) ** 2, axis=-1)
@@ -173,15 +172,14 @@ def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progr
     for s in ss:
         if s.dataset != "blobs":
             raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
-    jobs = [(s, seed) for s in ss for seed in s.seeds]
-    jobs.sort(key=lambda j: -j[0].epochs)
-    _par.run(_blobs_run, jobs, n_jobs, progress, "blob runs", keep=False)
+    jobs = sorted(((s, seed) for s in ss for seed in s.seeds), key=lambda j: -j[0].epochs)   # the longest first
+    done = dict(zip(((s.name, seed) for s, seed in jobs), _par.run(_blobs_run, jobs, n_jobs, progress, "blob runs")))
     b = _data.blobs()
     out = {}
     for s in ss:
         out[s.name] = []
         for seed in s.seeds:
-            a = _blobs_run(s, seed)
+            a = done[s.name, seed]
             out[s.name].append(BlobsResult(s, seed, b, a["loss"], a["H0"].astype(float), a["H_end"].astype(float),
                                            bool(a["diverged"]), float(a["seconds"])))
     return out

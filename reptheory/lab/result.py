@@ -3,17 +3,18 @@
 lab's), made by :func:`from_arrays` from a run's recorded arrays.
 
 From the recorded curves (``h2``, ``y2``, ``w`` of the pair at every epoch, the pair's loss), :func:`from_arrays`
-fits Eq. 7's rates (Eq. 49, :func:`reptheory.theory.fit.fit_rates`), Eq. 9's mean rate to the pair's loss
-(:func:`reptheory.theory.fit.fit_mean_rate`) and evaluates Eq. 10 from the run's own initial ``h2``, ``y2``; the
-result says whether the theory holds at the default network's bars (:data:`BARS`).
+fits and judges the run as the paper's runs are (:func:`reptheory.experiments.result.fitted`): Eq. 7's rates
+(Eq. 49), Eq. 9's mean rate to the pair's loss and Eq. 10 from the run's own initial ``h2``, ``y2``; the result
+says whether the theory holds at the default network's bars (:data:`BARS`). A rate on the search boundary is a
+failed fit here, with the fitter's message as its reason.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from reptheory.experiments import result as _result
 from reptheory.experiments.result import BARS, CONVERGED_LOSS, TwoPointResult
 from reptheory.networks.measure import Measured
-from reptheory.theory import fit as _fit
 from reptheory.theory import ode as _th
 
 __all__ = ["BARS", "CONVERGED_LOSS", "ProbeResult", "from_arrays"]
@@ -37,18 +38,4 @@ def from_arrays(arrays: dict, layer: str, pair: tuple, fitted: bool = True) -> T
     where = {"loss": arrays["loss"], "seconds": seconds, "layer": layer, "pair": pair}
     if diverged or t.size < 3 or not fitted:    # a diverged run is reported, never fitted
         return TwoPointResult(measured, None, None, float("nan"), diverged, **where)
-    try:
-        fit = _fit.fit_rates(t, traj.h2, traj.y2, traj.w, measured.dx2, measured.dy2)
-    except _fit.FitError as exc:
-        return TwoPointResult(measured, None, None, float("nan"), diverged, exc.reason, **where)
-    except ValueError as exc:           # curves the fitter refuses (h2 = 0: the layer does not see the pair)
-        return TwoPointResult(measured, None, None, float("nan"), diverged, f"the curves cannot be fitted: {exc}",
-                           **where)
-    h_inf = _th.h_inf(traj.h2[0], traj.y2[0], fit.eta_h, fit.eta_y, measured.dx2, measured.dy2)
-    mean_fit = None
-    if measured.m0 > 0:
-        try:
-            mean_fit = _fit.fit_mean_rate(t, measured.loss, fit.theory.y2, fit.theory.w, measured.dy2, measured.m0)
-        except _fit.FitError:           # Eq. 9's curve is then left out; the rates stand
-            mean_fit = None
-    return TwoPointResult(measured, fit, mean_fit, float(h_inf), diverged, **where)
+    return _result.fitted(measured, _result.fit_record(measured), boundary_fails=True, **where)

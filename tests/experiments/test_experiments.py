@@ -99,7 +99,7 @@ def test_training_data_with_nan_or_inf_is_an_input_error():
         train.train(s, "abc", Y, 0)
 
 
-def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
+def test_flagged_fits_are_counted_not_averaged_and_shown():
     """A fit that ``fit_rates`` flags as not identifiable is discarded from the mean rates with its reason,
     and the summary row says why."""
     from reptheory.networks import data, measure, train
@@ -114,8 +114,7 @@ def test_flagged_fits_are_counted_not_averaged_and_shown(monkeypatch):
                               message="not identifiable: ...")
     results = {sd: experiments.TwoPointResult(m, f, None, 0.1, False, setting=s, seed=sd, run=run, loss=run.loss)
                for sd, f in ((0, good), (1, bad))}
-    monkeypatch.setattr(fig5, "two_point", lambda setting, seed: results[seed])
-    est = fig5._estimate(s)
+    est = fig5.estimate_rates(s, [(sd, results[sd]) for sd in s.seeds])
     assert [u[0] for u in est.used] == [0] and est.eta_h == 1e-3
     assert est.discarded == ((1, "not identifiable: the fit leaves 0.9 of the curves' variation unexplained (> 0.5)"),)
     assert experiments.summary(results[1])["note"] == "not identifiable: most of the variation unexplained"
@@ -270,3 +269,31 @@ def test_estimate_rates_is_one_rule_with_a_reason_per_discarded_fit():
                              (3, "fit failed: no optimum"), (4, "eta_h at the search boundary"),
                              (5, "not identifiable: rates ill-determined"))
     assert "estimate_rates(" in inspect.getsource(protocol.probe_grid)
+
+
+def test_the_paper_and_the_lab_fit_and_judge_a_pair_one_way():
+    """experiments.result.fitted is the one fit of a pair: a paper run's cached record and a lab probe's arrays
+    give the same result for the same curves; a rate on the search boundary stays a fit for Fig. 5's rule to
+    discard, and is the lab's failure with the fitter's message."""
+    from reptheory import theory
+    from reptheory.experiments import result as R
+    from reptheory.lab import result as LR
+    from reptheory.networks.measure import Measured
+    t = np.arange(301, dtype=float)
+    tr = theory.solve(t, 0.1, 0.01, 0.0, 2e-2, 4e-2, 1.0, 0.5)
+    loss = theory.loss(t, tr.y2, tr.w, 0.5, 3e-2, 0.2)
+    m = Measured(tr, loss, 1.0, 0.5, 0.2, 3)
+    rec = R.fit_record(m)
+    paper = R.fitted(m, rec, layer=3, pair=(0, 1), loss=loss, seconds=1.0)
+    lab = LR.from_arrays({"h2": tr.h2, "y2": tr.y2, "w": tr.w, "pair_loss": loss, "loss": loss, "dx2": 1.0,
+                          "dy2": 0.5, "m0": 0.2, "diverged": False, "seconds": 1.0}, 3, (0, 1))
+    assert paper.holds and paper.verdict == lab.verdict and paper.h_inf == lab.h_inf
+    assert (paper.fit.eta_h, paper.fit.eta_y, paper.mean_fit.eta_ybar) == (lab.fit.eta_h, lab.fit.eta_y,
+                                                                          lab.mean_fit.eta_ybar)
+    assert abs(paper.fit.eta_h / 2e-2 - 1) < 1e-3 and abs(paper.mean_fit.eta_ybar / 3e-2 - 1) < 1e-3
+    edge = rec | {"at_boundary": "eta_h", "message": "the optimum lies on the search boundary for eta_h"}
+    kept = R.fitted(m, edge)
+    assert kept.fit.at_boundary == ("eta_h",) and kept.failure == ""
+    failed = R.fitted(m, edge, boundary_fails=True)
+    assert failed.fit is None and failed.failure == edge["message"] and np.isnan(failed.h_inf)
+    assert R.fitted(m, {"failure": "no optimum"}).failure == "no optimum"
