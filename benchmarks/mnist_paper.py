@@ -5,7 +5,7 @@ Usage::
     python benchmarks/mnist_paper.py --out results/mnist [--jobs N]
 
 Trains (or loads, through the cache: an interrupted call resumes) the ``mnist`` setting of the paper profile, one
-network per seed, and writes ``<out>/paper-<device>.json``: :func:`reptheory.presentation.records.mnist_summary` (the
+network per seed, and writes ``<out>/paper-<device>.json``: :func:`reptheory.experiments.mnist_summary` (the
 tracked pair's fit per network for Fig. 4; the class-structure comparisons of Fig. 9 over the networks), the
 settings, and the provenance (machine, code version, wall and CPU seconds of the call, and each network's own
 training seconds).
@@ -31,12 +31,11 @@ def main(argv=None) -> int:
 
     from reptheory import configs, experiments
     from reptheory.networks import data, train
-    from reptheory.presentation import records
 
     t0, c0 = time.perf_counter(), _cpu_seconds()
     setting = configs.get("mnist", "paper")
     nets = experiments.mnist("mnist", profile="paper", n_jobs=args.jobs)
-    summary = records.mnist_summary(nets, data.load_mnist())
+    summary = experiments.mnist_summary(nets, data.load_mnist())
     device = train.device()
     out = args.out / f"paper-{torch.device(device).type}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

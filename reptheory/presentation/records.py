@@ -24,8 +24,7 @@ import numpy as np
 from reptheory import configs as _configs
 
 __all__ = ["RESULTS", "FIG5_BARS", "Fig5Record", "fig5_records", "profile_records", "misses", "AT_BAR", "at_bar",
-           "fig5_notes", "fig5_table", "fig5_costs", "fig5_remaining", "MNIST_PREDICTIONS", "mnist_matrices",
-           "mnist_fig4_rows", "mnist_summary", "mnist_record", "cnn_plateau_record"]
+           "fig5_notes", "fig5_table", "fig5_costs", "fig5_remaining", "mnist_record", "cnn_plateau_record"]
 
 #: the results folder of a source checkout
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "results"
@@ -252,72 +251,10 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
 # ----------------------------------------------------------------------------------------------------------
 # Figs. 4 and 9: the MNIST networks
 
-#: the predictions of the network's class structure that Fig. 9 compares (Eq. 50 as coded, class-balanced,
-#: and the input distances as a baseline)
-MNIST_PREDICTIONS = ("Eq. 50 as coded (sum)", "Eq. 50 class-balanced (mean)", "input distances (baseline)")
-
-
-def mnist_matrices(nets, mn) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Fig. 9's matrices over the first 100 digits: their labels ``y``, the networks' mean squared hidden
-    distances (averaged over ``nets``), and each of :data:`MNIST_PREDICTIONS` squared (Eq. 50 as coded and
-    class-balanced, :func:`reptheory.networks.structure.eq50_prediction`; the normalised input distances)."""
-    from reptheory.networks import structure
-
-    y = nets[0].labels_first
-    net_sq = np.mean([structure.distances(n.H_first) ** 2 for n in nets], axis=0)
-    P_sum = structure.eq50_prediction(mn.images, mn.labels)
-    P_bal = structure.eq50_prediction(mn.images, mn.labels, balanced=True)
-    pred = dict(zip(MNIST_PREDICTIONS, (P_sum[y[:, None], y[None, :]] ** 2, P_bal[y[:, None], y[None, :]] ** 2,
-                                        structure.distances(mn.normalised()[:len(y)]) ** 2)))
-    return y, net_sq, pred
-
-
-def mnist_fig4_rows(nets) -> list[dict]:
-    """Fig. 4's table: per MNIST network, the tracked pair's fit (:func:`reptheory.experiments.summary`: each
-    curve's deviation from Eq. 7, the rates; Eq. 9's column left out, the training loss being all the
-    digits'), its seed and its final training loss."""
-    from reptheory import experiments
-
-    return [{k: v for k, v in experiments.summary(n.two_point).items() if k != "dev loss"}
-            | {"seed": n.seed, "final loss": float(n.loss[-1])} for n in nets]
-
-
-def mnist_summary(nets, mn, matrices=None) -> dict:
-    """What Figs. 4 and 9 check, computed from MNIST networks (:func:`reptheory.experiments.mnist`) on the
-    digits ``mn`` (:func:`reptheory.networks.data.load_mnist`); ``matrices``: :func:`mnist_matrices` of the same, if
-    already computed.
-
-    * ``fig4``: :func:`mnist_fig4_rows`;
-    * ``fig9``: the networks' mean squared distances against each of :data:`MNIST_PREDICTIONS`
-      (:func:`reptheory.networks.structure.compare_matrices`), the within/between-class distance ratio, and per network
-      the class-balanced prediction's correlations with their mean and Student-t 95 % interval over the
-      networks (:func:`reptheory.theory.stats.mean_interval`), and the input baseline's correlations with
-      each network (``"per network, input baseline"``; the committed 10-network record predates it).
-    """
-    from reptheory.theory import stats
-    from reptheory.networks import structure
-
-    y, net_sq, pred = mnist_matrices(nets, mn) if matrices is None else matrices
-    same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)
-    per_net = [structure.compare_matrices(pred[MNIST_PREDICTIONS[1]], structure.distances(n.H_first) ** 2, y)
-               for n in nets]
-    per_net_input = [structure.compare_matrices(pred[MNIST_PREDICTIONS[2]], structure.distances(n.H_first) ** 2, y)
-                     for n in nets]
-    intervals = {}
-    for key in ("r all pairs", "r different-class pairs", "r class-pair means"):
-        m, lo, hi = stats.mean_interval([s[key] for s in per_net])
-        intervals[key] = {"mean": m, "low": lo, "high": hi}
-    return {"networks": len(nets), "data": mn.source,
-            "fig4": mnist_fig4_rows(nets),
-            "fig9": {"scores": {k: structure.compare_matrices(M, net_sq, y) for k, M in pred.items()},
-                     "within / between": float(net_sq[same].mean() / net_sq[y[:, None] != y[None, :]].mean()),
-                     "per network": per_net, "per network, input baseline": per_net_input,
-                     "intervals": intervals}}
-
-
 def mnist_record(root: pathlib.Path | str | None = None, name: str = "paper-cpu") -> dict:
     """The committed MNIST record ``<root>/<name>.json`` (default root ``results/mnist``), written by
-    ``benchmarks/mnist_paper.py``: :func:`mnist_summary` of the paper's 10 networks, the settings and the
+    ``benchmarks/mnist_paper.py``: :func:`reptheory.experiments.mnist_summary` of the paper's 10
+    networks, the settings and the
     provenance. A missing or malformed record is an error naming its file."""
     path = (pathlib.Path(root) if root is not None else RESULTS / "mnist") / f"{name}.json"
     try:
