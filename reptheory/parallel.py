@@ -25,7 +25,7 @@ from reptheory import validate as _v
 from reptheory import runtime as _runtime
 from reptheory.runtime import BACKENDS
 
-__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run", "run_calls", "call"]
+__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run", "run_calls", "call", "batches"]
 
 
 def default_jobs() -> int:
@@ -41,6 +41,21 @@ def backend_name() -> str:
 def progress_enabled() -> bool:
     """Whether long work shows progress bars (the runtime's ``progress``, :func:`reptheory.runtime.current`)."""
     return _runtime.current().progress_bars
+
+
+def batches(items, n_jobs: int | None = None, whole: bool = False) -> list[list]:
+    """``items`` split for batched training: interleaved into one batch per worker (``n_jobs``, default
+    :func:`default_jobs`; never an empty batch), so that the workers get equal shares of long and short items,
+    or all in one batch with ``whole`` (an accelerator, which one batch keeps busy).
+
+    >>> batches(range(5), 2), batches(range(5), 2, whole=True), batches(range(1), 2)
+    ([[0, 2, 4], [1, 3]], [[0, 1, 2, 3, 4]], [[0]])
+    """
+    items = list(items)
+    if whole or not items:
+        return [items]
+    n = min(_v.integer("n_jobs", default_jobs() if n_jobs is None else n_jobs, 1), len(items))
+    return [items[k::n] for k in range(n)]
 
 
 def call(fn: Callable, *args, **kwargs) -> tuple:

@@ -47,12 +47,9 @@ def _batched(setting: _configs.Setting) -> bool:
 
 
 def _batches(items, n_jobs: int | None) -> list[list]:
-    """``items`` as one batch on a GPU, or as one interleaved batch per worker on the CPU."""
-    items = list(items)
-    if _train.device() != "cpu":
-        return [items]
-    n = min(n_jobs or _par.default_jobs(), len(items))
-    return [items[k::n] for k in range(n)]
+    """``items`` as one batch on a GPU, or as one interleaved batch per worker on the CPU
+    (:func:`reptheory.parallel.batches`)."""
+    return _par.batches(items, n_jobs, whole=_train.device() != "cpu")
 
 
 def _run_desc(setting: _configs.Setting, seed: int) -> dict:
