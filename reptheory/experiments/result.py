@@ -151,9 +151,10 @@ def fitted(measured: Measured, record: dict, boundary_fails: bool = False, **whe
     :class:`TwoPointResult` of the measured curves of a run that did not diverge and their fit ``record``
     (:func:`fit_record`). Eq. 7's curves are integrated at the recorded rates as
     :func:`~reptheory.theory.fit.fit_rates` reports them (its cost, and each moving curve's deviation), Eq. 9's at
-    the recorded mean rate, Eq. 10 from the run's initial ``h2``, ``y2``. A rate on the search boundary stays a fit (``fit.at_boundary``; Fig. 5's rule
-    discards it) or, with ``boundary_fails``, is a failure (the lab's probes). ``where``: the result's other
-    fields (``loss``, ``seconds``, ``layer``, ``pair``, ``setting``, ``seed``, ``run``)."""
+    the recorded mean rate, Eq. 10 from the run's initial ``h2``, ``y2``. A rate on the search boundary stays a
+    fit (``fit.at_boundary``; Fig. 5's rule discards it) or, with ``boundary_fails``, is a failure (the lab's
+    probes). ``where``: the result's other fields (``loss``, ``seconds``, ``layer``, ``pair``, ``setting``,
+    ``seed``, ``run``)."""
     m, a, nan = measured, record, float("nan")
     edge = tuple(x for x in str(a.get("at_boundary", "")).split(",") if x)
     if str(a["failure"]) or (edge and boundary_fails):
