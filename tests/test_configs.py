@@ -95,6 +95,24 @@ def test_the_shared_pass_bars_are_set_in_one_place():
                                                     "fits used"]
 
 
+@pytest.mark.parametrize("bars, pages", [("XOR", ("fig06_xor", "fig14_xor_adam")),
+                                         ("BLOBS", ("fig08_feature_collapse", "fig15_blobs_adam")),
+                                         ("MNIST", ("fig09_mnist_structure", "fig16_mnist_adam"))])
+def test_a_bar_that_two_pages_apply_is_read_from_configs_bars(bars, pages):
+    """Figs. 6 and 14, 8 and 15, 9 and 16 assert the same claims: each page reads the bars, and no assert of
+    theirs types one of the bar values in."""
+    import pathlib
+    import re
+    values = {repr(v) for v in getattr(configs.bars, bars).values()} | {repr(int(v)) for v in
+                                                                       getattr(configs.bars, bars).values() if v == int(v)}
+    for page in pages:
+        text = (pathlib.Path(__file__).parents[1] / "book" / "text" / f"{page}.md").read_text()
+        assert f"configs.bars.{bars}" in text, page
+        asserts = [line for line in text.splitlines() if line.lstrip().startswith("assert")]
+        typed = [line for line in asserts if set(re.findall(r"(?<![\w.\[])\d+(?:\.\d+)?(?![\w.])", line)) & values]
+        assert not typed, (page, typed)
+
+
 def test_a_cached_run_is_keyed_on_its_architectures_values_not_on_the_table(monkeypatch):
     """An entry added to the architectures' table, or a reworded description, leaves every cached run's key as it
     was (the table is in no kind's sources, and ``models.key_fields`` holds the values, not the prose); an entry whose
