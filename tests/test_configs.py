@@ -103,8 +103,8 @@ def test_a_bar_that_two_pages_apply_is_read_from_configs_bars(bars, pages):
     theirs types one of the bar values in."""
     import pathlib
     import re
-    values = {repr(v) for v in getattr(configs.bars, bars).values()} | {repr(int(v)) for v in
-                                                                       getattr(configs.bars, bars).values() if v == int(v)}
+    bar_values = getattr(configs.bars, bars).values()
+    values = {repr(v) for v in bar_values} | {repr(int(v)) for v in bar_values if v == int(v)}    # 5.0 and 5
     for page in pages:
         text = (pathlib.Path(__file__).parents[1] / "book" / "text" / f"{page}.md").read_text()
         assert f"configs.bars.{bars}" in text, page
