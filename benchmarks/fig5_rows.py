@@ -9,7 +9,7 @@ With ``--cost``, each row trains only its first fit run (through the cache, so t
 its measured seconds per epoch go to ``<out>/costs/<profile>-<device>.json``, which the Fig. 5 page uses to
 price the rows that have no record yet.
 
-For each row (a name of ``reptheory.configs.FIG5_ROWS``) this runs :func:`reptheory.experiments.final_distance`
+For each row (a name of ``configs.FIG5_PROTOCOL.rows``) this runs :func:`reptheory.experiments.final_distance`
 (every run through the cache, so an interrupted call resumes where it stopped) and writes
 ``<out>/<profile>-<device>/<row>.json``: the mean rates and every fit's rates, every grid point with its
 Eq. 10 prediction, the statistics the Fig. 5 page asserts, the settings, and the provenance (machine, device,
@@ -133,9 +133,9 @@ def _rows(ap, args) -> int:
 
     device = train.device()
     rows = [r for r in args.rows.split(",") if r]
-    bad = [r for r in rows if r not in configs.FIG5_ROWS and r != "default_w100"]
+    bad = [r for r in rows if r not in configs.FIG5_PROTOCOL.rows and r != "default_w100"]
     if bad:
-        ap.error(f"--rows: unknown Fig. 5 rows {bad}; allowed: {', '.join(configs.FIG5_ROWS)}")
+        ap.error(f"--rows: unknown Fig. 5 rows {bad}; allowed: {', '.join(configs.FIG5_PROTOCOL.rows)}")
     folder = args.out / f"{args.profile}-{device.split(':')[0]}"
     if args.cost:
         path = args.out / "costs" / f"{folder.name}.json"

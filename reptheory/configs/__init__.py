@@ -21,9 +21,8 @@ from reptheory import runtime as _runtime
 from reptheory.configs import bars, paper, sequel, sharing
 from reptheory.configs.fields import ARCHS, DATASETS, NONLINEARITIES, OPTIMIZERS, ParitySetting, Setting
 from reptheory.configs.paper import (AUTHORS_CODE, EXTRA, FIG2_ROWS, FIG3_ROWS, FIG3_SEED_ROWS, FIG3_SEEDS,
-                                     FIG13_SEED_ROWS, FIG13_SEEDS, FIG5, FIG5_DEFAULT_SKIPS, FIG5_DX, FIG5_DY,
-                                     FIG5_FIT_MAX_LOSS, FIG5_MAX_LOSS, FIG5_ROWS, FIG5_SEED_SETS, FIG5_STOP_LOSS, PAPER,
-                                     PHASE_DY2, PHASE_LAYERS, PHASE_ROWS, TABLE1, TABLE2, fig5_names, phase_name)
+                                     FIG13_SEED_ROWS, FIG13_SEEDS, FIG5, FIG5_PROTOCOL, PAPER, PHASE_DY2, PHASE_LAYERS,
+                                     PHASE_ROWS, TABLE1, TABLE2, Fig5Protocol, fig5_names, phase_name)
 from reptheory.configs.sequel import (GRID_GAINS, GRID_GAINS_FRACTION, GRID_LONG_MAX_LEN, GRID_MAX_LEN, PHASE_LOSSES,
                                       LengthGrid, PhaseDiagram, length_grid, phase_diagram, phase_grid)
 from reptheory.configs.sharing import SHARING_INTERPOLATION, SHARING_TRANSITION, SharingSetting, described
@@ -31,9 +30,8 @@ from reptheory.configs.sharing import SHARING_INTERPOLATION, SHARING_TRANSITION,
 __all__ = ["Setting", "ParitySetting", "ARCHS", "NONLINEARITIES", "OPTIMIZERS", "DATASETS", "PROFILES", "get",
            "override", "profile_name", "paper_counterpart", "fig5_rows", "fig5_names", "fig5_settings", "bars", "paper",
            "sequel", "PAPER", "TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "EXTRA", "FIG2_ROWS", "FIG3_ROWS",
-           "FIG3_SEEDS", "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY",
-           "FIG5_STOP_LOSS", "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS", "FIG5_DEFAULT_SKIPS", "PHASE_ROWS",
-           "PHASE_DY2", "PHASE_LAYERS", "phase_name", "sharing", "SharingSetting", "SHARING_TRANSITION",
+           "FIG3_SEEDS", "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "Fig5Protocol", "FIG5_PROTOCOL",
+           "PHASE_ROWS", "PHASE_DY2", "PHASE_LAYERS", "phase_name", "sharing", "SharingSetting", "SHARING_TRANSITION",
            "SHARING_INTERPOLATION", "GRID_GAINS", "GRID_GAINS_FRACTION", "GRID_LONG_MAX_LEN", "GRID_MAX_LEN",
            "PHASE_LOSSES", "phase_grid", "PhaseDiagram", "phase_diagram", "LengthGrid", "length_grid", "described"]
 
@@ -90,7 +88,7 @@ def override(setting: Setting | ParitySetting, **changes) -> Setting | ParitySet
 
 
 def fig5_settings(row: str, profile: str | None = None) -> tuple[Setting, Setting]:
-    """Fig. 5's two settings for the architecture ``row`` (a row of :data:`FIG5_ROWS`, or ``"default_w100"``)
+    """Fig. 5's two settings for the architecture ``row`` (a row of ``FIG5_PROTOCOL.rows``, or ``"default_w100"``)
     under ``profile``: its fit runs and its grid.
 
     >>> fit, grid = fig5_settings("skip", "paper")
@@ -102,7 +100,7 @@ def fig5_settings(row: str, profile: str | None = None) -> tuple[Setting, Settin
 
 
 def fig5_rows(profile: str | None = None) -> tuple:
-    """The Fig. 5 rows that ``profile`` runs (the default profile leaves out :data:`FIG5_DEFAULT_SKIPS`)."""
+    """The Fig. 5 rows that ``profile`` runs (the default profile leaves out ``FIG5_PROTOCOL.default_skips``)."""
     if profile_name(profile) == "paper":
-        return FIG5_ROWS
-    return tuple(r for r in FIG5_ROWS if r not in FIG5_DEFAULT_SKIPS)
+        return FIG5_PROTOCOL.rows
+    return tuple(r for r in FIG5_PROTOCOL.rows if r not in FIG5_PROTOCOL.default_skips)

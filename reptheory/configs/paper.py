@@ -8,12 +8,12 @@ code that a figure needs, Fig. 5's fit and grid rows, the experiments the book a
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from reptheory.configs.fields import Setting
 
-__all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS", "FIG3_ROWS", "FIG3_SEEDS",
-           "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "FIG5_ROWS", "FIG5_DX", "FIG5_DY", "FIG5_STOP_LOSS",
-           "FIG5_MAX_LOSS", "FIG5_FIT_MAX_LOSS", "FIG5_SEED_SETS", "FIG5_DEFAULT_SKIPS", "fig5_names", "PHASE_ROWS",
+__all__ = ["TABLE1", "TABLE2", "AUTHORS_CODE", "Fig5Protocol", "FIG5_PROTOCOL", "FIG5", "PAPER", "EXTRA", "FIG2_ROWS",
+           "FIG3_ROWS", "FIG3_SEEDS", "FIG3_SEED_ROWS", "FIG13_SEEDS", "FIG13_SEED_ROWS", "fig5_names", "PHASE_ROWS",
            "PHASE_DY2", "PHASE_LAYERS", "phase_name", "default_profile"]
 
 
@@ -71,43 +71,77 @@ AUTHORS_CODE = {
                      seeds=tuple(range(5)), note="the authors' code's rich XOR row (not in Table 2)"),
 }
 
-# Fig. 5 (Sec. 4.3, App. B.2): per architecture, rates fitted on 50 two-point runs at the Table 1 settings
-# ("fig5_fit/<row>"), then a 5 x 5 grid of runs ("fig5_grid/<row>", one seed per grid point) at the code's lr/5
-# (its settings file stores 2 x the Table 1 lr, so 0.4 x Table 1), up to 40000 epochs, stopped once the loss is
-# below 1e-4. ``FIG5_DX``/``FIG5_DY`` are the grid's ||Δx|| and ||Δy|| (not squared).
-#: the architectures of Fig. 5, in the paper's order
-FIG5_ROWS = ("default", "convolution", "skip", "shallow", "narrow", "dropout", "linear", "relu", "elu", "tanh",
-             "swish")
-#: the grid's input distances ||Δx|| (not squared)
-FIG5_DX = (0.5, 0.75, 1.0, 1.25, 1.5)
-#: the grid's target distances ||Δy|| (not squared)
-FIG5_DY = (0.0, 0.25, 0.5, 0.75, 1.0)
-FIG5_STOP_LOSS = 1e-4       #: a grid run stops once its loss is below this
-FIG5_MAX_LOSS = 1e-3        #: a grid run whose final loss is above this has not converged (discarded, counted)
-FIG5_FIT_MAX_LOSS = 1e-2    #: a fit run whose final loss is above this is discarded (counted)
-#: independent seed sets of the default network's fits and grid (not in the paper: its one set cannot show how far
-#: a statistic moves on a new draw of seeds)
-FIG5_SEED_SETS = 3
+@dataclass(frozen=True)
+class Fig5Protocol:
+    """Fig. 5's protocol (Sec. 4.3, App. B.2) as data: per architecture, rates fitted on two-point runs at the
+    Table 1 settings (the setting ``fig5_fit/<row>``), then a grid of runs over ``dx × dy`` (``fig5_grid/<row>``,
+    one seed per grid point) at the authors' code's grid step size, each stopped once its loss is below
+    ``stop_loss``; a run's final ``||Δh||²`` is set against Eq. 10. The bars a grid is held to are
+    :data:`reptheory.configs.bars.FIG5`.
+
+    >>> FIG5_PROTOCOL.names("skip"), len(FIG5_PROTOCOL.points()), FIG5_PROTOCOL.max_loss
+    (('fig5_fit/skip', 'fig5_grid/skip'), 25, 0.001)
+    """
+
+    rows: tuple               # the architectures (Table 1 rows), in the paper's order
+    dx: tuple                 # the grid's input distances ||Δx|| (not squared)
+    dy: tuple                 # the grid's target distances ||Δy|| (not squared)
+    fit_seeds: tuple          # the fit runs' seeds of an architecture (the paper's 50)
+    grid_seeds: tuple         # the grid runs' seeds, one per grid point in the order of points()
+    grid_lr: float            # the grid's step size as a multiple of Table 1's (the authors' settings file stores
+    #                           2 × Table 1's lr and the grid runs at a fifth of it)
+    grid_epochs: int          # a grid run's epoch budget
+    stop_loss: float          # a grid run stops once its loss is below this
+    max_loss: float           # a grid run whose final loss is above this has not converged (discarded, counted)
+    fit_max_loss: float       # a fit run whose final loss is above this is discarded (counted)
+    seed_sets: int            # independent seed sets of the default network's fits and grid (not in the paper: its
+    #                           one set cannot show how far a statistic moves on a new draw of seeds)
+    default_skips: dict       # the rows the default profile leaves out → the reason (the paper profile runs them)
+
+    @staticmethod
+    def names(row: str) -> tuple[str, str]:
+        """The names of the two settings of the architecture ``row``: its fit runs and its grid (the one place
+        they are spelled)."""
+        return f"fig5_fit/{row}", f"fig5_grid/{row}"
+
+    def points(self) -> list[tuple[float, float]]:
+        """The grid's ``(||Δx||, ||Δy||)`` points, ``dx`` major."""
+        return [(dx, dy) for dx in self.dx for dy in self.dy]
+
+    def settings(self, row: Setting) -> dict[str, Setting]:
+        """The fit and grid settings of the Table 1 row ``row``, by name, as the paper states them."""
+        fit, grid = self.names(row.name)
+        return {fit: dataclasses.replace(row, name=fit, seeds=self.fit_seeds),
+                grid: dataclasses.replace(row, name=grid, lr=round(self.grid_lr * row.lr, 12),
+                                          epochs=self.grid_epochs, stop_loss=self.stop_loss, seeds=self.grid_seeds)}
+
+
+#: Fig. 5's protocol: 11 architectures, a 5 × 5 grid, 50 fits each, the grid at 0.4 × the Table 1 lr for up to 40000
+#: epochs, stopped below 1e-4
+FIG5_PROTOCOL = Fig5Protocol(
+    rows=("default", "convolution", "skip", "shallow", "narrow", "dropout", "linear", "relu", "elu", "tanh", "swish"),
+    dx=(0.5, 0.75, 1.0, 1.25, 1.5), dy=(0.0, 0.25, 0.5, 0.75, 1.0), fit_seeds=tuple(range(50)),
+    grid_seeds=tuple(range(1000, 1025)), grid_lr=0.4, grid_epochs=40000, stop_loss=1e-4, max_loss=1e-3,
+    fit_max_loss=1e-2, seed_sets=3,
+    default_skips={"convolution": (
+        "CI budget: the CNN cannot be narrowed below width 111 (11 unpadded convolutions); at width 150 its "
+        "6000-epoch fits stay on the loss plateau (final loss 0.06, measured on this machine), and at width 500 "
+        "its grid alone takes about 15 CPU-minutes")})
 
 
 def fig5_names(row: str) -> tuple[str, str]:
-    """The names of Fig. 5's two settings for the architecture ``row``: its fit runs and its grid (the one place
-    they are spelled).
+    """The names of Fig. 5's two settings for the architecture ``row``: its fit runs and its grid
+    (:meth:`Fig5Protocol.names`).
 
     >>> fig5_names("skip")
     ('fig5_fit/skip', 'fig5_grid/skip')
     """
-    return f"fig5_fit/{row}", f"fig5_grid/{row}"
+    return FIG5_PROTOCOL.names(row)
 
 
-#: Fig. 5's settings by name: per architecture of ``FIG5_ROWS`` its fit runs (:func:`fig5_names`' first, the Table
-#: 1 row with 50 seeds) and its grid (its second: 0.4 × the Table 1 lr, up to 40000 epochs, 25 seeds)
-FIG5 = {}
-for _r in FIG5_ROWS:
-    _t, (_fit, _grid) = TABLE1[_r], fig5_names(_r)
-    FIG5[_fit] = dataclasses.replace(_t, name=_fit, seeds=tuple(range(50)))
-    FIG5[_grid] = dataclasses.replace(_t, name=_grid, lr=round(0.4 * _t.lr, 12), epochs=40000,
-                                      stop_loss=FIG5_STOP_LOSS, seeds=tuple(range(1000, 1025)))
+#: Fig. 5's settings by name: per architecture of ``FIG5_PROTOCOL.rows`` its fit runs and its grid
+#: (:meth:`Fig5Protocol.settings`)
+FIG5 = {name: s for row in FIG5_PROTOCOL.rows for name, s in FIG5_PROTOCOL.settings(TABLE1[row]).items()}
 
 #: every setting of the paper and of the authors' code, by name (Tables 1-2, the authors' code, Fig. 5)
 PAPER: dict[str, Setting] = {**TABLE1, **TABLE2, **AUTHORS_CODE, **FIG5}
@@ -134,24 +168,37 @@ _FIG5_FIT_REASON = "CI budget: 4 fits instead of 50"
 _FIG5_GRID_REASON = "CI budget: grid at the Table 1 lr (2.5 x the paper's grid lr) for at most 12000 epochs"
 _FIG5_OTHER_REASON = ("CI budget: other architectures at width 100 (narrow stays at 50) with 2 fits and the grid "
                       "at the Table 1 lr for at most 6000 epochs; reported, not asserted")
+
+
+def _other_architecture(row: str) -> dict[str, tuple[dict, str]]:
+    """The default profile's changes to the Fig. 5 settings of an architecture other than the default network."""
+    fit, grid = fig5_names(row)
+    width = {"narrow": TABLE1["narrow"].width}.get(row, 100)
+    return {fit: ({"width": width, "seeds": (0, 1)}, _FIG5_OTHER_REASON),
+            grid: ({"width": width, "lr": TABLE1[row].lr, "epochs": 6000}, _FIG5_OTHER_REASON)}
+
+
 _DEFAULT_CHANGES: dict[str, tuple[dict, str]] = {
     "mnist": ({"seeds": (0, 1, 2, 3)}, "CI budget: 4 networks instead of 10"),
     fig5_names("default")[0]: ({"seeds": (0, 1, 2, 3)}, _FIG5_FIT_REASON),
     fig5_names("default")[1]: ({"lr": TABLE1["default"].lr, "epochs": 12000}, _FIG5_GRID_REASON),
+    **{name: change for row in FIG5_PROTOCOL.rows[1:] if row not in FIG5_PROTOCOL.default_skips
+       for name, change in _other_architecture(row).items()},
 }
-#: Fig. 5 rows that the default profile leaves out, with the reason (the paper profile runs them)
-FIG5_DEFAULT_SKIPS = {
-    "convolution": ("CI budget: the CNN cannot be narrowed below width 111 (11 unpadded convolutions); at width 150 "
-                    "its 6000-epoch fits stay on the loss plateau (final loss 0.06, measured on this machine), "
-                    "and at width 500 its grid alone takes about 15 CPU-minutes"),
-}
-for _r in FIG5_ROWS[1:]:
-    if _r in FIG5_DEFAULT_SKIPS:
-        continue
-    _w = {"narrow": TABLE1["narrow"].width}.get(_r, 100)
-    _fit, _grid = fig5_names(_r)
-    _DEFAULT_CHANGES[_fit] = ({"width": _w, "seeds": (0, 1)}, _FIG5_OTHER_REASON)
-    _DEFAULT_CHANGES[_grid] = ({"width": _w, "lr": TABLE1[_r].lr, "epochs": 6000}, _FIG5_OTHER_REASON)
+
+#: the rich/lazy phase diagram (book page "Rich and lazy"): the Table 1 gain rows of Figs. 2-3 (each with its
+#: own lr) trained at three target distances; the ||Δy||² = 0.5 runs are the Table 1 runs themselves
+PHASE_ROWS = ("gain_0.9", "default", "gain_1.1", "gain_1.3")
+#: the phase diagram's squared target distances ||Δy||²
+PHASE_DY2 = (0.125, 0.5, 2.0)
+#: tracked layers the phase diagram's slider offers (the 20-layer net tracks layer 10 in Table 1)
+PHASE_LAYERS = (2, 6, 10, 14, 18)
+
+
+def phase_name(row: str, dy2: float) -> str:
+    """Name of the phase-diagram setting of Table 1 ``row`` at ``||Δy||² = dy2``."""
+    return row if dy2 == TABLE1[row].dy2 else f"phase/{row}/dy2={dy2:g}"
+
 
 _ADAM_NOTE = ("not in the paper: App. C.3 gives no Adam settings; the SGD row with Adam at a step size found "
               "by trial runs on this machine")
@@ -185,28 +232,12 @@ EXTRA = {
                                   note="not in the paper: the default net at width 100"),
     _W100[1]: dataclasses.replace(FIG5[fig5_names("default")[1]], name=_W100[1], width=100, lr=TABLE1["default"].lr,
                                   epochs=12000, note="not in the paper: the default net at width 100"),
+    # the rich/lazy phase diagram's Table 1 rows at the other target distances
+    **{phase_name(r, d): dataclasses.replace(TABLE1[r], name=phase_name(r, d), dy2=d,
+                                             note=f"not in the paper: Table 1's {r} row at ||Δy||² = {d:g} "
+                                                  "(paper: 0.5)")
+       for r in PHASE_ROWS for d in PHASE_DY2 if d != TABLE1[r].dy2},
 }
-
-#: the rich/lazy phase diagram (book page "Rich and lazy"): the Table 1 gain rows of Figs. 2-3 (each with its
-#: own lr) trained at three target distances; the ||Δy||² = 0.5 runs are the Table 1 runs themselves
-PHASE_ROWS = ("gain_0.9", "default", "gain_1.1", "gain_1.3")
-#: the phase diagram's squared target distances ||Δy||²
-PHASE_DY2 = (0.125, 0.5, 2.0)
-#: tracked layers the phase diagram's slider offers (the 20-layer net tracks layer 10 in Table 1)
-PHASE_LAYERS = (2, 6, 10, 14, 18)
-
-
-def phase_name(row: str, dy2: float) -> str:
-    """Name of the phase-diagram setting of Table 1 ``row`` at ``||Δy||² = dy2``."""
-    return row if dy2 == TABLE1[row].dy2 else f"phase/{row}/dy2={dy2:g}"
-
-
-for _r in PHASE_ROWS:
-    for _d in PHASE_DY2:
-        if _d != TABLE1[_r].dy2:
-            EXTRA[phase_name(_r, _d)] = dataclasses.replace(
-                TABLE1[_r], name=phase_name(_r, _d), dy2=_d,
-                note=f"not in the paper: Table 1's {_r} row at ||Δy||² = {_d:g} (paper: 0.5)")
 
 
 def default_profile() -> dict[str, Setting]:

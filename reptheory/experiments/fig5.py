@@ -45,7 +45,7 @@ def estimate_rates(setting: _configs.Setting | None, fits) -> RateEstimate:
     """Fig. 5's rates from the fits of Eq. 7 to the reference pair, one
     :class:`~reptheory.experiments.result.TwoPointResult` per seed (``fits``: ``(seed, result)`` pairs): the
     arithmetic mean of the rates of the usable fits. A fit is discarded, with its reason, if its run diverged,
-    did not converge (its final loss above :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`), the fit failed, a
+    did not converge (its final loss above ``configs.FIG5_PROTOCOL.fit_max_loss``), the fit failed, a
     rate sits on the search boundary, or the data do not decide the rates (the fit's flags). The one rule of
     the paper's figures (:func:`mean_rates`) and of the lab's protocol
     (:func:`reptheory.lab.protocol.probe_grid`); ``setting`` is the paper's setting, ``None`` for a model of the
@@ -55,7 +55,7 @@ def estimate_rates(setting: _configs.Setting | None, fits) -> RateEstimate:
         if r.diverged:
             discarded.append((seed, "diverged"))
         elif not r.converged:
-            discarded.append((seed, f"final loss {r.measured.loss[-1]:.2g} > {_configs.FIG5_FIT_MAX_LOSS:g}"))
+            discarded.append((seed, f"final loss {r.measured.loss[-1]:.2g} > {_configs.FIG5_PROTOCOL.fit_max_loss:g}"))
         elif r.fit is None:
             discarded.append((seed, f"fit failed: {r.fit_message}"))
         elif r.fit.at_boundary:
@@ -99,12 +99,12 @@ class GridPoint:
 
     @property
     def converged(self) -> bool:
-        return not self.diverged and self.loss_final <= _configs.FIG5_MAX_LOSS
+        return not self.diverged and self.loss_final <= _configs.FIG5_PROTOCOL.max_loss
 
 
 def _grid_points(s: _configs.Setting):
     """The 25 (dx, dy, seed) of ``s``'s grid, ``||Δx||`` major."""
-    pts = [(dx, dy) for dx in _configs.FIG5_DX for dy in _configs.FIG5_DY]
+    pts = [(dx, dy) for dx in _configs.FIG5_PROTOCOL.dx for dy in _configs.FIG5_PROTOCOL.dy]
     if len(s.seeds) < len(pts):
         raise ValueError(f"{s.name}: the grid needs {len(pts)} seeds, the setting has {len(s.seeds)}")
     return [(dx, dy, seed) for (dx, dy), seed in zip(pts, s.seeds)]
@@ -152,7 +152,7 @@ class FinalDistanceResult:
         pos = [p for p in ok if p.dy > 0]
         meas = np.array([p.h2_final for p in pos])
         pred = np.array([p.predicted for p in pos])
-        top = max([p.h2_final for p in ok if p.dy == max(_configs.FIG5_DY)], default=np.nan)
+        top = max([p.h2_final for p in ok if p.dy == max(_configs.FIG5_PROTOCOL.dy)], default=np.nan)
         zero = [p for p in ok if p.dy == 0]
         lo, hi = self.r_interval()
         return {
@@ -232,12 +232,12 @@ def seed_set(s: _configs.Setting, k: int) -> _configs.Setting:
 
 def seed_sets(row: str = "default", n: int | None = None, profile: str | None = None, n_jobs: int | None = None,
               progress: bool | None = None) -> list[FinalDistanceResult]:
-    """Fig. 5 for ``row`` over ``n`` independent seed sets (default ``configs.FIG5_SEED_SETS``): set ``k``
+    """Fig. 5 for ``row`` over ``n`` independent seed sets (default ``configs.FIG5_PROTOCOL.seed_sets``): set ``k``
     fits the rates on its own fit runs and trains its own grid (:func:`seed_set`), so the sets differ in every
     network and agree in every setting. The spread of a statistic over the sets is how far it moves on a new
     draw of seeds, which a bootstrap over one grid's points does not measure."""
     from reptheory import validate as _v
-    n = _configs.FIG5_SEED_SETS if n is None else n
+    n = _configs.FIG5_PROTOCOL.seed_sets if n is None else n
     _v.integer("n", n, 1, 20)
     fit, grid = _configs.fig5_settings(row, profile)
     pairs = {f"{row} set {k}": (seed_set(fit, k), seed_set(grid, k)) for k in range(n)}

@@ -26,8 +26,8 @@ BARS = {**_configs.bars.FIT, "h_inf": _configs.bars.EQ10}
 #: the curves as a verdict names them
 _CURVE_NAMES = {"h2": "‖Δh‖²", "y2": "‖Δŷ‖²", "w": "w"}
 #: a run whose pair loss ends above this has not converged: its final distance is not yet Eq. 10's fixed point
-#: (the bar for the runs Fig. 5 fits, :data:`reptheory.configs.FIG5_FIT_MAX_LOSS`)
-CONVERGED_LOSS = _configs.FIG5_FIT_MAX_LOSS
+#: (the bar for the runs Fig. 5 fits, ``configs.FIG5_PROTOCOL.fit_max_loss``)
+CONVERGED_LOSS = _configs.FIG5_PROTOCOL.fit_max_loss
 
 
 @dataclass(frozen=True)

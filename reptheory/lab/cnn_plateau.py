@@ -13,8 +13,8 @@ activation after the one-channel convolution removed (the identity there, and on
 with the activation after a middle convolution removed instead. Each run is the Fig. 5 fit run
 (``configs.PAPER["fig5_fit/convolution"]``: ``||Δx||² = 1``, ``||Δy||² = 0.5``, its lr and 6000 epochs of
 full-batch SGD), through :func:`reptheory.lab.probe_many`, stopped once its loss is below
-:data:`~reptheory.configs.FIG5_STOP_LOSS` (below the bar, so a stopped run counts as escaped). A run is
-*stuck* when its final loss is above :data:`~reptheory.configs.FIG5_FIT_MAX_LOSS`, the bar at which Fig. 5
+``configs.FIG5_PROTOCOL.stop_loss`` (below the bar, so a stopped run counts as escaped). A run is
+*stuck* when its final loss is above ``configs.FIG5_PROTOCOL.fit_max_loss``, the bar at which Fig. 5
 discards a fit. The paired comparison (same seeds, two forms) is an exact McNemar test: a one-sided binomial
 test on the seeds whose outcome differs.
 
@@ -89,8 +89,9 @@ def runs(width: int = CONVOLUTION.width, seeds=tuple(range(16)), variants=VARIAN
     """Train every seed of ``seeds`` in every form of ``variants`` at the Fig. 5 fit settings of the CNN (at
     ``width``, the first linear map's output; the paper's 500) and return one row per run, variant by variant
     in the order of ``seeds``: variant, seed, final loss, epochs run, whether it diverged and whether it is
-    stuck (diverged, or final loss above ``FIG5_FIT_MAX_LOSS``). Jobs of up to :data:`CHUNK` seeds each go to
-    ``n_jobs`` workers (:func:`reptheory.parallel.run`); each job's runs are cached (kind ``probe_many``). A
+    stuck (diverged, or final loss above ``configs.FIG5_PROTOCOL.fit_max_loss``). Jobs of up to :data:`CHUNK`
+    seeds each go to ``n_jobs`` workers (:func:`reptheory.parallel.run`); each job's runs are cached (kind
+    ``probe_many``). A
     stuck run at width 150 takes about 25 CPU-seconds in a batch of 4, at 500 about three times that; an
     escaped run stops early."""
     s = dataclasses.replace(CONVOLUTION, width=_v.integer("width", width, 10 * (CONVOLUTION.hidden_layers + 1) + 1))
@@ -118,12 +119,13 @@ def _runs(s: _configs.Setting, seeds: tuple, variant: str, epochs: int) -> list[
     from reptheory.lab.probing import probe_many
     X, Y = _data.two_points(s.dx2, s.dy2)
     rs = probe_many([CNN(s, seed, linear_at(s, variant)) for seed in seeds], X, Y, f"layers.{s.layer}", lr=s.lr,
-                    epochs=epochs, stop_loss=_configs.FIG5_STOP_LOSS, fit=False, n_jobs=1, progress=False)
+                    epochs=epochs, stop_loss=_configs.FIG5_PROTOCOL.stop_loss, fit=False, n_jobs=1, progress=False)
     rows = []
     for seed, r in zip(seeds, rs):
         loss = float(r.loss[-1])
+        stuck = r.diverged or not loss <= _configs.FIG5_PROTOCOL.fit_max_loss
         rows.append({"variant": variant, "seed": seed, "final loss": loss, "epochs": int(r.measured.traj.t[-1]),
-                     "diverged": bool(r.diverged), "stuck": bool(r.diverged or not loss <= _configs.FIG5_FIT_MAX_LOSS)})
+                     "diverged": bool(r.diverged), "stuck": bool(stuck)})
     return rows
 
 

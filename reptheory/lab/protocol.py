@@ -4,7 +4,7 @@ tables (:func:`summary`) and the bars they are held to (:func:`meets`).
 
 :func:`probe_grid` fits Eq. 7's rates on the reference pair (``||Δx||² = 1``, ``||Δy||² = 0.5``) over several
 seeds and averages them, then trains one fresh network per point of a grid of two-point datasets
-(:data:`reptheory.configs.FIG5_DX` × :data:`~reptheory.configs.FIG5_DY`) and sets each run's final
+(``configs.FIG5_PROTOCOL.dx`` × ``configs.FIG5_PROTOCOL.dy``) and sets each run's final
 ``||Δh||²`` against Eq. 10 from that run's own initial values. Every network trains in one batch of
 :func:`reptheory.lab.probe_many`.
 """
@@ -52,9 +52,9 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
     rates of the usable fits (the paper's rule, :func:`reptheory.experiments.estimate_rates`: runs that
     diverged, ended above :data:`~reptheory.lab.result.CONVERGED_LOSS`, failed, or whose rates the data do not
     decide are discarded and counted); then
-    train one network per point of :data:`~reptheory.configs.FIG5_DX` × :data:`~reptheory.configs.FIG5_DY`
+    train one network per point of ``configs.FIG5_PROTOCOL.dx`` × ``configs.FIG5_PROTOCOL.dy``
     (seeds ``grid_seed``, ``grid_seed + 1``, …) until its loss is below
-    :data:`~reptheory.configs.FIG5_STOP_LOSS` or ``epochs`` have passed, and predict its final ``||Δh||²``
+    ``configs.FIG5_PROTOCOL.stop_loss`` or ``epochs`` have passed, and predict its final ``||Δh||²``
     with Eq. 10 from its own initial ``h2``, ``y2`` and the averaged rates. ``stop_loss`` ends the reference
     runs once their loss falls below it (``None``: all ``epochs``). All runs train together in one batch of
     :func:`probe_many` (cached as one entry); networks that :func:`probe_many` trains one by one go to
@@ -66,8 +66,8 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
     grid_seed = _v.integer("grid_seed", grid_seed, 0)
     kw = {"lr": lr, "epochs": epochs, "optimizer": optimizer}
     ref = (1.0, float(np.sqrt(0.5)))
-    points = [(dx, dy) for dx in _configs.FIG5_DX for dy in _configs.FIG5_DY]
-    runs = [(s, *ref, stop_loss) for s in seeds] + [(grid_seed + k, dx, dy, _configs.FIG5_STOP_LOSS)
+    points = [(dx, dy) for dx in _configs.FIG5_PROTOCOL.dx for dy in _configs.FIG5_PROTOCOL.dy]
+    runs = [(s, *ref, stop_loss) for s in seeds] + [(grid_seed + k, dx, dy, _configs.FIG5_PROTOCOL.stop_loss)
                                                    for k, (dx, dy) in enumerate(points)]
     data = [pair_data(dx, dy, in_shape, out_dim) for _, dx, dy, _ in runs]
     results = probe_many([make_model(r[0]) for r in runs], [d[0] for d in data], [d[1] for d in data], layer,
@@ -96,7 +96,7 @@ def choose_scale(build: Callable, layer, *, in_shape, lr, epochs, out_dim: int =
                  stop_loss=None, scales=SCALES, seed: int = 0) -> tuple:
     """The smallest initial scale of ``scales`` at which the network ``build(seed, scale)`` leaves the loss
     plateau on the reference pair within ``epochs``: its training loss ends below
-    :data:`reptheory.configs.FIG5_MAX_LOSS`. The rule reads the training loss only, never a fit, so a
+    ``configs.FIG5_PROTOCOL.max_loss``. The rule reads the training loss only, never a fit, so a
     model's scale is set before the theory is compared with it. The networks of every scale train together
     (one batch of :func:`probe_many`). Returns ``(scale, tried)``: ``scale`` is ``None`` if none trained,
     ``tried`` lists ``(scale, final training loss)`` for every scale, smallest first (``inf`` for a run that
@@ -109,7 +109,7 @@ def choose_scale(build: Callable, layer, *, in_shape, lr, epochs, out_dim: int =
     tried = tuple((s, float("inf") if r.diverged or not r.loss.size else float(r.loss[-1]))
                   for s, r in zip(scales, runs))
     for s, final in tried:
-        if final <= _configs.FIG5_MAX_LOSS:
+        if final <= _configs.FIG5_PROTOCOL.max_loss:
             return s, tried
     return None, tried
 

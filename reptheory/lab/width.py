@@ -33,7 +33,7 @@ import numpy as np
 from reptheory import parallel as _par
 from reptheory import stats as _stats
 from reptheory import validate as _v
-from reptheory.configs import FIG5_STOP_LOSS
+from reptheory.configs import FIG5_PROTOCOL
 from reptheory.lab.probing import pair_data, probe, probe_many
 from reptheory.lab.protocol import choose_scale
 from reptheory.experiments.result import TwoPointResult
@@ -203,7 +203,7 @@ def _one_width(name: str, width: int, seeds: int, kw: dict) -> AtWidth:
     if scale is None:
         return AtWidth(width, None, tried)
     ref = [(s, *_REF, kw["stop_loss"]) for s in range(seeds)]
-    out = [(HELD_OUT_SEED + k, dx, dy, FIG5_STOP_LOSS) for k, (dx, dy) in enumerate(HELD_OUT)]
+    out = [(HELD_OUT_SEED + k, dx, dy, FIG5_PROTOCOL.stop_loss) for k, (dx, dy) in enumerate(HELD_OUT)]
     runs = ref + out
     data = [pair_data(dx, dy, spec.in_shape) for _, dx, dy, _ in runs]
     res = probe_many([spec.build(r[0], scale) for r in runs], [d[0] for d in data], [d[1] for d in data],
@@ -221,7 +221,7 @@ def sweep(name: str, widths=WIDTHS, seeds: int = SEEDS, *, lr: float, epochs: in
     """The transformer or the mixer (``name``, ``"transformer"`` or ``"mixer"``) through the chapter's
     protocol at every width of ``widths`` (module docstring): ``seeds`` reference runs a width, trained at
     learning rate ``lr`` for at most ``epochs`` epochs, stopped once their loss is below ``stop_loss``; the
-    held-out runs stop below :data:`reptheory.configs.FIG5_STOP_LOSS`. Every batch is cached. One width per
+    held-out runs stop below ``configs.FIG5_PROTOCOL.stop_loss``. Every batch is cached. One width per
     job on ``n_jobs`` worker processes. Above :data:`LR_WIDTH` the learning rate falls and the budget grows
     with width (:func:`step`)."""
     return sweeps((name,), widths, seeds, lr=lr, epochs=epochs, stop_loss=stop_loss, n_jobs=n_jobs,

@@ -67,7 +67,7 @@ def default_vs_paper() -> list[dict]:
                 " · ".join(f"{', '.join(ns)}: {d}" for d, ns in diffs.items()))
         label = ", ".join(names) if len(diffs) == 1 else f"{len(names)} settings, named in the next column"
         rows.append({"page": page, "settings": label, "difference": text, "reason": why})
-    for row, why in configs.FIG5_DEFAULT_SKIPS.items():
+    for row, why in configs.FIG5_PROTOCOL.default_skips.items():
         rows.append({"page": "Fig. 5", "settings": ", ".join(configs.fig5_names(row)),
                      "difference": "not run (the paper profile runs it)", "reason": why})
     (g_d, p_d, cap_d), (g_p, p_p, cap_p) = configs.sequel.phase_grid("default"), configs.sequel.phase_grid("paper")

@@ -1,7 +1,7 @@
 """Fig. 5's unconverged grid runs against Eq. 7: a slow escape that the theory describes, or stuck? And, for the
 CNN, what holds its stuck runs (:func:`cnn_forms`, :func:`cnn_verdict` on :mod:`reptheory.lab.cnn_plateau`).
 
-A grid run of Fig. 5 that ends above the loss bar (``configs.FIG5_MAX_LOSS``) is counted and left out of the
+A grid run of Fig. 5 that ends above the loss bar (``configs.FIG5_PROTOCOL.max_loss``) is counted and left out of the
 statistics. Two readings explain such a run. Either it is one of the slow escapes that Eq. 7 itself predicts
 (from small initial distances the two-point system leaves its plateau late, and the budget ran out), or it is
 stuck for a reason outside the theory. Eq. 7 separates them: integrated from each run's own initial values with
@@ -121,13 +121,13 @@ def unconverged(dx, dy, h2_0, y2_0, loss_final, epochs, eta_h, eta_y, *, budget:
 def unconverged_of(record) -> Unconverged:
     """:func:`unconverged` on a Fig. 5 record (``presentation.records.Fig5Record``): its ``||Δy|| > 0`` grid runs
     that did not diverge, its mean rates scaled from the fit runs' learning rate to the grid's, the grid's epoch
-    cap and ``configs.FIG5_MAX_LOSS``."""
-    from reptheory.configs import FIG5_MAX_LOSS
+    cap and ``configs.FIG5_PROTOCOL.max_loss``."""
+    from reptheory.configs import FIG5_PROTOCOL
     pts = [p for p in record.points if p["dy"] > 0 and not p["diverged"]]
     scale = record.settings["grid"]["lr"] / record.settings["fit"]["lr"]
     cols = {k: [p[k] for p in pts] for k in ("dx", "dy", "h2_0", "y2_0", "loss_final", "epochs")}
     return unconverged(**cols, eta_h=record.rates["eta_h"] * scale, eta_y=record.rates["eta_y"] * scale,
-                       budget=record.settings["grid"]["epochs"], bar=FIG5_MAX_LOSS)
+                       budget=record.settings["grid"]["epochs"], bar=FIG5_PROTOCOL.max_loss)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -64,10 +64,10 @@ class Fig5Record:
 
     def arrays(self, converged_only: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(dy, measured h2_final, predicted)`` of the ``dy > 0`` grid points (converged ones by default,
-        the points the statistics use: not diverged and final loss at most ``configs.FIG5_MAX_LOSS``)."""
-        from reptheory.configs import FIG5_MAX_LOSS
+        the points the statistics use: not diverged and final loss at most ``configs.FIG5_PROTOCOL.max_loss``)."""
+        from reptheory.configs import FIG5_PROTOCOL
         pts = [p for p in self.points if p["dy"] > 0 and (not converged_only or (
-            not p["diverged"] and p["loss_final"] is not None and p["loss_final"] <= FIG5_MAX_LOSS))]
+            not p["diverged"] and p["loss_final"] is not None and p["loss_final"] <= FIG5_PROTOCOL.max_loss))]
         return (np.array([p["dy"] for p in pts]), np.array([p["h2_final"] for p in pts]),
                 np.array([p["predicted"] for p in pts], dtype=float))
 
@@ -106,9 +106,9 @@ def fig5_records(root: pathlib.Path | str | None = None) -> dict[str, dict[str, 
 
 def profile_records(recs: dict, profile: str = "paper") -> dict[str, Fig5Record]:
     """The records of one profile from every device folder of :func:`fig5_records`' result, one per
-    architecture, in the order of :data:`reptheory.configs.FIG5_ROWS`; an architecture recorded on several
+    architecture, in the order of ``configs.FIG5_PROTOCOL.rows``; an architecture recorded on several
     devices keeps the record that finished last."""
-    from reptheory.configs import FIG5_ROWS
+    from reptheory.configs import FIG5_PROTOCOL
     found: dict[str, Fig5Record] = {}
     for folder, by_row in recs.items():
         if folder.rsplit("-", 1)[0] != profile:
@@ -116,7 +116,7 @@ def profile_records(recs: dict, profile: str = "paper") -> dict[str, Fig5Record]
         for row, r in by_row.items():
             if row not in found or r.provenance["finished"] > found[row].provenance["finished"]:
                 found[row] = r
-    order = {row: k for k, row in enumerate(FIG5_ROWS)}
+    order = {row: k for k, row in enumerate(FIG5_PROTOCOL.rows)}
     return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
@@ -159,15 +159,15 @@ def at_bar(stats: dict, bars=FIG5_BARS, within: float = AT_BAR) -> list[str]:
 
 def fig5_notes(record: Fig5Record) -> str:
     """What a Fig. 5 record left out of its statistics, in words: the fit runs discarded (counted per reason) and
-    the grid runs that ended above ``configs.FIG5_MAX_LOSS``, with the range of their final losses and epochs;
+    the grid runs that ended above ``configs.FIG5_PROTOCOL.max_loss``, with the range of their final losses and epochs;
     "" when it left nothing out."""
     from collections import Counter
 
-    from reptheory.configs import FIG5_MAX_LOSS
+    from reptheory.configs import FIG5_PROTOCOL
     from reptheory.presentation.rounding import span
     notes = [f"{n} fit{'s' * (n != 1)} discarded: {why}"
              for why, n in Counter(why for _, why in record.rates["discarded"]).items()]
-    stuck = [p for p in record.points if p["loss_final"] > FIG5_MAX_LOSS]
+    stuck = [p for p in record.points if p["loss_final"] > FIG5_PROTOCOL.max_loss]
     if stuck:
         notes.append(f"{len(stuck)} grid run{'s' * (len(stuck) != 1)} end{'s' * (len(stuck) == 1)} at loss "
                      f"{span([p['loss_final'] for p in stuck])} after {span([p['epochs'] for p in stuck], str)} epochs")
@@ -202,7 +202,7 @@ def fig5_costs(profile: str = "paper", root: pathlib.Path | str | None = None) -
 
 
 def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs: dict | None = None) -> list[dict]:
-    """What the architectures of :data:`reptheory.configs.FIG5_ROWS` without a record in ``records`` will cost
+    """What the architectures of ``configs.FIG5_PROTOCOL.rows`` without a record in ``records`` will cost
     on one core of the CPU that made the CPU records, as far as measurements go.
 
     A row's training is its fit runs (``len(seeds) × epochs`` epochs) and its 25 grid runs (at most
@@ -220,7 +220,7 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
     >>> rows["convolution"]["measured on"]
     'not measured'
     """
-    from reptheory.configs import FIG5_ROWS
+    from reptheory.configs import FIG5_PROTOCOL
     costs = fig5_costs(profile) if costs is None else costs
     per: dict[tuple, list] = {}
     for row, r in records.items():
@@ -230,7 +230,7 @@ def fig5_remaining(records: dict[str, Fig5Record], profile: str = "paper", costs
         per.setdefault((f["arch"], f["width"], f["hidden_layers"]), []).append(
             (row, r.provenance["train_s"], r.fit_epochs + r.grid_epochs))
     out = []
-    for row in FIG5_ROWS:
+    for row in FIG5_PROTOCOL.rows:
         if row in records:
             continue
         fit, grid = _configs.fig5_settings(row, profile)

@@ -158,14 +158,14 @@ def nulls_of(source, **kw) -> Fig5Nulls:
     """:func:`fig5_nulls` of a :class:`reptheory.experiments.FinalDistanceResult` or a committed
     :class:`reptheory.presentation.records.Fig5Record`, over the runs its statistics use (converged,
     ``||Δy|| > 0``)."""
-    from reptheory.configs import FIG5_MAX_LOSS
+    from reptheory.configs import FIG5_PROTOCOL
     if hasattr(source, "grid_setting"):
         pts = [(p.dx, p.dy, p.h2_0, p.y2_0, p.h2_final) for p in source.points if p.converged and p.dy > 0]
         eh, ey = source.rates.eta_h, source.rates.eta_y
     else:
         pts = [(p["dx"], p["dy"], p["h2_0"], p["y2_0"], p["h2_final"]) for p in source.points
                if p["dy"] > 0 and not p["diverged"] and p["loss_final"] is not None
-               and p["loss_final"] <= FIG5_MAX_LOSS]
+               and p["loss_final"] <= FIG5_PROTOCOL.max_loss]
         eh, ey = source.rates["eta_h"], source.rates["eta_y"]
     cols = np.array(pts, dtype=float).T if pts else np.zeros((5, 0))
     return fig5_nulls(*cols, eh, ey, **kw)

@@ -49,8 +49,8 @@ def test_blobs_runs_and_measures():
 def test_final_distance_result_statistics():
     pts = []
     rng = np.random.default_rng(0)
-    for dx in configs.FIG5_DX:
-        for dy in configs.FIG5_DY:
+    for dx in configs.FIG5_PROTOCOL.dx:
+        for dy in configs.FIG5_PROTOCOL.dy:
             meas = 0.1 * dx * dy + 1e-3
             pts.append(experiments.GridPoint(dx, dy, 0, 1e-3, 0.0, meas, 1e-5, 100, False, 0.0,
                                              meas * (1 + 0.1 * rng.standard_normal())))
@@ -265,7 +265,7 @@ def test_estimate_rates_is_one_rule_with_a_reason_per_discarded_fit():
             (6, R(low, other, None, 0.1, False))]
     est = experiments.estimate_rates(None, fits)
     assert [u[0] for u in est.used] == [0, 6] and est.eta_h == pytest.approx(2e-3) and est.eta_y == pytest.approx(3e-3)
-    assert est.discarded == ((1, "diverged"), (2, "final loss 1 > " + f"{configs.FIG5_FIT_MAX_LOSS:g}"),
+    assert est.discarded == ((1, "diverged"), (2, "final loss 1 > " + f"{configs.FIG5_PROTOCOL.fit_max_loss:g}"),
                              (3, "fit failed: no optimum"), (4, "eta_h at the search boundary"),
                              (5, "not identifiable: rates ill-determined"))
     assert "estimate_rates(" in inspect.getsource(protocol.probe_grid)

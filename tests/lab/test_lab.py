@@ -255,7 +255,7 @@ def test_probe_grid_predicts_each_point_from_its_own_start():
         return tanh_net(seed, width=8, d_in=2, scale=1.0)
 
     g = probe_protocol.probe_grid(make, "3", in_shape=(2,), lr=0.2, epochs=150, fit_seeds=(0, 1), n_jobs=1)
-    assert len(g.fits) == 2 and len(g.grid.points) == len(configs.FIG5_DX) * len(configs.FIG5_DY)
+    assert len(g.fits) == 2 and len(g.grid.points) == len(configs.FIG5_PROTOCOL.dx) * len(configs.FIG5_PROTOCOL.dy)
     rates = g.grid.rates
     assert len(rates.used) + len(rates.discarded) == 2
     for p in g.grid.points:
@@ -270,7 +270,7 @@ def test_survey_and_summary_on_a_small_spec():
                                                   nn.Linear(8, 1)), (2,), "3", "a tiny tanh MLP")
     sv = probe_protocol.survey({"tiny": spec}, lr=0.2, epochs=150, fit_seeds=(0,), n_jobs=1)["tiny"]
     assert [s for s, _ in sv.tried] == sorted(probe_protocol.SCALES)
-    assert sv.scale == min(s for s, final in sv.tried if final <= configs.FIG5_MAX_LOSS)
+    assert sv.scale == min(s for s, final in sv.tried if final <= configs.FIG5_PROTOCOL.max_loss)
     assert sv.reference is sv.grid.fits[0]
     assert sv.half_step.loss.size > sv.reference.loss.size
     row = probe_protocol.summary(sv)

@@ -351,15 +351,16 @@ def test_record_ends_keeps_the_loss_and_the_first_and_last_activations():
 
 
 def test_fig5_rows_follow_the_authors_protocol():
-    for r in configs.FIG5_ROWS:
+    for r in configs.FIG5_PROTOCOL.rows:
         fit, grid = configs.PAPER[f"fig5_fit/{r}"], configs.PAPER[f"fig5_grid/{r}"]
         assert len(fit.seeds) == 50 and fit.lr == configs.TABLE1[r].lr and fit.epochs == 6000
         assert grid.lr == pytest.approx(0.4 * configs.TABLE1[r].lr) and grid.epochs == 40000
         assert grid.stop_loss == 1e-4 and len(grid.seeds) == 25
         d = configs.get(f"fig5_grid/{r}", "default")
-        assert d.note or r in configs.FIG5_DEFAULT_SKIPS, r     # every default-profile change has its reason
-    assert configs.fig5_rows("paper") == configs.FIG5_ROWS
-    assert set(configs.fig5_rows("default")) == set(configs.FIG5_ROWS) - set(configs.FIG5_DEFAULT_SKIPS)
+        assert d.note or r in configs.FIG5_PROTOCOL.default_skips, r     # every default-profile change has its reason
+    assert configs.fig5_rows("paper") == configs.FIG5_PROTOCOL.rows
+    protocol = configs.FIG5_PROTOCOL
+    assert set(configs.fig5_rows("default")) == set(protocol.rows) - set(protocol.default_skips)
     assert configs.get("fig5_grid/default", "default").width == 500
     table = SettingsTable(["fig5_grid/default", "fig5_grid/default_w100", "xor_rich"]).markdown
     assert "not in the paper" in table and "authors' code" in table

@@ -60,7 +60,7 @@ def test_the_paper_profile_merges_every_device_in_figure_order(tmp_path):
     paper = records.profile_records(recs)
     rows = [row for folder, by_row in recs.items() if folder.startswith("paper-") for row in by_row]
     assert sorted(paper) == sorted(set(rows))
-    assert list(paper) == [r for r in configs.FIG5_ROWS if r in paper]
+    assert list(paper) == [r for r in configs.FIG5_PROTOCOL.rows if r in paper]
     assert all(r.profile == "paper" for r in paper.values())
     # the same architecture from two devices: the record that finished last
     src = recs["paper-cuda"]["shallow"].path
@@ -134,7 +134,7 @@ def test_the_remaining_rows_are_priced_from_records_of_the_same_shape_else_their
     assert set(cpu) == {"relu", "swish"}
     rows = {r["architecture"]: r for r in records.fig5_remaining(paper, costs={
         "skip": {"s_per_epoch": 0.01, "seed": 0}})}
-    assert set(rows) == {row for row in configs.FIG5_ROWS if row not in paper}
+    assert set(rows) == {row for row in configs.FIG5_PROTOCOL.rows if row not in paper}
     epochs = sum(len(r.settings["fit"]["seeds"]) * r.settings["fit"]["epochs"] + sum(p["epochs"] for p in r.points)
                  for r in cpu.values() if r.settings["fit"]["arch"] == "mlp" and r.settings["fit"]["hidden_layers"] == 20)
     seconds = sum(r.provenance["train_s"] for r in cpu.values()
