@@ -195,6 +195,6 @@ def paper_counterpart(st: ParitySetting) -> ParitySetting | None:
     and stopping rule, at this cell's gain and fraction) for a phase-diagram cell, nothing for the book's own."""
     if st.name == "parity":
         return PARITY_PAPER
-    if st.name.startswith("phase/"):
-        return _phase_cell(st.loss, st.gain, st.frac, "paper")
-    return None
+    cells = {_phase_name(loss, g, p) for gains, fractions, _ in PHASE_GRID.values() for loss in PHASE_LOSSES
+             for g in gains for p in fractions}
+    return _phase_cell(st.loss, st.gain, st.frac, "paper") if st.name in cells else None
