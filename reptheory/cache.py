@@ -15,6 +15,9 @@ No finished result is lost to the cache:
   and recomputed, with a one-line warning naming it;
 * processes that compute the same entry at once each get their result, and leave one valid entry (the last
   ``os.replace`` wins; each writes its own temporary file beside it).
+
+A change to the code that decides a kind gives all its entries new keys; :func:`compare` sets the entries a
+changed checkout computed beside the old code's for the same runs (``python -m reptheory compare-cache``).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ import numpy as np
 from reptheory import runtime as _runtime
 
 __all__ = ["CacheError", "SOURCES", "FIT_SOURCES", "cache_dir", "source_files", "code_version", "cached", "exists",
-           "unwritable", "written_since"]
+           "unwritable", "written_since", "compare"]
 
 
 class CacheError(OSError):
@@ -77,9 +80,10 @@ SOURCES = {
 FIT_SOURCES = _TRAIN + ("theory",)
 
 
-def source_files(kind: str | None = None) -> list[pathlib.Path]:
-    """The source files whose content keys entries of ``kind`` (:data:`SOURCES`, else :data:`FIT_SOURCES`)."""
-    root = pathlib.Path(__file__).parent
+def source_files(kind: str | None = None, package: pathlib.Path | None = None) -> list[pathlib.Path]:
+    """The source files whose content keys entries of ``kind`` (:data:`SOURCES`, else :data:`FIT_SOURCES`), in
+    this package or in the package folder ``package`` (``reptheory/`` of another checkout)."""
+    root = pathlib.Path(package) if package is not None else pathlib.Path(__file__).parent
     files = set()
     for entry in SOURCES.get(kind, FIT_SOURCES):
         files |= {root / entry} if entry.endswith(".py") else set((root / entry).rglob("*.py"))
@@ -120,24 +124,27 @@ def _code(source: bytes) -> bytes:
 
 
 @lru_cache(maxsize=None)
-def code_version(kind: str | None = None) -> str:
+def code_version(kind: str | None = None, package: pathlib.Path | None = None) -> str:
     """Hash of the code of the packages and modules that decide entries of ``kind`` (:func:`source_files`),
     without comments and docstrings (``_code``): an edit to what runs in any of them invalidates the
-    kind's entries, and only those; an edit to their prose invalidates nothing."""
-    root = pathlib.Path(__file__).parent
+    kind's entries, and only those; an edit to their prose invalidates nothing. ``package``: the package
+    folder of another checkout, whose code is hashed instead of this one's (:func:`compare`)."""
+    root = pathlib.Path(package) if package is not None else pathlib.Path(__file__).parent
     h = hashlib.sha256()
-    for p in source_files(kind):
+    for p in source_files(kind, root):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(_code(p.read_bytes()))
     return h.hexdigest()[:16]
 
 
-def _key(kind: str, description: dict) -> str:
+def _key(kind: str, description: dict, code: str | None = None) -> str:
+    """The entry's file name: the SHA-256 of its kind, the code version (``code``, else this package's) and its
+    description (and the device, off the CPU)."""
     extra = {}
     dev = _runtime.current().device
     if dev != "cpu":                     # runs on a GPU differ from CPU runs in rounding: keep them apart
         extra["device"] = dev
-    text = json.dumps({"kind": kind, "code": code_version(kind), **description, **extra}, sort_keys=True,
+    text = json.dumps({"kind": kind, "code": code or code_version(kind), **description, **extra}, sort_keys=True,
                       default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -303,3 +310,58 @@ def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
         warnings.warn(f"result cache: writing {path} failed ({exc.strerror or exc}); {where}",
                       RuntimeWarning, stacklevel=2)
     return result
+
+
+def _arrays(path: pathlib.Path) -> tuple[dict, dict]:
+    """An entry's arrays and its record (kind, description) as written, without checking them."""
+    with np.load(path, allow_pickle=False) as f:
+        entry = {k: f[k] for k in f.files}
+    return entry, json.loads(str(entry.pop(_META)))
+
+
+def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
+            ignore: tuple = ("seconds",)) -> dict[str, list]:
+    """Every entry under the cache folder ``new`` against the entry that the code of ``old_package`` (the
+    ``reptheory/`` folder of another checkout) keys for the same kind and description under the cache folder
+    ``old``: the proof that a change which re-keyed entries left their values as they were (fill ``new`` with the
+    changed code from an empty folder, keep ``old`` from before). Arrays are compared byte for byte (dtype,
+    shape, bytes), all but those named in ``ignore`` (the wall-clock ``seconds``).
+
+    Returns ``{"identical": [...], "different": [...], "absent": [...], "unreadable": [...]}``: the paths under
+    ``new``, ``different`` as ``(path, names of the arrays that differ)``, ``absent`` where ``old`` holds no entry
+    for that kind and description under the old code.
+
+    >>> import tempfile, pathlib, reptheory
+    >>> from reptheory import runtime
+    >>> a, b = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
+    >>> for folder in (a, b):
+    ...     with runtime.use(cache_dir=str(folder)):
+    ...         _ = cached("demo", {"x": 1}, lambda: {"y": 2.0, "seconds": 0.1})
+    >>> {k: len(v) for k, v in compare(b, a, pathlib.Path(reptheory.__file__).parent).items()}
+    {'identical': 1, 'different': 0, 'absent': 0, 'unreadable': 0}
+    """
+    out = {"identical": [], "different": [], "absent": [], "unreadable": []}
+    for path in sorted(pathlib.Path(new).glob("*/*.npz")):
+        try:
+            mine, meta = _arrays(path)
+        except Exception:                 # noqa: BLE001  (a truncated or foreign file: named, not compared)
+            out["unreadable"].append(path)
+            continue
+        kind = meta["kind"]
+        twin = pathlib.Path(old) / kind / f"{_key(kind, meta['description'], code_version(kind, old_package))}.npz"
+        if not twin.is_file():
+            out["absent"].append(path)
+            continue
+        try:
+            theirs, _ = _arrays(twin)
+        except Exception:                 # noqa: BLE001
+            out["unreadable"].append(twin)
+            continue
+        names = sorted((set(mine) | set(theirs)) - set(ignore))
+        differ = [k for k in names if k not in mine or k not in theirs or mine[k].dtype != theirs[k].dtype
+                  or mine[k].shape != theirs[k].shape or mine[k].tobytes() != theirs[k].tobytes()]
+        if differ:
+            out["different"].append((path, differ))
+        else:
+            out["identical"].append(path)
+    return out
