@@ -295,3 +295,44 @@ def test_the_result_caches_keys_do_not_read_the_version():
         names = {p.name for p in cache.source_files(kind)}
         assert "_version.py" not in names and cache.source_files(kind)
         assert (ROOT / "reptheory" / "__init__.py") not in cache.source_files(kind)
+
+
+def test_a_reworded_docstring_or_comment_keeps_the_key_and_a_changed_constant_does_not():
+    """A prose edit keeps a probed model's cached runs: the function's docstring and comments are not keyed, its
+    constants (strings included, in functions without a docstring and in lambdas) are."""
+    space = {}
+    exec("def f(x):\n    'Scale x.'\n    return 2 * x  # doubled\n"
+         "def g(x):\n    'Scale x, reworded.'\n    # a comment\n    return 2 * x\n"
+         "def h(x):\n    'Scale x.'\n    return 3 * x\n"
+         "def s1():\n    return 'a'\n"
+         "def s2():\n    return 'b'\n", space)
+    digest = key.value_digest
+    assert digest(space["f"]) == digest(space["g"]) != digest(space["h"])
+    assert digest(space["s1"]) != digest(space["s2"])
+    assert digest(lambda: "a") != digest(lambda: "b")
+
+
+def test_a_reworded_docstring_in_a_module_a_model_reads_keeps_the_models_key(monkeypatch):
+    """The CNN of the CNN-plateau experiment reads reptheory's modules (``networks.models``, ``validate``) in its
+    constructor: a reworded docstring there keeps the model's key; a change to what a function does re-keys it."""
+    import dataclasses
+    import inspect
+    import textwrap
+
+    from reptheory import validate
+    from reptheory.lab import cnn_plateau
+    model = cnn_plateau.CNN(dataclasses.replace(cnn_plateau.CONVOLUTION, width=120), 0)
+    before = key.model_digest(model)
+    source = textwrap.dedent(inspect.getsource(validate.integer))
+
+    def patched(text):
+        space = dict(validate.integer.__globals__)
+        exec(compile(text, "<patched>", "exec"), space)
+        return space["integer"]
+
+    with monkeypatch.context() as m:
+        m.setattr(validate, "integer", patched(source.replace('"""', '"""A reworded docstring. ', 1)))
+        assert key.model_digest(model) == before
+    with monkeypatch.context() as m:
+        m.setattr(validate, "integer", patched(source.replace("def integer(", "def integer(*_more, ", 1)))
+        assert key.model_digest(model) != before
