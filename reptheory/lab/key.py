@@ -3,9 +3,9 @@ are the same in every session and process for the same model, layer and data, an
 reads differs. A model: its printed structure, parameters (values, which train, tied ones once), buffers, the
 attributes and hooks of every submodule, and the methods and class attributes of its classes. A layer, and
 every value met on the way (:func:`value_digest`): numbers, strings, containers, tensors and arrays by value; a
-function by its bytecode (not its docstring), attributes, closure, defaults and the globals it reads; a library's function or
-class by name and version (its closure too); the user's own module by its public contents, a library's by
-name; another object by its class and attributes. What cannot be keyed (a generator, an open file, state kept
+function by its bytecode (not its docstring, which no computation should read), attributes, closure, defaults
+and the globals it reads; a library's function or class by name and version (its closure too); the user's own
+module by its public contents, a library's by name; another object by its class and attributes. What cannot be keyed (a generator, an open file, state kept
 in C, nesting deeper than :data:`DEPTH`) raises :class:`Unkeyable`, naming it.
 
 >>> import torch
