@@ -104,7 +104,7 @@ class GridPoint:
 
 def _grid_points(s: _configs.Setting):
     """The 25 (dx, dy, seed) of ``s``'s grid, ``||Δx||`` major."""
-    pts = [(dx, dy) for dx in _configs.FIG5_PROTOCOL.dx for dy in _configs.FIG5_PROTOCOL.dy]
+    pts = _configs.FIG5_PROTOCOL.points()
     if len(s.seeds) < len(pts):
         raise ValueError(f"{s.name}: the grid needs {len(pts)} seeds, the setting has {len(s.seeds)}")
     return [(dx, dy, seed) for (dx, dy), seed in zip(pts, s.seeds)]

@@ -66,7 +66,7 @@ def probe_grid(make_model: Callable, layer, *, in_shape, lr, epochs, out_dim: in
     grid_seed = _v.integer("grid_seed", grid_seed, 0)
     kw = {"lr": lr, "epochs": epochs, "optimizer": optimizer}
     ref = (1.0, float(np.sqrt(0.5)))
-    points = [(dx, dy) for dx in _configs.FIG5_PROTOCOL.dx for dy in _configs.FIG5_PROTOCOL.dy]
+    points = _configs.FIG5_PROTOCOL.points()
     runs = [(s, *ref, stop_loss) for s in seeds] + [(grid_seed + k, dx, dy, _configs.FIG5_PROTOCOL.stop_loss)
                                                    for k, (dx, dy) in enumerate(points)]
     data = [pair_data(dx, dy, in_shape, out_dim) for _, dx, dy, _ in runs]

@@ -255,7 +255,7 @@ def test_probe_grid_predicts_each_point_from_its_own_start():
         return tanh_net(seed, width=8, d_in=2, scale=1.0)
 
     g = probe_protocol.probe_grid(make, "3", in_shape=(2,), lr=0.2, epochs=150, fit_seeds=(0, 1), n_jobs=1)
-    assert len(g.fits) == 2 and len(g.grid.points) == len(configs.FIG5_PROTOCOL.dx) * len(configs.FIG5_PROTOCOL.dy)
+    assert len(g.fits) == 2 and len(g.grid.points) == len(configs.FIG5_PROTOCOL.points())
     rates = g.grid.rates
     assert len(rates.used) + len(rates.discarded) == 2
     for p in g.grid.points:
