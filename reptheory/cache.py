@@ -17,7 +17,7 @@ No finished result is lost to the cache:
   ``os.replace`` wins; each writes its own temporary file beside it).
 
 A change to the code that decides a kind gives all its entries new keys; :func:`compare` sets the entries a
-changed checkout computed beside the old code's for the same runs (``python -m reptheory compare-cache``).
+changed checkout computed beside the old code's for the same runs (``python -m reptheory.compare``).
 """
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """Command line: reproduce any figure of the book at the paper's settings, outside the book.
 
-``python -m reptheory list`` names the figures. ``python -m reptheory compare-cache NEW OLD --old-package DIR``
-proves that a change which re-keyed cached runs left their values as they were (:func:`compare_cache`).
-``python -m reptheory reproduce fig2 --profile paper`` runs
+``python -m reptheory list`` names the figures. ``python -m reptheory reproduce fig2 --profile paper`` runs
 the figure's notebook (``book/fig02_architectures.ipynb``, the single definition of the figure) in a fresh
 kernel with the chosen profile and writes, under ``--out`` (default ``reproduce/<figure>-<profile>/``):
 
@@ -51,7 +49,7 @@ import time
 
 from reptheory import _version, runtime
 
-__all__ = ["main", "figures", "book_dir", "estimate", "compare_cache", "CPU_SECONDS"]
+__all__ = ["main", "figures", "book_dir", "estimate", "CPU_SECONDS"]
 
 
 def book_dir() -> pathlib.Path:
@@ -99,43 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--no-progress", action="store_true", help="no progress bars")
     rp.add_argument("--yes", action="store_true",
                     help="start even when the estimated time from an empty cache exceeds an hour")
-    cp = sub.add_parser("compare-cache", help="after a change that re-keyed cached runs: compare every entry of a "
-                                              "cache filled by this code with the old code's entry for the same run")
-    cp.add_argument("new", help="cache folder filled by this checkout's code (from an empty folder)")
-    cp.add_argument("old", help="cache folder that holds the old code's entries")
-    cp.add_argument("--old-package", required=True,
-                    help="the old code: the reptheory/ package folder of a checkout of it (e.g. a git worktree)")
     return ap
-
-
-def compare_cache(new: str, old: str, old_package: str) -> int:
-    """``python -m reptheory compare-cache``: print, kind by kind, how many entries under ``new`` are identical
-    to the old code's (:func:`reptheory.cache.compare`; every array but ``seconds``, byte for byte), and name
-    those that differ, have no old entry or cannot be read. Exit status 0 when every entry is identical, 1
-    otherwise, 2 for a folder that is not there."""
-    from reptheory import cache
-    for name, folder in (("NEW", new), ("OLD", old)):
-        if not pathlib.Path(folder).is_dir():
-            return _fail(f"{name} {folder!r} is not a folder")
-    if not (pathlib.Path(old_package) / "cache.py").is_file():
-        return _fail(f"--old-package {old_package!r} is not a reptheory package folder (it holds no cache.py)")
-    out = cache.compare(pathlib.Path(new), pathlib.Path(old), pathlib.Path(old_package).resolve())
-    kinds: dict[str, dict[str, int]] = {}
-    for verdict, items in out.items():
-        for item in items:
-            path = item[0] if isinstance(item, tuple) else item
-            kinds.setdefault(path.parent.name, dict.fromkeys(out, 0))[verdict] += 1
-    for kind, counts in sorted(kinds.items()):
-        print(f"{kind:22s} " + ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n))
-    for path, names in out["different"]:
-        print(f"different: {path} ({', '.join(names)})")
-    for verdict in ("absent", "unreadable"):
-        for path in out[verdict]:
-            print(f"{verdict}: {path}")
-    total = sum(map(len, out.values()))
-    print(f"{len(out['identical'])} of {total} entries identical to the old code's (every array but seconds, "
-          "byte for byte)")
-    return PASSED if len(out["identical"]) == total else CHECK_FAILED
 
 
 #: CPU-seconds of a figure from an empty cache, measured on the slower CPU of the Reproduce page (2 worker
@@ -420,8 +382,6 @@ def main(argv: list[str] | None = None) -> int:
             for name, p in figures().items():
                 print(f"{name:18s} {p}")
             return 0
-        if args.command == "compare-cache":
-            return compare_cache(args.new, args.old, args.old_package)
     except (ValueError, FileNotFoundError) as exc:
         return _fail(str(exc))
     args.stage = "setup"

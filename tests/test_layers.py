@@ -8,10 +8,10 @@ import reptheory
 
 PKG = pathlib.Path(reptheory.__file__).parent
 #: the layer packages; the root holds the infrastructure (``core``; the settings registry ``configs`` is a package
-#: of its own, one module per paper) and, on top, the command line and benchmark
+#: of its own, one module per paper) and, on top, the command lines (the figures, the cache comparison) and benchmark
 PACKAGES = ("theory", "networks", "experiments", "sequel", "lab", "presentation")
 CORE = {"configs", "cache", "parallel", "runtime", "stats", "validate", "_version"}
-TOP = {"cli", "bench", "__main__"}
+TOP = {"cli", "bench", "compare", "__main__"}
 ALLOWED = {
     "core": {"core"},
     "theory": {"core", "theory"},

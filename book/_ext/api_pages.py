@@ -31,7 +31,7 @@ PAGES = (
     ("presentation", "reptheory.presentation", ("reptheory.presentation",)),
     ("infrastructure", "The infrastructure", ("reptheory.configs", "reptheory.runtime", "reptheory.cache",
                                               "reptheory.parallel", "reptheory.stats", "reptheory.validate",
-                                              "reptheory.cli", "reptheory.bench")),
+                                              "reptheory.cli", "reptheory.compare", "reptheory.bench")),
 )
 #: modules with nothing a library user calls: the entry point of ``python -m`` and the version's own file
 SKIP = ("reptheory.__main__", "reptheory._version")

@@ -1,12 +1,12 @@
-"""The cache key of a probed run (:func:`reptheory.lab.probe`, :func:`reptheory.lab.probe_many`): digests that
-are the same in every session and process for the same model, layer and data, and differ when anything a run
-reads differs. A model: its printed structure, parameters (values, which train, tied ones once), buffers, the
-attributes and hooks of every submodule, and the methods and class attributes of its classes. A layer, and
-every value met on the way (:func:`value_digest`): numbers, strings, containers, tensors and arrays by value; a
-function by its bytecode (not its docstring, which no computation should read), attributes, closure, defaults
-and the globals it reads; a library's function or class by name and version (its closure too); the user's own
-module by its public contents, a library's by name; another object by its class and attributes. What cannot be keyed (a generator, an open file, state kept
-in C, nesting deeper than :data:`DEPTH`) raises :class:`Unkeyable`, naming it.
+"""The cache key of a probed run (:func:`reptheory.lab.probe`, :func:`reptheory.lab.probe_many`): digests that are the
+same in every session and process for the same model, layer and data, and differ when anything a run reads differs.
+A model: its printed structure, parameters (values, which train, tied ones once), buffers, the attributes and hooks
+of every submodule, and the methods and class attributes of its classes. A layer, and every value met on the way
+(:func:`value_digest`): numbers, strings, containers, tensors and arrays by value; a function by its bytecode (not
+its docstring), attributes, closure, defaults and the globals it reads; a library's function or class by name and
+version (its closure too); the user's own module by its public contents, a library's by name; another object by its
+class and attributes. What cannot be keyed (a generator, an open file, state kept in C, nesting deeper than
+:data:`DEPTH`) raises :class:`Unkeyable`, naming it.
 
 >>> import torch
 >>> a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
@@ -24,7 +24,6 @@ import fractions
 import decimal
 import functools
 import hashlib
-import inspect
 import logging
 import pathlib
 import sys
@@ -109,16 +108,11 @@ def _c_state(cls) -> type | None:
 
 
 def code_digest(h, code: types.CodeType) -> None:
-    """Feed ``code``'s bytecode, names and constants (nested code included; file names, line numbers and a
-    function's docstring left out) to ``h``: the same function hashes the same in every session and process,
-    and rewording its docstring or comments keeps its cached runs. A function's code object keeps its first
-    constant for the docstring (``None`` without one, CPython 3.11), which is skipped."""
-    h.update(code.co_code)
-    h.update(repr((code.co_names, code.co_varnames)).encode())
-    consts = code.co_consts
-    if code.co_flags & inspect.CO_OPTIMIZED and consts and isinstance(consts[0], str):
-        consts = consts[1:]                 # the docstring: prose, not code
-    for c in consts:
+    """Feed ``code``'s bytecode, names and constants to ``h`` (nested code included; file names, line numbers and
+    a function's docstring, its first constant in CPython 3.11, left out): the same in every session and process."""
+    h.update(code.co_code + repr((code.co_names, code.co_varnames)).encode())     # as two updates: the same digest
+    doc = code.co_flags & 1 and code.co_consts and isinstance(code.co_consts[0], str)    # 1: CO_OPTIMIZED, a function
+    for c in code.co_consts[1 if doc else 0:]:
         if isinstance(c, types.CodeType):
             code_digest(h, c)
         elif isinstance(c, frozenset):     # a set literal: its printed order changes with the hash seed

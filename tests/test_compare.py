@@ -1,0 +1,60 @@
+"""``python -m reptheory.compare``: a re-keyed cache's entries against the old code's."""
+import pathlib
+
+import pytest
+
+from reptheory import compare
+
+
+def test_compare_cache_sets_each_new_entry_beside_the_old_codes_entry_for_the_same_run(tmp_path, monkeypatch,
+                                                                                       capsys):
+    """The old entries are found under the old code's keys (here a copy of the package with one statement added to
+    a keyed module), compared array by array except ``seconds``; an entry whose values moved, or that the old
+    cache lacks, is named and the status is 1."""
+    import shutil
+
+    import numpy as np
+
+    import reptheory
+    from reptheory import cache, runtime
+    pkg = pathlib.Path(reptheory.__file__).parent
+    old_pkg = tmp_path / "old" / "reptheory"
+    shutil.copytree(pkg, old_pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    (old_pkg / "validate.py").write_text((old_pkg / "validate.py").read_text() + "\n_EXTRA = 1\n")
+    assert cache.code_version("demo", old_pkg) != cache.code_version("demo")
+    old, new = tmp_path / "cache_old", tmp_path / "cache_new"
+    arrays = lambda y, seconds: (lambda: {"y": np.asarray(y), "seconds": seconds})
+    with monkeypatch.context() as m, runtime.use(cache_dir=str(old)):
+        m.setattr(cache, "code_version", lambda kind=None, package=None, real=cache.code_version: real(kind, old_pkg))
+        for x in (1, 2):
+            cache.cached("demo", {"x": x}, arrays([0.0, 1.0], 1.0))
+    with runtime.use(cache_dir=str(new)):
+        cache.cached("demo", {"x": 1}, arrays([0.0, 1.0], 2.0))           # the same values, another wall time
+        cache.cached("demo", {"x": 2}, arrays([0.0, 1.0 + 1e-12], 1.0))   # moved in the last digits
+        cache.cached("demo", {"x": 3}, arrays([0.0], 1.0))                # no old entry
+    assert compare.main([str(new), str(old), "--old-package", str(old_pkg)]) == 1
+    out = capsys.readouterr().out
+    assert "demo                   1 identical, 1 different, 1 absent" in out
+    assert out.count("different: ") == 1 and "(y)" in out and out.count("absent: ") == 1
+    assert "1 of 3 entries identical" in out
+    # under this code's keys the old folder holds none of them: the old code decides where its entries are
+    assert compare.main([str(new), str(old), "--old-package", str(pkg)]) == 1
+    assert "0 of 3 entries identical" in capsys.readouterr().out
+    shutil.rmtree(new / "demo")
+    with runtime.use(cache_dir=str(new)):
+        cache.cached("demo", {"x": 1}, arrays([0.0, 1.0], 3.0))
+    assert compare.main([str(new), str(old), "--old-package", str(old_pkg)]) == 0
+    assert "1 of 1 entries identical" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("which, msg", [("new", "NEW '{p}' is not a folder"), ("old", "OLD '{p}' is not a folder"),
+                                        ("package", "--old-package '{p}' is not a reptheory package folder")])
+def test_compare_cache_names_a_missing_folder_and_exits_2(tmp_path, capsys, which, msg):
+    folders = {k: tmp_path / k for k in ("new", "old", "package")}
+    for k, f in folders.items():
+        if k != which:
+            f.mkdir()
+    if which != "package":
+        folders["package"] = pathlib.Path(compare.__file__).parent
+    code = compare.main([str(folders["new"]), str(folders["old"]), "--old-package", str(folders["package"])])
+    assert code == 2 and msg.format(p=folders[which]) in capsys.readouterr().err
