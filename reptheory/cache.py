@@ -325,7 +325,8 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
     ``reptheory/`` folder of another checkout) keys for the same kind and description under the cache folder
     ``old``: the proof that a change which re-keyed entries left their values as they were (fill ``new`` with the
     changed code from an empty folder, keep ``old`` from before). Arrays are compared byte for byte (dtype,
-    shape, bytes), all but those named in ``ignore`` (the wall-clock ``seconds``).
+    shape, bytes), all but those named in ``ignore`` (the wall-clock ``seconds``; in an entry that holds several
+    runs, as ``probe_many``'s, also each run's ``<k>:seconds``).
 
     Returns ``{"identical": [...], "different": [...], "absent": [...], "unreadable": [...]}``: the paths under
     ``new``, ``different`` as ``(path, names of the arrays that differ)``, ``absent`` where ``old`` holds no entry
@@ -357,7 +358,7 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
         except Exception:                 # noqa: BLE001
             out["unreadable"].append(twin)
             continue
-        names = sorted((set(mine) | set(theirs)) - set(ignore))
+        names = sorted(k for k in set(mine) | set(theirs) if k.rsplit(":", 1)[-1] not in ignore)
         differ = [k for k in names if k not in mine or k not in theirs or mine[k].dtype != theirs[k].dtype
                   or mine[k].shape != theirs[k].shape or mine[k].tobytes() != theirs[k].tobytes()]
         if differ:

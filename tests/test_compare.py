@@ -23,7 +23,7 @@ def test_compare_cache_sets_each_new_entry_beside_the_old_codes_entry_for_the_sa
     (old_pkg / "validate.py").write_text((old_pkg / "validate.py").read_text() + "\n_EXTRA = 1\n")
     assert cache.code_version("demo", old_pkg) != cache.code_version("demo")
     old, new = tmp_path / "cache_old", tmp_path / "cache_new"
-    arrays = lambda y, seconds: (lambda: {"y": np.asarray(y), "seconds": seconds})
+    arrays = lambda y, seconds: (lambda: {"y": np.asarray(y), "seconds": seconds, "0:seconds": seconds})
     with monkeypatch.context() as m, runtime.use(cache_dir=str(old)):
         m.setattr(cache, "code_version", lambda kind=None, package=None, real=cache.code_version: real(kind, old_pkg))
         for x in (1, 2):
