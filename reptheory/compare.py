@@ -5,10 +5,9 @@ A change to the code that decides a kind of cached entry (an engine, a model, th
 gives every entry of that kind a new key (:func:`reptheory.cache.code_version`), so the runs train again. Fill an
 empty cache folder ``NEW`` with the changed code (``REPTHEORY_CACHE=NEW make notebooks``), keep ``OLD`` from before,
 and check out the old code (``git worktree add /tmp/old <old commit>``, then ``--old-package /tmp/old/reptheory``):
-this command sets every entry of ``NEW``
-beside the entry that the old code keyed for the same kind and description (:func:`reptheory.cache.compare`),
-compares every array but ``seconds`` byte for byte, prints per kind how many are identical and names each entry that
-differs, has no old counterpart or cannot be read.
+this command sets every entry of ``NEW`` beside the entry that the old code keyed for the same kind and description
+(:func:`reptheory.cache.compare`), compares every array but ``seconds`` byte for byte, prints per kind how many are
+identical and names each entry that differs, has no old counterpart or cannot be read.
 
 Exit status: 0 every entry identical; 1 any other; 2 a folder that is not there.
 """
