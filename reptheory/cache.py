@@ -50,7 +50,8 @@ def cache_dir() -> pathlib.Path:
 
 
 _TRAIN = ("networks", "configs/fields.py", "validate.py")
-_PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py", "networks/stop.py", "validate.py")
+_PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py", "networks/stack.py",
+                "networks/stop.py", "validate.py")
 #: the code that decides each kind of cached entry: packages of reptheory (every module in them) and single modules, as
 #: paths inside the package. A trained run is keyed on the code that trains and records it and on its description, which
 #: holds every value of its setting (for a feed-forward setting ``networks.models.key_fields``: its fields and the

@@ -8,17 +8,17 @@ network trains in float32.
 
 * :func:`train_one` trains one network eagerly (any module: dropout and batch normalisation are recorded in
   eval mode).
-* :func:`train_many` trains ``B`` networks of one architecture together: their parameters are stacked along
-  a new first axis and the forward pass is vectorised over it (``torch.func.vmap`` of
-  ``torch.func.functional_call``); one backward pass of the summed losses gives every network its own gradient,
-  since the networks share no parameter. Each network has its own data, pair, learning rate, epoch budget and
-  stop loss; a network that has stopped leaves the batch at the next poll. On a CPU, 30 small networks train
-  7–10× faster per network than one at a time, because the cost of a step is dispatch, not arithmetic
-  (``benchmarks/train_step.py`` prints the ratio). The numbers equal :func:`train_one`'s to float32 rounding
-  (tested), not bit for bit.
+* :func:`train_many` trains ``B`` networks of one architecture together in the package's one batched engine,
+  :func:`reptheory.networks.stack.train_stack`, which also trains the paper's batched two-point runs:
+  their parameters are stacked along a new first axis, the forward pass is vectorised over it, and one backward
+  pass of the summed losses gives every network its own gradient. Each network has its own data, pair,
+  learning rate, epoch budget and stop loss. On a CPU, 30 small networks train 7–10× faster per network than
+  one at a time, because the cost of a step is dispatch, not arithmetic (``benchmarks/train_step.py`` prints
+  the ratio). The numbers equal :func:`train_one`'s to float32 rounding (tested), not bit for bit.
 
-The stop rule (:func:`end`) is read every :data:`POLL` epochs, and the records are cut where it fired: the
-same numbers as a check at every epoch.
+Both apply the stop and divergence rule of :mod:`reptheory.networks.stop`, a non-finite ``h2`` counting as a
+divergence (:func:`end`); :func:`train_one` reads it every :data:`POLL` epochs and cuts the records where it
+fired: the same numbers as a check at every epoch.
 """
 from __future__ import annotations
 
@@ -28,16 +28,15 @@ import time
 import numpy as np
 import torch
 
+from reptheory.networks import stack as _stack
 from reptheory.networks.stop import diverged_where
 
 __all__ = ["RECORDS", "POLL", "has_train_mode", "check_outputs", "train_one", "train_many", "end"]
 
 #: the recorded columns: Eq. 8's variables, the pair's loss (Eq. 9's quantity) and the training loss
 RECORDS = ("h2", "y2", "w", "pair_loss", "loss")
-#: the stop rule is read every POLL epochs
+#: :func:`train_one` reads the stop rule every POLL epochs
 POLL = 25
-#: Adam's constants (PyTorch's defaults)
-ADAM = {"betas": (0.9, 0.999), "eps": 1e-8}
 
 
 def has_train_mode(model: torch.nn.Module) -> bool:
@@ -98,11 +97,9 @@ def end(loss: np.ndarray, h2: np.ndarray, stop_loss) -> tuple[int, bool]:
     return loss.size, False
 
 
-def _finish(rec: np.ndarray, stop_loss, x: torch.Tensor, dy: torch.Tensor, pair, m0, seconds) -> dict:
-    """One run's arrays from its records ``rec`` (epochs × :data:`RECORDS`), cut by :func:`end`."""
+def _finish(rec: np.ndarray, diverged: bool, x: torch.Tensor, dy: torch.Tensor, pair, m0, seconds) -> dict:
+    """One run's arrays from its records ``rec`` (epochs × :data:`RECORDS`, cut where the run ended)."""
     arrays = dict(zip(RECORDS, rec.T.copy()))
-    stop, diverged = end(arrays["loss"], arrays["h2"], stop_loss)
-    arrays = {k: v[:stop] for k, v in arrays.items()}
     i, j = pair
     x = x.detach().double().reshape(x.shape[0], -1)
     dx = x[j] - x[i]
@@ -194,7 +191,9 @@ def train_one(model, X, Y, layer, lr, epochs, optimizer, pair, stop_loss, dev) -
         if hook is not None:
             hook.remove()
     seconds = time.perf_counter() - t0
-    return _finish(rec[:written].cpu().numpy(), stop_loss, X, dy, pair, state.get("m0", np.nan), seconds)
+    records = rec[:written].cpu().numpy()
+    stop, diverged = end(records[:, RECORDS.index("loss")], records[:, RECORDS.index("h2")], stop_loss)
+    return _finish(records[:stop], diverged, X, dy, pair, state.get("m0", np.nan), seconds)
 
 
 class _Tracked(torch.nn.Module):
@@ -222,13 +221,14 @@ class _Tracked(torch.nn.Module):
 
 
 def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev) -> list[dict]:
-    """Train ``B = len(models)`` networks of one architecture together and record each one's pair.
+    """Train ``B = len(models)`` networks of one architecture together and record each one's pair
+    (:func:`reptheory.networks.stack.train_stack`, the one batched engine).
 
     ``models``: modules with the same structure and parameter shapes and no train-mode behaviour
     (:func:`has_train_mode` False; the caller checks both); ``X``: ``(B, n, …)`` inputs and ``Y``: ``(B, n,
     …)`` targets, one dataset per network; ``lr``, ``epochs``, ``stop_loss`` (``None``: none), ``pairs``:
     one per network. Returns one dict per network, as :func:`train_one`'s; ``seconds`` is the batch's
-    training time divided by ``B``."""
+    wall time until the network ended, divided by ``B``."""
     B = len(models)
     n = X.shape[1]
     net = _Tracked(copy.deepcopy(models[0]), layer).to(dev)
@@ -237,7 +237,6 @@ def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev
         raise ValueError("the model has no trainable parameters")
     own = [dict(m.named_parameters()) for m in models]
     params = {k: torch.stack([o[k[4:]].detach() for o in own]).to(dev) for k, _ in net.named_parameters()}
-    frozen = {k: v for k, v in params.items() if k not in names}
     buffers = {k: torch.stack([dict(m.named_buffers())[k[4:]] for m in models]).to(dev)
                for k, _ in net.named_buffers()}
     X, Y = X.to(dev), Y.to(dev)
@@ -246,80 +245,31 @@ def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev
     P = torch.as_tensor(np.asarray(pairs, dtype=np.int64), device=dev)
     ar = torch.arange(B, device=dev)
     dY = Yf[ar, P[:, 1]] - Yf[ar, P[:, 0]]
-    lr = torch.as_tensor(np.asarray(lr, dtype=np.float32), device=dev)
-    budget = np.asarray(epochs, dtype=np.int64)
-    stop = torch.as_tensor(np.array([0.0 if s is None else s for s in stop_loss]), device=dev)
-    T = int(budget.max()) + 1
-    rec = torch.full((T, B, len(RECORDS)), float("nan"), dtype=torch.float64, device=dev)
-    written = np.zeros(B, dtype=np.int64)
+    rec = torch.full((int(np.max(epochs)) + 1, B, len(RECORDS)), float("nan"), dtype=torch.float64, device=dev)
+    m0 = torch.full((B,), float("nan"), dtype=torch.float64, device=dev)
 
-    def forward(p, b, x, pair):
-        return torch.func.functional_call(net, (p, b), (x, pair))
-
-    batched = torch.func.vmap(forward, in_dims=(0, 0, 0, 0))
-    live = torch.arange(B, device=dev)          # the networks still training, as indices into the batch
-    live_np = np.arange(B)
-    theta = {k: params[k].clone().requires_grad_() for k in names}
-    moments = {k: (torch.zeros_like(theta[k]), torch.zeros_like(theta[k])) for k in names} if optimizer == "adam" else {}
-    b1, b2 = ADAM["betas"]
-
-    def sliced():                               # the live networks' data, frozen parameters and buffers
-        return (X[live], Yt[live], Yf[live], P[live], dY[live], lr[live], {k: v[live] for k, v in frozen.items()},
-                {k: v[live] for k, v in buffers.items()}, torch.arange(live.numel(), device=dev))
-
-    x, yt, yf, pr, dy, rate, fz, bf, r = sliced()
-    t0 = time.perf_counter()
-    for e in range(T):
-        out, h = batched({**theta, **fz}, bf, x, pr)
-        if out.shape[1] != n or out[:1].reshape(1, n, -1).shape[2] != yt.shape[2]:
+    def record(e, act, out, h):
+        if out.shape[1] != n or out[:1].reshape(1, n, -1).shape[2] != Yt.shape[2]:
             raise ValueError(f"the model's output has shape {tuple(out.shape[1:])}; the targets Y need "
-                             f"({n}, {yt.shape[2]})")
-        out = out.reshape(live.numel(), n, -1)
-        with torch.no_grad():
-            o = out.double()
-            dh = h[:, 1].double() - h[:, 0].double()
-            d_out = o[r, pr[:, 1]] - o[r, pr[:, 0]]
-            y2 = (d_out * d_out).sum(1)
-            e2 = ((o - yf) ** 2).sum(2)
-            rec[e].index_copy_(0, live, torch.stack(((dh * dh).sum(1), y2, y2 - (d_out * dy).sum(1),
-                                                     0.25 * (e2[r, pr[:, 0]] + e2[r, pr[:, 1]]),
-                                                     0.5 * e2.sum(1) / (n * yf.shape[2])), 1))
-            if e == 0:
-                m = 0.5 * (o[r, pr[:, 0]] + o[r, pr[:, 1]]) - 0.5 * (yf[r, pr[:, 0]] + yf[r, pr[:, 1]])
-                m0 = (m * m).sum(1).cpu().numpy()
-        written[live_np] = e + 1
-        if e == T - 1:
-            break
-        loss = 0.5 * ((out - yt) ** 2).mean((1, 2))
-        grads = torch.autograd.grad(loss.sum(), [theta[k] for k in names], allow_unused=True)
-        with torch.no_grad():
-            for k, g in zip(names, grads):
-                if g is None:                   # a parameter the forward pass does not use: no step, as torch.optim
-                    continue
-                step = rate.reshape(-1, *([1] * (g.dim() - 1)))
-                if optimizer == "sgd":
-                    theta[k].sub_(step * g)
-                else:
-                    m1, m2 = moments[k]
-                    m1.mul_(b1).add_(g, alpha=1 - b1)
-                    m2.mul_(b2).addcmul_(g, g, value=1 - b2)
-                    t = e + 1
-                    denom = (m2.sqrt() / (1 - b2 ** t) ** 0.5).add_(ADAM["eps"])
-                    theta[k].sub_(step / (1 - b1 ** t) * m1 / denom)
-        if (e + 1) % POLL == 0:                 # the stop rule of every live network, read in one transfer
-            L = rec[e + 1 - POLL: e + 1, live, 4]
-            bad = diverged_where(L, rec[0, live, 4])
-            low = L < stop[live]
-            done = bad.any(0) | low.any(0) | torch.as_tensor(budget[live_np] <= e, device=dev)
-            if bool(done.any()):
-                keep = ~done
-                live, live_np = live[keep], live_np[keep.cpu().numpy()]
-                if live.numel() == 0:
-                    break
-                theta = {k: v.detach()[keep].requires_grad_() for k, v in theta.items()}
-                moments = {k: (a[keep], c[keep]) for k, (a, c) in moments.items()}
-                x, yt, yf, pr, dy, rate, fz, bf, r = sliced()
-    seconds = (time.perf_counter() - t0) / B
-    records = rec.cpu().numpy()
-    return [_finish(records[:min(written[b], budget[b] + 1), b], stop_loss[b], X[b], dY[b], tuple(pairs[b]),
-                    float(m0[b]), seconds) for b in range(B)]
+                             f"({n}, {Yt.shape[2]})")
+        r, pr, yf = torch.arange(act.numel(), device=dev), P[act], Yf[act]
+        o = out.reshape(act.numel(), n, -1).double()
+        dh = h[:, 1].double() - h[:, 0].double()
+        d_out = o[r, pr[:, 1]] - o[r, pr[:, 0]]
+        y2 = (d_out * d_out).sum(1)
+        e2 = ((o - yf) ** 2).sum(2)
+        h2, loss = (dh * dh).sum(1), 0.5 * e2.sum(1) / (n * yf.shape[2])
+        rec[e].index_copy_(0, act, torch.stack((h2, y2, y2 - (d_out * dY[act]).sum(1),
+                                                0.25 * (e2[r, pr[:, 0]] + e2[r, pr[:, 1]]), loss), 1))
+        if e == 0:
+            m = 0.5 * (o[r, pr[:, 0]] + o[r, pr[:, 1]]) - 0.5 * (yf[r, pr[:, 0]] + yf[r, pr[:, 1]])
+            m0[act] = (m * m).sum(1)
+        return torch.where(h2.isfinite(), loss, float("nan"))      # a non-finite h2 ends the run as diverged
+
+    frozen = {k: v for k, v in params.items() if k not in names}
+    ends, diverged, seconds = _stack.train_stack(
+        net, {k: v for k, v in params.items() if k in names}, (X, P), Yt, lr, epochs, record,
+        stop_loss=list(stop_loss), optimizer=optimizer, frozen=frozen, buffers=buffers)
+    records, m0 = rec.cpu().numpy(), m0.cpu().numpy()
+    return [_finish(records[:ends[b], b], bool(diverged[b]), X[b], dY[b], tuple(pairs[b]), float(m0[b]), seconds[b])
+            for b in range(B)]

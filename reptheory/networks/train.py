@@ -22,7 +22,8 @@ record whose loss is below it (the paper's "train until the loss is below 1e-4")
 Every engine applies this one rule (:mod:`reptheory.networks.stop`).
 
 The engines live in their own modules (:mod:`~reptheory.networks.engine_numba`,
-:mod:`~reptheory.networks.engine_torch`, :mod:`~reptheory.networks.engine_batch`); this module is their one
+:mod:`~reptheory.networks.engine_torch`, :mod:`~reptheory.networks.engine_batch`, the paper's use of the one
+batched engine :mod:`~reptheory.networks.stack` that the lab's probes share); this module is their one
 entry point: :func:`train`, :func:`train_batch` (many trials at once), :func:`train_many` (seeds in worker
 processes), :class:`Run` and :func:`device`.
 

@@ -290,9 +290,11 @@ def test_zoo_specs_build_and_track_a_middle_block():
 
 
 def test_probe_kind_is_keyed_on_the_lab_modules_that_train():
-    # the fits, verdicts, protocols and the zoo are not: a probed network's code is in its model digest
+    # and on the one batched engine they share with the paper's runs; the fits, verdicts, protocols and the zoo
+    # are not: a probed network's code is in its model digest
     assert cache.SOURCES["probe_run"] == cache.SOURCES["probe_many"] == (
-        "lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py", "networks/stop.py", "validate.py")
+        "lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py", "networks/stack.py", "networks/stop.py",
+        "validate.py")
     assert rt.probe is lab.probe and rt.probe_many is lab.probe_many
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from reptheory import cache, configs
-from reptheory.networks import data, engine_batch, measure, models, train
+from reptheory.networks import data, measure, models, stack, train
 from reptheory.presentation.display import SettingsTable
 
 X2, Y2 = data.two_points()
@@ -396,12 +396,12 @@ def test_cache_keeps_a_result_whose_write_fails(tmp_path, monkeypatch):
 
 
 def test_train_batch_polls_the_device_without_changing_a_result(monkeypatch):
-    """On a GPU the batch asks whether any trial still trains only every ``BATCH_POLL`` epochs; the records,
+    """On a GPU the batch asks whether any trial still trains only every ``POLL`` epochs; the records,
     stops and divergences are decided on the device every epoch, so the poll interval changes no number."""
     s = small(epochs=120, lr=0.05, nonlinearity="tanh", stop_loss=0.02)
     sets = [data.two_points(1.0, 0.5), data.two_points(1.0, 0.0), data.two_points(0.5, 0.5)]
     every = train.train_batch(s, sets, [0, 1, 2])
-    monkeypatch.setattr(engine_batch, "BATCH_POLL", 7)
+    monkeypatch.setattr(stack, "POLL", 7)
     sparse = train.train_batch(s, sets, [0, 1, 2])
     assert len({r.loss.size for r in every}) > 1          # the trials stop at different epochs
     for a, b in zip(every, sparse):
@@ -443,7 +443,8 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
     """A trained run is keyed on the code that trains and records it, never on the settings' registry, the
     experiments (sweeps, summaries, tables: what an entry holds is the run's own) or the theory; the sequel's parity runs on its two parity engines, not on the
     analyses of the runs (phase diagrams, automata, theory) or its entry point; the sequel's and the probes'
-    runs ignore the feed-forward networks except the shared stop rule; fits see the networks, the theory and
+    runs ignore the feed-forward networks except the shared stop rule and, for the probes, the one batched
+    engine; fits see the networks, the theory and
     the module that fits; presentation and infrastructure decide nothing."""
     import pathlib
     real = pathlib.Path.read_bytes
@@ -458,6 +459,8 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
     for rel, changes in (("networks/engine_numba.py", ff | {"two_point_fit"}),
                          ("networks/data.py", ff | {"two_point_fit"}),
                          ("networks/run.py", ff | {"two_point_fit"}),
+                         ("networks/engine_batch.py", ff | {"two_point_fit"}),
+                         ("networks/stack.py", ff | {"two_point_fit", "probe_run"}),
                          ("configs/fields.py", ff | {"two_point_fit", "parity_run", "parity_run_batched"}),
                          ("configs/architectures.py", set()),
                          ("theory/fit.py", {"two_point_fit"}),
