@@ -15,7 +15,7 @@ For each row (a name of ``configs.FIG5_PROTOCOL.rows``) this runs :func:`reptheo
 Eq. 10 prediction, the statistics the Fig. 5 page asserts, the settings, and the provenance (machine, device,
 code version, wall and CPU seconds of the call). The file is written when its row has finished, so a call
 stopped part-way keeps every finished row. On a GPU the fit runs of a row train as one batch over seeds and
-its 25 grid runs as another (see ``reptheory.experiments.runs._batched``).
+its 25 grid runs as another (see ``reptheory.networks.train.batched``).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import numpy as np
 from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
-from reptheory.experiments.runs import _batched, _batches, _setting, _train_runs_batched, two_point
+from reptheory.experiments.runs import _batches, _setting, _train_runs_batched, two_point
 from reptheory.networks import data as _data
 from reptheory.networks import models as _models
 from reptheory.networks import train as _train
@@ -74,7 +74,7 @@ def mean_rates(setting, profile: str | None = None, n_jobs: int | None = None, p
     """Fit Eq. 7 (Eq. 49) to the two-point run of every seed of ``setting`` (for example
     ``"fig5_fit/default"``) and average the rates; runs and fits come from the cache when present."""
     s = _setting(setting, profile)
-    if _batched(s):                 # the runs train in batches and are stored; the fits below load them
+    if _train.batched(s):           # the runs train in batches and are stored; the fits below load them
         _par.run(_train_runs_batched, [(s, b) for b in _batches(s.seeds, n_jobs)], n_jobs, progress,
                  f"runs {s.name}", keep=False)
     fits = _par.run(two_point, [(s, seed) for seed in s.seeds], n_jobs, progress, f"fits {s.name}")
@@ -251,7 +251,7 @@ def _final_distance(pairs: dict, n_jobs, progress) -> dict[str, FinalDistanceRes
     jobs = []                       # (size, label, call): the longest first, torch batches, then the widest nets
     for n in names:
         pts, size = _grid_points(grids[n]), fits[n].width * fits[n].hidden_layers
-        if _batched(fits[n]):       # a row's fit runs and its grid train in batches (one per CPU worker)
+        if _train.batched(fits[n]):  # a row's fit runs and its grid train in batches (one per CPU worker)
             jobs += [(50 * size, None, _par.call(_train_runs_batched, fits[n], b))
                      for b in _batches(fits[n].seeds, n_jobs)]
             jobs += [(50 * size, ("grid", n, b), _par.call(_grid_chunk, grids[n], b)) for b in _batches(pts, n_jobs)]
@@ -266,7 +266,7 @@ def _final_distance(pairs: dict, n_jobs, progress) -> dict[str, FinalDistanceRes
             fitted[label[1:]] = r
         elif label is not None:
             grid |= {(label[1], p): a for p, a in zip(label[2], r)}
-    late = [(n, seed) for n in names if _batched(fits[n]) for seed in fits[n].seeds]
+    late = [(n, seed) for n in names if _train.batched(fits[n]) for seed in fits[n].seeds]
     if late:                        # the batched runs are in the cache: fit them in parallel on the CPU
         fitted |= dict(zip(late, _par.run(two_point, [(fits[n], seed) for n, seed in late], n_jobs, progress,
                                           "Fig. 5 fits")))

@@ -36,16 +36,6 @@ def _setting(setting, profile) -> _configs.Setting:
     return s
 
 
-def _batched(setting: _configs.Setting) -> bool:
-    """Two-point runs of ``setting`` train batched over seeds (:func:`train.train_batch`) for full-batch SGD:
-    on a GPU (or any device other than the CPU) every architecture, where one run alone leaves the device
-    idle; on the CPU the architectures without a numba kernel (the CNN), whose PyTorch steps cost less per
-    trial in a batch (Fig. 5's CNN on this 2-core CPU: 19.1 ms a step alone, 15.2 ms a trial step in a batch
-    of 12, 13.9 ms in a batch of 25; ``reptheory.bench.cnn_batch_rates``)."""
-    full_sgd = setting.optimizer == "sgd" and setting.batch_size is None
-    return full_sgd and (_train.device() != "cpu" or _train.engine_for(setting) == "torch")
-
-
 def _batches(items, n_jobs: int | None) -> list[list]:
     """``items`` as one batch on a GPU, or as one interleaved batch per worker on the CPU
     (:func:`reptheory.parallel.batches`)."""
@@ -53,8 +43,7 @@ def _batches(items, n_jobs: int | None) -> list[list]:
 
 
 def _run_desc(setting: _configs.Setting, seed: int) -> dict:
-    engine = "torch-batch" if _batched(setting) else _train.engine_for(setting)
-    return {"setting": _models.key_fields(setting), "seed": seed, "engine": engine}
+    return {"setting": _models.key_fields(setting), "seed": seed, "engine": _train.run_engine(setting)}
 
 
 def _run(setting: _configs.Setting, seed: int) -> _train.Run:
@@ -72,7 +61,8 @@ def _run(setting: _configs.Setting, seed: int) -> _train.Run:
 
 def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
     """Train the two-point runs of ``seeds`` that the cache lacks in one :func:`train.train_batch` call and
-    store each under the key :func:`_run` reads as soon as it has ended (used where :func:`_batched` holds)."""
+    store each under the key :func:`_run` reads as soon as it has ended (used where
+    :func:`reptheory.networks.train.batched` holds)."""
     X, Y = _data.two_points(setting.dx2, setting.dy2)
     todo = [sd for sd in seeds if not _cache.exists("two_point_run", _run_desc(setting, sd))]
     if todo:

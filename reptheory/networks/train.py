@@ -53,7 +53,7 @@ from reptheory.networks.engine_numba import train_numba
 from reptheory.networks.engine_torch import train_torch
 from reptheory.networks.run import Run, device, finite_data
 
-__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "device"]
+__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "batched", "run_engine", "device"]
 
 
 def engine_for(setting: Setting) -> str:
@@ -62,6 +62,22 @@ def engine_for(setting: Setting) -> str:
     full = setting.batch_size is None
     on_cpu = device() == "cpu"
     return "numba" if setting.architecture.dense and full and on_cpu else "torch"
+
+
+def batched(setting: Setting) -> bool:
+    """Whether two-point runs of ``setting`` train many at once (:func:`train_batch`, the one batched engine):
+    full-batch SGD on a GPU (or any device other than the CPU) for every architecture, where one run alone
+    leaves the device idle; on the CPU for the architectures without a numba kernel (the CNN), whose PyTorch
+    steps cost less per trial in a batch (Fig. 5's CNN on this 2-core CPU: 19.1 ms a step alone, 15.2 ms a
+    trial step in a batch of 12, 13.9 ms in a batch of 25; ``reptheory.bench.cnn_batch_rates``)."""
+    full_sgd = setting.optimizer == "sgd" and setting.batch_size is None
+    return full_sgd and (device() != "cpu" or engine_for(setting) == "torch")
+
+
+def run_engine(setting: Setting) -> str:
+    """The engine that trains a two-point run of ``setting`` here, as a cached run's description names it:
+    ``"torch-batch"`` where :func:`batched` holds, else :func:`engine_for`'s."""
+    return "torch-batch" if batched(setting) else engine_for(setting)
 
 
 def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: str = "pairs",

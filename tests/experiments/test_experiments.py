@@ -154,7 +154,9 @@ def test_cnn_runs_train_batched_on_the_cpu_one_batch_per_worker():
     cnn = configs.Setting(name="tiny-cnn", arch="cnn", width=60, hidden_layers=2, layer=1, epochs=30, lr=0.05,
                           nonlinearity="tanh", seeds=tuple(range(5)))
     mlp = configs.Setting(name="tiny", width=10, hidden_layers=2, layer=1, epochs=5)
-    assert runs._batched(cnn) and not runs._batched(mlp)
+    from reptheory.networks import train
+    assert train.run_engine(cnn) == "torch-batch" and train.run_engine(mlp) == "numba"
+    assert train.batched(cnn) and not train.batched(mlp)
     assert runs._batches(range(5), 2) == [[0, 2, 4], [1, 3]]
     assert runs._batches(range(1), 2) == [[0]]
     est = experiments.mean_rates(cnn, n_jobs=1)
