@@ -129,7 +129,8 @@ def code_version(kind: str | None = None, package: pathlib.Path | None = None) -
     """Hash of the code of the packages and modules that decide entries of ``kind`` (:func:`source_files`),
     without comments and docstrings (``_code``): an edit to what runs in any of them invalidates the
     kind's entries, and only those; an edit to their prose invalidates nothing. ``package``: the package
-    folder of another checkout, whose code is hashed instead of this one's (:func:`compare`)."""
+    folder of another checkout, whose files are hashed, by this checkout's table of sources, instead of this
+    one's."""
     root = pathlib.Path(package) if package is not None else pathlib.Path(__file__).parent
     h = hashlib.sha256()
     for p in source_files(kind, root):
@@ -320,6 +321,19 @@ def _arrays(path: pathlib.Path) -> tuple[dict, dict]:
     return entry, json.loads(str(entry.pop(_META)))
 
 
+def _key_of(package: pathlib.Path):
+    """The entry-naming function (``_key``) of the checkout whose package folder is ``package``: its own
+    ``cache.py``, loaded apart from this one, so that the table of sources, the hashing and the key are all that
+    code's (a change may add a keyed module that the old checkout lacks)."""
+    import importlib.util
+    path = pathlib.Path(package) / "cache.py"
+    spec = importlib.util.spec_from_file_location(f"_reptheory_cache_of_{hashlib.sha256(bytes(path)).hexdigest()[:8]}",
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._key
+
+
 def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
             ignore: tuple = ("seconds",)) -> dict[str, list]:
     """Every entry under the cache folder ``new`` against the entry that the code of ``old_package`` (the
@@ -343,6 +357,7 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
     {'identical': 1, 'different': 0, 'absent': 0, 'unreadable': 0}
     """
     out = {"identical": [], "different": [], "absent": [], "unreadable": []}
+    old_key = _key_of(pathlib.Path(old_package))
     for path in sorted(pathlib.Path(new).glob("*/*.npz")):
         try:
             mine, meta = _arrays(path)
@@ -350,7 +365,7 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
             out["unreadable"].append(path)
             continue
         kind = meta["kind"]
-        twin = pathlib.Path(old) / kind / f"{_key(kind, meta['description'], code_version(kind, old_package))}.npz"
+        twin = pathlib.Path(old) / kind / f"{old_key(kind, meta['description'])}.npz"
         if not twin.is_file():
             out["absent"].append(path)
             continue
