@@ -70,7 +70,7 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
 
     >>> import torch
     >>> from torch import nn
-    >>> class Net(nn.Module):             # (out, aux): the output and the representation a caller records
+    >>> class Net(nn.Module):             # returns (out, aux): the output and a representation
     ...     def __init__(self):
     ...         super().__init__()
     ...         self.hidden, self.out = nn.Linear(3, 4), nn.Linear(4, 1)
