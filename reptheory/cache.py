@@ -330,8 +330,12 @@ def _key_of(package: pathlib.Path):
     spec = importlib.util.spec_from_file_location(f"_reptheory_cache_of_{hashlib.sha256(bytes(path)).hexdigest()[:8]}",
                                                   path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module._key
+    try:
+        spec.loader.exec_module(module)
+        return module._key
+    except Exception as exc:              # noqa: BLE001  (any fault of the other checkout's code: named)
+        raise ValueError(f"the cache.py of {package} cannot be loaded beside this checkout: "
+                         f"{type(exc).__name__}: {exc}") from exc
 
 
 def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,

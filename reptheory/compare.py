@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --old-package {args.old_package!r} is not a reptheory package folder (it holds no cache.py)",
               file=sys.stderr)
         return 2
-    out = cache.compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve())
+    try:
+        out = cache.compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve())
+    except ValueError as exc:
+        print(f"error: --old-package: {exc}", file=sys.stderr)
+        return 2
     kinds: dict[str, dict[str, int]] = {}
     for verdict, items in out.items():
         for item in items:

@@ -56,3 +56,14 @@ def test_compare_cache_sets_each_new_entry_beside_the_old_codes_entry_for_the_sa
     assert "2 of 2 entries identical" in capsys.readouterr().out
     monkeypatch.undo()
     cache.code_version.cache_clear()
+
+
+def test_compare_cache_names_an_old_checkout_whose_cache_module_cannot_load(tmp_path, capsys):
+    old_pkg = tmp_path / "old" / "reptheory"
+    old_pkg.mkdir(parents=True)
+    (old_pkg / "cache.py").write_text("from reptheory import no_such_module\n")
+    for k in ("new", "old"):
+        (tmp_path / k).mkdir(exist_ok=True)
+    code = compare.main([str(tmp_path / "new"), str(tmp_path / "old"), "--old-package", str(old_pkg)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"the cache.py of {old_pkg} cannot be loaded" in err and "no_such_module" in err
