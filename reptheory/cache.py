@@ -81,10 +81,9 @@ SOURCES = {
 FIT_SOURCES = _TRAIN + ("theory",)
 
 
-def source_files(kind: str | None = None, package: pathlib.Path | None = None) -> list[pathlib.Path]:
-    """The source files whose content keys entries of ``kind`` (:data:`SOURCES`, else :data:`FIT_SOURCES`), in
-    this package or in the package folder ``package`` (``reptheory/`` of another checkout)."""
-    root = pathlib.Path(package) if package is not None else pathlib.Path(__file__).parent
+def source_files(kind: str | None = None) -> list[pathlib.Path]:
+    """The source files whose content keys entries of ``kind`` (:data:`SOURCES`, else :data:`FIT_SOURCES`)."""
+    root = pathlib.Path(__file__).parent
     files = set()
     for entry in SOURCES.get(kind, FIT_SOURCES):
         files |= {root / entry} if entry.endswith(".py") else set((root / entry).rglob("*.py"))
@@ -125,28 +124,26 @@ def _code(source: bytes) -> bytes:
 
 
 @lru_cache(maxsize=None)
-def code_version(kind: str | None = None, package: pathlib.Path | None = None) -> str:
+def code_version(kind: str | None = None) -> str:
     """Hash of the code of the packages and modules that decide entries of ``kind`` (:func:`source_files`),
     without comments and docstrings (``_code``): an edit to what runs in any of them invalidates the
-    kind's entries, and only those; an edit to their prose invalidates nothing. ``package``: the package
-    folder of another checkout, whose files are hashed, by this checkout's table of sources, instead of this
-    one's."""
-    root = pathlib.Path(package) if package is not None else pathlib.Path(__file__).parent
+    kind's entries, and only those; an edit to their prose invalidates nothing."""
+    root = pathlib.Path(__file__).parent
     h = hashlib.sha256()
-    for p in source_files(kind, root):
+    for p in source_files(kind):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(_code(p.read_bytes()))
     return h.hexdigest()[:16]
 
 
-def _key(kind: str, description: dict, code: str | None = None) -> str:
-    """The entry's file name: the SHA-256 of its kind, the code version (``code``, else this package's) and its
-    description (and the device, off the CPU)."""
+def _key(kind: str, description: dict) -> str:
+    """The entry's file name: the SHA-256 of its kind, the code version and its description (and the device,
+    off the CPU)."""
     extra = {}
     dev = _runtime.current().device
     if dev != "cpu":                     # runs on a GPU differ from CPU runs in rounding: keep them apart
         extra["device"] = dev
-    text = json.dumps({"kind": kind, "code": code or code_version(kind), **description, **extra}, sort_keys=True,
+    text = json.dumps({"kind": kind, "code": code_version(kind), **description, **extra}, sort_keys=True,
                       default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
