@@ -25,7 +25,8 @@ from reptheory import validate as _v
 from reptheory import runtime as _runtime
 from reptheory.runtime import BACKENDS
 
-__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run", "run_calls", "call", "batches"]
+__all__ = ["BACKENDS", "default_jobs", "backend_name", "progress_enabled", "run", "run_calls", "call", "batches",
+           "stacks"]
 
 
 def default_jobs() -> int:
@@ -56,6 +57,21 @@ def batches(items, n_jobs: int | None = None, whole: bool = False) -> list[list]
         return [items]
     n = min(_v.integer("n_jobs", default_jobs() if n_jobs is None else n_jobs, 1), len(items))
     return [items[k::n] for k in range(n)]
+
+
+def stacks(groups: dict, n_jobs: int | None = None, whole: bool = False) -> list[tuple]:
+    """``(key, items)`` jobs for training each group of ``groups`` (``{key: items}``, empty groups left out) as
+    stacks of the batched engine: one stack per group where the groups alone keep the ``n_jobs`` workers busy
+    (a larger stack costs less per network), else each group's items split over the workers (:func:`batches`);
+    one stack per group with ``whole`` (an accelerator).
+
+    >>> stacks({"a": [0, 1, 2], "b": [0, 1], "c": []}, 2), stacks({"a": range(5)}, 2)
+    ([('a', [0, 1, 2]), ('b', [0, 1])], [('a', [0, 2, 4]), ('a', [1, 3])])
+    """
+    groups = {k: list(v) for k, v in groups.items() if len(v)}
+    n = _v.integer("n_jobs", default_jobs() if n_jobs is None else n_jobs, 1)
+    one = whole or len(groups) >= n
+    return [(k, part) for k, items in groups.items() for part in ([items] if one else batches(items, n))]
 
 
 def call(fn: Callable, *args, **kwargs) -> tuple:

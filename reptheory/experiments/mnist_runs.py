@@ -42,23 +42,38 @@ class MnistResult:
     seconds: float
 
 
+def _mnist_desc(s: _configs.Setting, seed: int, m) -> dict:
+    return {"setting": _models.key_fields(s), "seed": seed, "data": m.source, "pair": (m.first(0), m.first(1))}
+
+
 def _mnist_run(s: _configs.Setting, seed: int) -> dict:
     m = _data.load_mnist()
-    pair = (m.first(0), m.first(1))
-    desc = {"setting": _models.key_fields(s), "seed": seed, "data": m.source, "pair": pair}
-
+    desc = _mnist_desc(s, seed, m)
     return _cache.cached("mnist_run", desc, lambda: _train.train(
-        s, m.normalised(), m.one_hot(), seed, record="ends", track=pair).tracked_arrays(s.layer, MNIST_FIRST))
+        s, m.normalised(), m.one_hot(), seed, record="ends", track=desc["pair"]).tracked_arrays(s.layer, MNIST_FIRST))
+
+
+def _train_mnist(s: _configs.Setting, seeds) -> None:
+    """Train the MNIST networks of ``seeds`` in one stack (:func:`reptheory.networks.train.train_ends`) and store
+    each as soon as it has ended, under the key :func:`_mnist_run` reads."""
+    m = _data.load_mnist()
+    descs = [_mnist_desc(s, sd, m) for sd in seeds]
+    _train.train_ends(s, m.normalised(), m.one_hot(), seeds, track=descs[0]["pair"], done=lambda k, r: _cache.cached(
+        "mnist_run", descs[k], lambda: r.tracked_arrays(s.layer, MNIST_FIRST)))
 
 
 def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[MnistResult]:
-    """Train (or load) the MNIST networks of ``setting`` (one per seed) on :func:`reptheory.networks.data.load_mnist`,
-    tracking the first "0" and the first "1" every epoch, and fit Eq. 7 to that pair (Fig. 4)."""
+    """Train (or load) the MNIST networks of ``setting`` (one per seed, stacked in the batched engine, the stacks
+    in ``n_jobs`` processes) on :func:`reptheory.networks.data.load_mnist`, tracking the first "0" and the first
+    "1" every epoch, and fit Eq. 7 to that pair (Fig. 4)."""
     s = _setting(setting, profile)
     if s.dataset != "mnist":
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'mnist'")
-    runs = _par.run(_mnist_run, [(s, seed) for seed in s.seeds], n_jobs, progress, f"MNIST {s.name}")
     m = _data.load_mnist()
+    missing = [sd for sd in s.seeds if not _cache.exists("mnist_run", _mnist_desc(s, sd, m))]
+    stacks = _par.stacks({s.name: missing}, n_jobs, whole=_train.device() != "cpu")
+    _par.run(_train_mnist, [(s, part) for _, part in stacks], n_jobs, progress, f"MNIST {s.name}", keep=False)
+    runs = [_mnist_run(s, seed) for seed in s.seeds]
     pair = (m.first(0), m.first(1))
     X, Y = m.normalised()[list(pair)], m.one_hot()[list(pair)]
     out = []

@@ -157,23 +157,38 @@ class BlobsResult:
         return {"ratio": ratio, "eta2": eta2, "merge": _structure.merge_ratio(H, d.context, d.relevant), "pr": pr}
 
 
+def _blobs_desc(s: _configs.Setting, seed: int) -> dict:
+    return {"setting": _models.key_fields(s), "seed": seed}
+
+
 def _blobs_run(s: _configs.Setting, seed: int) -> dict:
     b = _data.blobs()
-    desc = {"setting": _models.key_fields(s), "seed": seed}
-
-    return _cache.cached("blobs_run", desc,
+    return _cache.cached("blobs_run", _blobs_desc(s, seed),
                          lambda: _train.train(s, b.X, b.Y, seed, record="ends").ends_arrays(s.layer))
 
 
+def _train_blobs(s: _configs.Setting, seeds) -> None:
+    """Train the blob runs of ``seeds`` in one stack (:func:`reptheory.networks.train.train_ends`) and store each as
+    soon as it has ended, under the key :func:`_blobs_run` reads."""
+    b = _data.blobs()
+    _train.train_ends(s, b.X, b.Y, seeds, done=lambda k, r: _cache.cached(
+        "blobs_run", _blobs_desc(s, seeds[k]), lambda: r.ends_arrays(s.layer)))
+
+
 def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict:
-    """Train (or load) every seed of each blob setting (names or Settings) in ``n_jobs`` processes;
-    returns ``{name: [BlobsResult per seed]}``."""
+    """Train (or load) every seed of each blob setting (names or Settings), the seeds of a setting stacked in the
+    batched engine, the stacks in ``n_jobs`` processes (:func:`reptheory.parallel.stacks`); returns
+    ``{name: [BlobsResult per seed]}``."""
     ss = [_setting(x, profile) for x in ([settings] if isinstance(settings, (str, _configs.Setting)) else settings)]
     for s in ss:
         if s.dataset != "blobs":
             raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
-    jobs = sorted(((s, seed) for s in ss for seed in s.seeds), key=lambda j: -j[0].epochs)   # the longest first
-    done = dict(zip(((s.name, seed) for s, seed in jobs), _par.run(_blobs_run, jobs, n_jobs, progress, "blob runs")))
+    ss = sorted(ss, key=lambda s: -s.epochs)             # the longest first
+    missing = {k: [sd for sd in s.seeds if not _cache.exists("blobs_run", _blobs_desc(s, sd))]
+               for k, s in enumerate(ss)}
+    stacks = _par.stacks(missing, n_jobs, whole=_train.device() != "cpu")
+    _par.run(_train_blobs, [(ss[k], part) for k, part in stacks], n_jobs, progress, "blob runs", keep=False)
+    done = {(s.name, seed): _blobs_run(s, seed) for s in ss for seed in s.seeds}
     b = _data.blobs()
     out = {}
     for s in ss:

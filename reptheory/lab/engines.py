@@ -248,7 +248,7 @@ def train_many(models, X, Y, layer, lr, epochs, optimizer, pairs, stop_loss, dev
     rec = torch.full((int(np.max(epochs)) + 1, B, len(RECORDS)), float("nan"), dtype=torch.float64, device=dev)
     m0 = torch.full((B,), float("nan"), dtype=torch.float64, device=dev)
 
-    def record(e, act, out, h):
+    def record(e, act, out, h, live):
         if out.shape[1] != n or out[:1].reshape(1, n, -1).shape[2] != Yt.shape[2]:
             raise ValueError(f"the model's output has shape {tuple(out.shape[1:])}; the targets Y need "
                              f"({n}, {Yt.shape[2]})")

@@ -1,5 +1,7 @@
-"""The PyTorch engine of :func:`reptheory.networks.train.train`: any architecture of
-:mod:`reptheory.networks.models` and either optimiser, with autograd, full batch or in shuffled minibatches."""
+"""The PyTorch engine of :func:`reptheory.networks.train.train`: one network of any architecture of
+:mod:`reptheory.networks.models` and either optimiser, with autograd, full batch or in shuffled minibatches,
+recording every point pair at every epoch (``record="pairs"``; the runs recorded at their ends train in the
+batched engine, :func:`reptheory.networks.engine_batch.train_ends`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,44 +19,31 @@ def _pairwise_d2(h: torch.Tensor) -> np.ndarray:
     return d.clamp_min(0).numpy()
 
 
-def train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=None):
+def train_torch(model, s: Setting, X, Y, seed: int):
     """Train ``model`` on ``(X, Y)`` with ``s``'s optimiser, full batch or in minibatches: the records
-    ``(loss, outputs, dist2, diverged, hidden)`` as :func:`reptheory.networks.train.train` documents them."""
+    ``(loss, outputs, dist2, diverged)`` as :func:`reptheory.networks.train.train` documents them."""
     dev = device()
     model.to(dev)
     Xt, Yt = torch.from_numpy(X).to(dev), torch.from_numpy(Y).to(dev)
     opt = (torch.optim.SGD if s.optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=s.lr)
-    n_layers = s.n_tracked
-    ends = record_mode == "ends"
-    pts = list(track) if track is not None else list(range(X.shape[0]))
-    n_rec = 0 if ends and track is None else s.epochs + 1
+    n = X.shape[0]
+    pts = list(range(n))
     loss_rec = np.zeros(s.epochs + 1)
-    out_rec = np.zeros((n_rec, len(pts), Y.shape[1]))
-    d2_rec = np.zeros((n_rec, n_layers, len(pts), len(pts)))
-    first_hidden = []
+    out_rec = np.zeros((s.epochs + 1, n, Y.shape[1]))
+    d2_rec = np.zeros((s.epochs + 1, s.n_tracked, n, n))
 
     def record(e, out, hidden):
         loss_rec[e] = 0.5 * torch.mean((out.double() - Yt.double()) ** 2).item()
-        if ends and e == 0:
-            first_hidden.append(np.stack([h.detach().cpu().numpy().astype(np.float32) for h in hidden]))
-        if n_rec == 0:
-            return
         out_rec[e] = out.detach()[pts].double().cpu().numpy()
         for l, h in enumerate(hidden):
             d2_rec[e, l] = _pairwise_d2(h.detach()[pts])
 
     def finish(e, diverged):
-        """Records [0, e) (diverged) or [0, e] (stopped or finished), with the last hidden activations."""
-        n = e if diverged else e + 1
-        hidden = None
-        if ends:
-            model.eval()
-            with torch.no_grad():
-                _, last = model(Xt)
-            hidden = np.stack([first_hidden[0], np.stack([h.cpu().numpy().astype(np.float32) for h in last])])
-        return loss_rec[:n], out_rec[:n], d2_rec[:n], diverged, hidden
+        """Records [0, e) (diverged) or [0, e] (stopped or finished)."""
+        k = e if diverged else e + 1
+        return loss_rec[:k], out_rec[:k], d2_rec[:k], diverged
 
-    if s.batch_size is not None and s.batch_size < X.shape[0]:
+    if s.batch_size is not None and s.batch_size < n:
         gen = torch.Generator().manual_seed(seed)
         for e in range(s.epochs + 1):
             model.eval()
@@ -64,7 +53,7 @@ def train_torch(model, s: Setting, X, Y, seed: int, record_mode: str, track=None
             if why or e == s.epochs:
                 return finish(e, why == "diverged")
             model.train()
-            for idx in torch.randperm(X.shape[0], generator=gen).split(s.batch_size):
+            for idx in torch.randperm(n, generator=gen).split(s.batch_size):
                 out, _ = model(Xt[idx])
                 loss = 0.5 * torch.mean((out - Yt[idx]) ** 2)
                 opt.zero_grad(set_to_none=True)

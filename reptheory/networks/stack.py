@@ -1,6 +1,7 @@
 """The one batched engine: independent networks of one architecture, each with its own data, learning rate,
-epoch budget and stop loss, trained full batch together (:func:`train_stack`). It trains the paper's batched
-two-point runs (:func:`reptheory.networks.engine_batch.train_batch`) and the lab's probes
+epoch budget and stop loss, trained together, full batch or in shuffled minibatches (:func:`train_stack`). It
+trains the paper's batched two-point runs (:func:`reptheory.networks.engine_batch.train_batch`), the blob and
+MNIST networks (:func:`reptheory.networks.engine_batch.train_ends`) and the lab's probes
 (:func:`reptheory.lab.engines.train_many`); each caller records what it needs.
 
 The networks' parameters are stacked along a new first axis; ``torch.func.vmap`` of
@@ -18,6 +19,10 @@ runs other kernels, which round differently) and that with randomness (dropout),
 stack, every network stays to the end. So each network's records are, bit for bit, those of a batch that
 steps every network to the end (``tests/networks``). The engine trains in float32; what it records is its
 caller's (``record``).
+
+In minibatches (``batch_size``), every network draws its own order of the points each epoch from a generator of
+its own (``seeds``), as one network trained alone by ``torch.randperm`` would, and takes one step per
+minibatch; the record of each epoch is a pass over all the points without a graph.
 """
 from __future__ import annotations
 
@@ -45,8 +50,8 @@ def stacked(models, dev) -> dict:
 
 
 def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, optimizer="sgd", frozen=None,
-                buffers=None, stochastic=False, finished=None):
-    """Train ``B`` networks of ``net``'s structure together, full batch on ½-MSE, by SGD or Adam.
+                buffers=None, stochastic=False, finished=None, batch_size=None, seeds=None):
+    """Train ``B`` networks of ``net``'s structure together on ½-MSE, by SGD or Adam, full batch or in minibatches.
 
     ``net(*inputs_b) -> (out, aux)``: the module whose parameters are replaced, network by network, by
     ``params`` (``{name: (B, …)}``, the trained ones), ``frozen`` (untrained parameters) and ``buffers``;
@@ -55,10 +60,16 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
     (the budget: records ``0 … epochs``) and ``stop_loss`` (``None``: none) hold one value per network, or one
     for all.
 
-    ``record(e, idx, out, aux)`` is called under ``no_grad`` at every epoch ``e`` before the update (and once
-    after the last) with the networks of the stack (``idx``: their indices, a tensor) and their outputs and
-    ``aux``; it stores what its caller keeps and returns their float64 losses, which the stop rule reads.
-    With ``stochastic`` (dropout), the record is taken in eval mode by a forward pass of its own.
+    ``record(e, idx, out, aux, live)`` is called under ``no_grad`` at every epoch ``e`` before the updates (and
+    once after the last) with the networks of the stack (``idx``: their indices, a tensor), their outputs and
+    ``aux`` on all the points, and ``live`` (a boolean tensor over ``idx``: the networks that had not ended
+    before ``e``, whose record this is); it stores what its caller keeps and returns their float64 losses, which
+    the stop rule reads. With ``stochastic`` (dropout) or minibatches, the record is taken in eval mode by a
+    forward pass of its own.
+
+    ``batch_size``: ``None`` for one full-batch step an epoch, else each epoch's steps on minibatches of this many
+    points (the last one smaller if the points do not divide), in an order drawn each epoch by
+    ``torch.randperm`` from network ``b``'s own CPU generator, seeded with ``seeds[b]``. Adam counts steps.
 
     Returns ``(ends, diverged, seconds)``, one entry per network: the number of valid records (those after a
     divergence are not), whether it diverged, and the batch's wall time until it ended divided by ``B``.
@@ -79,7 +90,7 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
     ...         return self.out(h), h
     >>> nets = [Net() for _ in range(2)]
     >>> X, Y = torch.ones(2, 4, 3), torch.zeros(2, 4, 1)
-    >>> losses = lambda e, idx, out, h: 0.5 * (out.double() ** 2).mean((1, 2))
+    >>> losses = lambda e, idx, out, h, live: 0.5 * (out.double() ** 2).mean((1, 2))
     >>> ends, diverged, seconds = train_stack(nets[0], stacked(nets, "cpu"), (X,), Y, 0.1, [5, 8], losses)
     >>> ends.tolist(), diverged.tolist()
     ([6, 9], [False, False])
@@ -99,6 +110,13 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
             raise ValueError(f"{name} must hold one value or one per network ({B}), got shape {value.shape}")
         return np.broadcast_to(value.reshape(-1), B).copy()
 
+    if batch_size is not None:
+        n = inputs[0].shape[1]
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size:
+            raise ValueError(f"batch_size must be None or an integer >= 1, got {batch_size!r}")
+        if seeds is None or len(seeds) != B:
+            raise ValueError(f"seeds must hold one generator seed per network ({B}) with batch_size, got {seeds!r}")
+        gens = [torch.Generator().manual_seed(int(sd)) for sd in seeds]
     lr = torch.as_tensor(per_network("lr", lr, np.float32), device=dev)
     budget = per_network("epochs", epochs, np.int64)
     stops = per_network("stop_loss", stop_loss if np.ndim(stop_loss) else [stop_loss], object)
@@ -141,9 +159,27 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
             for b in idx:
                 finished(int(b), int(n_end[b]), bool(dv[b]), float(seconds[b]))
 
+    def update(grads, rate, t):
+        """One step of every network in the stack, the ``t``-th (Adam's bias corrections)."""
+        with torch.no_grad():
+            for k, g in grads.items():
+                if g is None:                             # a parameter the forward pass does not use: no step
+                    continue
+                step = rate.reshape(-1, *([1] * (g.dim() - 1)))
+                if optimizer == "sgd":
+                    theta[k].sub_(step * g)
+                else:
+                    m1, m2 = moments[k]
+                    m1.mul_(b1).add_(g, alpha=1 - b1)
+                    m2.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    denom = (m2.sqrt() / (1 - b2 ** t) ** 0.5).add_(ADAM["eps"])
+                    theta[k].sub_(step / (1 - b1 ** t) * m1 / denom)
+
+    full = batch_size is None
+    steps, grads = 0, {}                                  # updates so far (Adam's step count); the last gradient
     for e in range(int(budget.max()) + 1):
         last = e >= budget[act_np].max()                  # no update follows this record
-        if stochastic or last:                            # the record without dropout; the last without a graph
+        if stochastic or last or not full:                # the record without dropout or a graph
             net.eval()
             with torch.no_grad():
                 out, aux = forward_all({**theta, **fz}, bf, *x)
@@ -151,7 +187,7 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
         else:                                             # the gradient's forward pass is the record
             out, aux = forward_all({**theta, **fz}, bf, *x)
         with torch.no_grad():                             # the record, then the stop rule of every network
-            loss = record(e, act, out.detach(), aux)
+            loss = record(e, act, out.detach(), aux, live[act].clone())
             if e == 0:
                 first[act] = loss
             diverged = diverged_where(loss, first[act])
@@ -159,7 +195,7 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
             end[act] = torch.where(ended, torch.where(diverged, e, e + 1), end[act])
             div[act] = div[act] | (ended & diverged)
             live[act] = live[act] & ~ended
-        if not last:
+        if not last and full:
             if stochastic:                                # the gradient's own forward pass, with dropout
                 out, _ = forward_all({**theta, **fz}, bf, *x)
             loss = 0.5 * ((out.reshape(y.shape) - y) ** 2).mean(tuple(range(1, y.dim())))
@@ -179,19 +215,19 @@ def train_stack(net, params, inputs, Y, lr, epochs, record, *, stop_loss=None, o
                 grads = {n: None if g is None else g[k] for n, g in grads.items()}
                 moments = {n: (a[k], c[k]) for n, (a, c) in moments.items()}
                 x, y, rate, fz, bf = tuple(a[act] for a in inputs), Y[act], lr[act], sliced(frozen), sliced(buffers)
-        with torch.no_grad():                             # the update of every network in the stack
-            for k, g in grads.items():
-                if g is None:                             # a parameter the forward pass does not use: no step
-                    continue
-                step = rate.reshape(-1, *([1] * (g.dim() - 1)))
-                if optimizer == "sgd":
-                    theta[k].sub_(step * g)
-                else:
-                    m1, m2 = moments[k]
-                    m1.mul_(b1).add_(g, alpha=1 - b1)
-                    m2.mul_(b2).addcmul_(g, g, value=1 - b2)
-                    t = e + 1
-                    denom = (m2.sqrt() / (1 - b2 ** t) ** 0.5).add_(ADAM["eps"])
-                    theta[k].sub_(step / (1 - b1 ** t) * m1 / denom)
+        if full:
+            steps += 1
+            update(grads, rate, steps)
+            continue
+        rows = torch.arange(act.numel(), device=dev)[:, None]
+        order = torch.stack([torch.randperm(n, generator=gens[b]) for b in act_np]).to(dev)
+        for first_point in range(0, n, batch_size):     # the epoch's steps, one per minibatch
+            pick = order[:, first_point:first_point + batch_size]
+            out, _ = forward_all({**theta, **fz}, bf, *(a[rows, pick] for a in x))
+            yb = y[rows, pick]
+            loss = 0.5 * ((out.reshape(yb.shape) - yb) ** 2).mean(tuple(range(1, yb.dim())))
+            grads = dict(zip(names, torch.autograd.grad(loss.sum(), [theta[k] for k in names], allow_unused=True)))
+            steps += 1
+            update(grads, rate, steps)
     report(np.ones(B, dtype=bool))
     return end.cpu().numpy(), div.cpu().numpy(), seconds

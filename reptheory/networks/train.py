@@ -16,6 +16,9 @@ Two engines give the same numbers (tested against each other; for dropout, with 
   dropout net in distribution, and exactly when the kernel's masks are replayed: tested).
 * ``"torch"``: any architecture and optimiser of :mod:`reptheory.networks.models`, with autograd.
 
+``record="ends"`` runs (below) are trained in the one batched engine (:func:`train_ends`, engine
+``"torch-batch"``), many seeds at once.
+
 A run whose loss becomes non-finite or grows above ``1e6 ×`` its initial value is stopped and marked
 ``diverged``; callers must count it, never average it. A setting with ``stop_loss`` stops after the first
 record whose loss is below it (the paper's "train until the loss is below 1e-4"); the arrays then end there.
@@ -48,12 +51,12 @@ from reptheory import validate as _v
 from reptheory.configs import Setting
 from reptheory.configs.architectures import ARCHITECTURES
 from reptheory.networks import models as _models
-from reptheory.networks.engine_batch import train_batch
+from reptheory.networks.engine_batch import train_batch, train_ends
 from reptheory.networks.engine_numba import train_numba
 from reptheory.networks.engine_torch import train_torch
 from reptheory.networks.run import Run, device, finite_data
 
-__all__ = ["Run", "train", "train_batch", "train_many", "engine_for", "batched", "run_engine", "device"]
+__all__ = ["Run", "train", "train_batch", "train_ends", "train_many", "engine_for", "batched", "run_engine", "device"]
 
 
 def engine_for(setting: Setting) -> str:
@@ -85,7 +88,7 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     """Train ``setting``'s network from ``models.build(setting, …, seed)`` on ``(X, Y)``.
 
     ``record``: ``"pairs"`` (distance matrices of every layer at every epoch) or ``"ends"`` (see the module
-    docstring; torch engine), with ``track`` (point indices) recorded every epoch."""
+    docstring; :func:`train_ends` with this one seed), with ``track`` (point indices) recorded every epoch."""
     if not isinstance(setting, Setting):
         raise TypeError(f"setting must be a reptheory.configs.Setting, got {type(setting).__name__}")
     X, Y = finite_data("X", X), finite_data("Y", Y)
@@ -99,9 +102,11 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
                                                         for i in track):
             raise ValueError(f"track must be >= 2 point indices in [0, {X.shape[0] - 1}] with record='ends', "
                              f"got {track!r}")
-    engine = engine or ("torch" if record == "ends" else engine_for(setting))
-    if engine == "numba" and record == "ends":
-        raise ValueError("record='ends' needs the torch engine")
+    if record == "ends":
+        if engine not in (None, "torch-batch"):
+            raise ValueError(f"record='ends' runs in the batched engine ('torch-batch'), not engine={engine!r}")
+        return train_ends(setting, X, Y, [seed], track)[0]
+    engine = engine or engine_for(setting)
     if engine not in ("numba", "torch"):
         raise ValueError(f"engine must be 'numba' or 'torch', got {engine!r}")
     if engine == "numba" and engine_for(setting) != "numba":
@@ -111,12 +116,11 @@ def train(setting: Setting, X, Y, seed: int, engine: str | None = None, record: 
     torch.set_num_threads(1)
     model = _models.build(setting, X.shape[1], Y.shape[1], seed)
     t0 = time.perf_counter()
-    hidden = None
     if engine == "numba":
         loss, outs, d2, div = train_numba(model, setting, X, Y, seed)
     else:
-        loss, outs, d2, div, hidden = train_torch(model, setting, X, Y, seed, record, track)
-    return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0, hidden)
+        loss, outs, d2, div = train_torch(model, setting, X, Y, seed)
+    return Run(setting, seed, engine, X, Y, loss, outs, d2, bool(div), time.perf_counter() - t0)
 
 
 def train_many(setting: Setting, X, Y, seeds, n_jobs: int = 2) -> list[Run]:

@@ -29,7 +29,7 @@ def _train(lr, epochs, stop_loss=None, optimizer="sgd", finished=None):
     X, Y = torch.randn(4, 5, 3, generator=g), torch.randn(4, 5, 1, generator=g)
     losses = torch.full((int(np.max(epochs)) + 1, 4), float("nan"), dtype=torch.float64)
 
-    def record(e, idx, out, h):
+    def record(e, idx, out, h, live):
         losses[e, idx] = 0.5 * ((out.double() - Y[idx].double()) ** 2).mean((1, 2))
         return losses[e, idx]
 
@@ -69,3 +69,73 @@ def test_bad_per_network_values_are_refused_naming_the_field(change, field):
     kw = dict(lr=0.1, epochs=5) | change
     with pytest.raises(ValueError, match=field):
         _train(**kw)
+
+
+def _eager(net, X, Y, lr, epochs, batch, seed, optimizer):
+    """One network trained alone by torch.optim in the minibatch order train_stack promises: its losses on all
+    the points at the start of each epoch."""
+    opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(net.parameters(), lr=lr)
+    gen, losses = torch.Generator().manual_seed(seed), []
+    for e in range(epochs + 1):
+        with torch.no_grad():
+            losses.append(0.5 * float(((net(X)[0].double() - Y.double()) ** 2).mean()))
+        if e == epochs:
+            return np.array(losses)
+        for idx in torch.randperm(X.shape[0], generator=gen).split(batch):
+            opt.zero_grad()
+            (0.5 * ((net(X[idx])[0] - Y[idx]) ** 2).mean()).backward()
+            opt.step()
+
+
+def _minibatch(nets, X, Y, lr, epochs, seeds, optimizer="sgd", stop_loss=None):
+    B = len(nets)
+    losses = torch.full((int(np.max(epochs)) + 1, B), float("nan"), dtype=torch.float64)
+    lives = []
+
+    def record(e, idx, out, h, live):
+        losses[e, idx] = 0.5 * ((out.double() - Y.double()) ** 2).mean((1, 2))
+        lives.append((e, idx.tolist(), live.tolist()))
+        return losses[e, idx]
+
+    Xs, Ys = X.expand(B, *X.shape), Y.expand(B, *Y.shape)
+    ends, div, _ = train_stack(nets[0], stacked(nets, "cpu"), (Xs,), Ys, lr, epochs, record, batch_size=4,
+                               seeds=seeds, optimizer=optimizer, stop_loss=stop_loss)
+    return [losses[:k, b].numpy() for b, k in enumerate(ends)], lives
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_minibatches_give_each_network_the_steps_it_takes_alone(optimizer):
+    """In minibatches each network follows its own order of the points and takes the steps torch.optim takes
+    for it alone (to float32 rounding); its records do not depend on which networks share its stack (bit for
+    bit, any stack of two or more)."""
+    g = torch.Generator().manual_seed(2)
+    X, Y = torch.randn(10, 3, generator=g), torch.randn(10, 1, generator=g)
+    lr = 0.05 if optimizer == "sgd" else 0.01
+    nets = _nets(3)
+    stack, _ = _minibatch(nets, X, Y, lr, 12, [7, 8, 9], optimizer)
+    for net, sd, got in zip(_nets(3), [7, 8, 9], stack):
+        np.testing.assert_allclose(got, _eager(net, X, Y, lr, 12, 4, sd, optimizer), rtol=2e-5)
+    pair, _ = _minibatch(_nets(3)[1:], X, Y, lr, 12, [8, 9], optimizer)
+    np.testing.assert_array_equal(pair[0], stack[1])
+    np.testing.assert_array_equal(pair[1], stack[2])
+
+
+def test_a_record_is_marked_live_up_to_the_network_s_end():
+    """``live`` marks the records that are a network's own: up to its end, not those of an ended network kept in
+    the stack beside the last one."""
+    g = torch.Generator().manual_seed(2)
+    X, Y = torch.randn(10, 3, generator=g), torch.randn(10, 1, generator=g)
+    losses, lives = _minibatch(_nets(2), X, Y, 0.05, [3, 9], [0, 1])
+    assert [loss.size for loss in losses] == [4, 10]
+    live0 = [e for e, idx, live in lives if live[idx.index(0)]]
+    assert live0 == [0, 1, 2, 3] and max(e for e, idx, _ in lives if 0 in idx) == 9   # kept beside network 1
+
+
+@pytest.mark.parametrize("change,field", [(dict(batch_size=0), "batch_size"), (dict(seeds=[1]), "seeds"),
+                                          (dict(seeds=None), "seeds")])
+def test_bad_minibatch_values_are_refused_naming_the_field(change, field):
+    nets = _nets(2)
+    X, Y = torch.zeros(2, 6, 3), torch.zeros(2, 6, 1)
+    kw = dict(batch_size=2, seeds=[0, 1]) | change
+    with pytest.raises(ValueError, match=field):
+        train_stack(nets[0], stacked(nets, "cpu"), (X,), Y, 0.1, 3, lambda *a: torch.zeros(2), **kw)

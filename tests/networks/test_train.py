@@ -535,3 +535,20 @@ def test_a_package_entry_point_keys_nothing_and_code_added_to_it_does(monkeypatc
         assert {k for k in kinds if after[k] != before[k]} == changes, (rel, tail)
         monkeypatch.undo()
     cache.code_version.cache_clear()
+
+
+def test_runs_recorded_at_their_ends_do_not_depend_on_their_stack():
+    """``train_ends`` (the batched engine, minibatches): a seed's run is the same bit for bit alone (``train``,
+    which stacks it with a twin), in a stack of two and in a stack of three; with ``track``, the tracked points'
+    outputs and distances every epoch, and the end activations are those of its last record."""
+    b = data.blobs(n_centres=5)
+    s = small(dataset="blobs", batch_size=16, epochs=6, lr=0.05, hidden_layers=3, layer=1, nonlinearity="tanh")
+    alone = train.train(s, b.X, b.Y, seed=1, record="ends", track=(0, 4))
+    two = train.train_ends(s, b.X, b.Y, [1, 2], track=(0, 4))
+    three = train.train_ends(s, b.X, b.Y, [0, 2, 1], track=(0, 4))
+    for r in (two[0], three[2]):
+        for f in ("loss", "outputs", "dist2", "hidden"):
+            np.testing.assert_array_equal(getattr(r, f), getattr(alone, f))
+    assert alone.outputs.shape == (7, 2, 1) and alone.dist2.shape == (7, 3, 2, 2) and alone.engine == "torch-batch"
+    np.testing.assert_allclose(alone.dist2[-1, 1, 0, 1], ((alone.hidden[1, 1, 0] - alone.hidden[1, 1, 4]) ** 2).sum(),
+                               rtol=1e-5)
