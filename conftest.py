@@ -16,13 +16,15 @@ import pytest
 #: seconds each notebook takes under nbval from an empty result cache on this project's 2-core machine, after
 #: the pages before it in book order (so a page whose runs an earlier page trained costs little: see SHARES).
 #: Measured 2026-12-07 one notebook at a time; the parity phase diagram, the lab and the weight-sharing page
-#: from the measurements on the Reproduce page (their runs there overlapped other work). Unlisted: 60 s.
+#: from the measurements on the Reproduce page (their runs there overlapped other work). The blob pages (Figs. 8, 12,
+#: 15) scaled by how much less their training cells took in two-lane runs once a setting's seeds were stacked
+#: (0.83, 0.67, 0.63 of before, the same day). Unlisted: 60 s.
 COLD_SECONDS = {
     "deviations": 3, "effective_theory": 9, "explorer": 60, "fig01_schematic": 2, "fig02_architectures": 150,
     "fig03_initial_weights": 175, "fig04_mnist_two_points": 208, "fig05_final_distance": 641,
-    "fig05b_paper_scale": 259, "fig06_xor": 65, "fig07_blobs": 3, "fig08_feature_collapse": 126,
-    "fig09_mnist_structure": 12, "fig10_depth": 16, "fig11_loss_curves": 8, "fig12_very_low_gain": 276,
-    "fig13_adam": 123, "fig14_xor_adam": 19, "fig15_blobs_adam": 255, "fig16_mnist_adam": 116,
+    "fig05b_paper_scale": 259, "fig06_xor": 65, "fig07_blobs": 3, "fig08_feature_collapse": 105,
+    "fig09_mnist_structure": 12, "fig10_depth": 16, "fig11_loss_curves": 8, "fig12_very_low_gain": 185,
+    "fig13_adam": 123, "fig14_xor_adam": 19, "fig15_blobs_adam": 162, "fig16_mnist_adam": 116,
     "fixed_points": 14, "parity_phase": 800, "parity_theory": 200, "parity_tree_merge": 45, "performance": 30,
     "phase_diagram": 106, "universality_lab": 822, "weight_sharing": 310,
 }

@@ -10,8 +10,9 @@ Prints trial-steps per second and the ratios (c)/(a), (c)/(b); the targets are (
 per trial-step. Then one Eq. 49 fit (:func:`reptheory.theory.fit.fit_rates`) of a 6000-epoch trajectory, searched with
 the compiled RK4 scheme against the adaptive Radau reference, and the ratio of their times; and
 :func:`reptheory.lab.probe` against :func:`reptheory.lab.probe_many` on the transformer of the chapter "Beyond the
-paper's architectures". Run it with
-``python benchmarks/train_step.py [steps]`` (default 300; one torch thread each).
+paper's architectures"; and the blob network of Figs. 8, 12 and 15 trained one at a time against five seeds
+stacked in the batched engine. Run it with ``python benchmarks/train_step.py [steps]`` (default 300; one torch
+thread each).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from torch import nn
 
 from reptheory import configs
 from reptheory import validate as _v
-from reptheory.networks import data, train
+from reptheory.networks import data, models, train
 from reptheory.theory import fit, ode as theory
 
 __all__ = ["main"]
@@ -173,6 +174,33 @@ def probe_rates(epochs: int, batch: int = 30, name: str = "transformer") -> tupl
     return one, batch * epochs / (time.perf_counter() - t0)
 
 
+def blob_stack_rates(epochs: int, seeds: int = 5) -> tuple[float, float]:
+    """Network-epochs per second of the blob network of Figs. 8, 12 and 15 (``"blobs_low"``: 27 → 4 × 100 tanh
+    → 1, minibatches of 64 of 1800 points, SGD) trained two ways: one network at a time by the obvious
+    ``torch.optim`` loop (its loss on all the points each epoch, the minibatch order of a generator seeded with
+    its seed), and ``seeds`` networks in one stack of the batched engine
+    (:func:`reptheory.networks.train.train_ends`, the way the book trains them): ``(alone, stacked)``."""
+    torch.set_num_threads(1)
+    s = dataclasses.replace(configs.get("blobs_low"), epochs=epochs)
+    b = data.blobs()
+    X, Y = torch.from_numpy(b.X), torch.from_numpy(b.Y)
+    t0 = time.perf_counter()
+    for seed in range(seeds):
+        net = models.build(s, X.shape[1], Y.shape[1], seed)
+        opt, gen = torch.optim.SGD(net.parameters(), lr=s.lr), torch.Generator().manual_seed(seed)
+        for _ in range(epochs):
+            with torch.no_grad():
+                float(0.5 * ((net(X)[0] - Y) ** 2).mean())
+            for idx in torch.randperm(X.shape[0], generator=gen).split(s.batch_size):
+                opt.zero_grad(set_to_none=True)
+                (0.5 * ((net(X[idx])[0] - Y[idx]) ** 2).mean()).backward()
+                opt.step()
+    alone = seeds * epochs / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    train.train_ends(s, b.X, b.Y, list(range(seeds)))
+    return alone, seeds * epochs / (time.perf_counter() - t0)
+
+
 def fit_times() -> tuple[float, float]:
     """Seconds for one Eq. 49 fit of a 6000-epoch rich-regime trajectory (Eq. 7 at the default net's rates,
     with 1 % multiplicative noise, seed 0): ``(rk4 search, radau search)``, each after one untimed fit."""
@@ -213,5 +241,8 @@ def main(steps: int = 300) -> None:
     one, many = probe_rates(steps)
     print(f"rt.probe on the chapter's transformer: 1 network {one:7.1f} network-epochs/s, 30 in one "
           f"rt.probe_many batch {many:7.1f}, {many / one:5.1f}x")
+    alone, stack = blob_stack_rates(max(1, steps // 15))
+    print(f"blob network (Figs. 8, 12, 15): 1 at a time {alone:6.1f} network-epochs/s, 5 seeds in one stack "
+          f"{stack:6.1f}, {stack / alone:5.2f}x")
     fast, ref = fit_times()
     print(f"Eq. 49 fit of 6000 epochs: RK4 search {fast:6.2f} s, Radau search {ref:6.2f} s, {ref / fast:5.1f}x faster")
