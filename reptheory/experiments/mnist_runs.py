@@ -49,8 +49,8 @@ def _mnist_desc(s: _configs.Setting, seed: int, m) -> dict:
 def _mnist_run(s: _configs.Setting, seed: int) -> dict:
     m = _data.load_mnist()
     desc = _mnist_desc(s, seed, m)
-    return _cache.cached("mnist_run", desc, lambda: _train.train(
-        s, m.normalised(), m.one_hot(), seed, record="ends", track=desc["pair"]).tracked_arrays(s.layer, MNIST_FIRST))
+    return _cache.cached("mnist_run", desc, lambda: _train.train(s, m.normalised(), m.one_hot(), seed, record="ends",
+                                                               track=desc["pair"]).tracked_arrays(s.layer, MNIST_FIRST))
 
 
 def _train_mnist(s: _configs.Setting, seeds) -> None:
@@ -58,8 +58,9 @@ def _train_mnist(s: _configs.Setting, seeds) -> None:
     each as soon as it has ended, under the key :func:`_mnist_run` reads."""
     m = _data.load_mnist()
     descs = [_mnist_desc(s, sd, m) for sd in seeds]
-    _train.train_ends(s, m.normalised(), m.one_hot(), seeds, track=descs[0]["pair"], done=lambda k, r: _cache.cached(
-        "mnist_run", descs[k], lambda: r.tracked_arrays(s.layer, MNIST_FIRST)))
+    _train.train_ends(s, m.normalised(), m.one_hot(), seeds, track=descs[0]["pair"],
+                      done=lambda k, r: _cache.cached("mnist_run", descs[k],
+                                                      lambda: r.tracked_arrays(s.layer, MNIST_FIRST)))
 
 
 def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[MnistResult]:

@@ -183,11 +183,11 @@ def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progr
     for s in ss:
         if s.dataset != "blobs":
             raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'blobs'")
-    ss = sorted(ss, key=lambda s: -s.epochs)             # the longest first
+    longest = sorted(ss, key=lambda s: -s.epochs)        # the longest first
     missing = {k: [sd for sd in s.seeds if not _cache.exists("blobs_run", _blobs_desc(s, sd))]
-               for k, s in enumerate(ss)}
+               for k, s in enumerate(longest)}
     stacks = _par.stacks(missing, n_jobs, whole=_train.device() != "cpu")
-    _par.run(_train_blobs, [(ss[k], part) for k, part in stacks], n_jobs, progress, "blob runs", keep=False)
+    _par.run(_train_blobs, [(longest[k], part) for k, part in stacks], n_jobs, progress, "blob runs", keep=False)
     done = {(s.name, seed): _blobs_run(s, seed) for s in ss for seed in s.seeds}
     b = _data.blobs()
     out = {}

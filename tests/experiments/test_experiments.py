@@ -6,6 +6,7 @@ import pytest
 
 from reptheory import configs, experiments
 from reptheory.experiments import fig5, runs
+from reptheory.networks import data, train
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +45,20 @@ def test_blobs_runs_and_measures():
     assert all(0 <= v <= 1 for v in m["eta2"].values())
     with pytest.raises(ValueError, match="not 'blobs'"):
         experiments.blobs(["default"])
+
+
+def test_blob_seeds_train_stacked_and_come_back_in_the_order_asked(tmp_path):
+    """Each setting's seeds train in stacks (split over two workers here, one setting being fewer than the
+    workers), are stored one entry per seed, and equal a seed trained alone; the result keeps the order asked."""
+    short = dataclasses.replace(configs.get("blobs_low"), name="short", epochs=2, width=12, seeds=(0, 1, 2))
+    longer = dataclasses.replace(short, name="longer", epochs=3, seeds=(5,))
+    out = experiments.blobs([short, longer], n_jobs=2)
+    assert list(out) == ["short", "longer"] and [r.seed for r in out["short"]] == [0, 1, 2]
+    assert len(list((tmp_path / "blobs_run").glob("*.npz"))) == 4
+    b = data.blobs()
+    alone = train.train(short, b.X, b.Y, 1, record="ends")
+    np.testing.assert_array_equal(out["short"][1].loss, alone.loss)
+    np.testing.assert_array_equal(out["short"][1].H_end, alone.hidden[1, short.layer])
 
 
 def test_final_distance_result_statistics():
