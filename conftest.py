@@ -1,8 +1,10 @@
 """The notebooks' two lanes for ``make notebooks`` (nbval on ``pytest-xdist``'s two workers, ``--dist loadscope``).
 
 Each notebook goes to one of two lanes and each lane to one worker, which executes its notebooks one after the
-other in book order. A page that reuses another page's cached runs shares its lane and comes after it
-(:data:`SHARES`), so that no run is trained twice at once. The lanes are balanced on the pages' measured
+other in book order. No run is trained twice whichever lane asks for it first: the result cache holds an entry
+while one process computes it, and another that asks for it waits and loads it (:func:`reptheory.cache.cached`,
+:func:`reptheory.cache.claim`). A page that reuses another page's runs shares its lane and comes after it
+(:data:`SHARES`) where that saves waiting: then it finds them done. The lanes are balanced on the pages' measured
 empty-cache times (:data:`COLD_SECONDS`) by placing the longest first. Without ``-n`` (a plain
 ``pytest --nbval book/``) nothing changes: the notebooks run in book order in one process.
 """
@@ -28,13 +30,16 @@ COLD_SECONDS = {
     "fixed_points": 14, "parity_phase": 800, "parity_theory": 200, "parity_tree_merge": 45, "performance": 30,
     "phase_diagram": 106, "universality_lab": 822, "weight_sharing": 310,
 }
-#: pages that read cached runs another page trains: each set goes to one lane, in book order. The Fig. 2 rows
-#: (Fig. 11, Fig. 13's default, the performance page, the lab's comparison), Figs. 2-3's runs (the phase
-#: diagram), Fig. 5's fits and grids (Figs. 5b and 6, the lab; Fig. 14 reuses Fig. 6's XOR runs); the MNIST
-#: networks; the blob runs; the parity networks of the sequel's theory pages
+#: pages that read cached runs another page trains, kept in one lane in book order so that the reader finds them
+#: trained instead of waiting for the other lane: the Fig. 2 rows (Fig. 11, Fig. 13's default, the performance page);
+#: Fig. 3's runs (the phase diagram, which reads Fig. 2's rows too); Fig. 5's fits and grids (Figs. 5b and 6; Fig. 14
+#: reuses Fig. 6's XOR runs); the MNIST networks; the blob runs; the parity networks of the sequel's theory pages.
+#: The lab reads the Fig. 2 rows and Fig. 5's fits but comes last in book order: by then the other lane has trained
+#: them (or the lab trains them, and that lane loads them)
 SHARES = (
-    {"fig02_architectures", "fig03_initial_weights", "fig05_final_distance", "fig05b_paper_scale", "fig06_xor",
-     "fig11_loss_curves", "fig13_adam", "fig14_xor_adam", "performance", "phase_diagram", "universality_lab"},
+    {"fig02_architectures", "fig11_loss_curves", "fig13_adam", "performance"},
+    {"fig03_initial_weights", "phase_diagram"},
+    {"fig05_final_distance", "fig05b_paper_scale", "fig06_xor", "fig14_xor_adam"},
     {"fig04_mnist_two_points", "fig09_mnist_structure", "fig16_mnist_adam"},
     {"fig08_feature_collapse", "fig12_very_low_gain", "fig15_blobs_adam"},
     {"parity_theory", "parity_tree_merge"},

@@ -13,11 +13,14 @@ No finished result is lost to the cache:
   it was saved to instead (in the system's temporary folder), or says that it could not be saved at all;
 * an entry that cannot be read back (truncated, empty, corrupt, or not a file at all: a folder, say) is removed
   and recomputed, with a one-line warning naming it;
-* processes that compute the same entry at once each get their result, and leave one valid entry (the last
-  ``os.replace`` wins; each writes its own temporary file beside it).
+* an entry is computed by one process at a time: a process holds the entry's lock (a file beside it, by
+  the ``filelock`` package) while it computes, and another that asks for the same entry meanwhile waits and then loads
+  it (:func:`cached`); a batch of entries computed together is held as a whole (:func:`claim`, :func:`fill`).
+  A wait longer than :data:`LOCK_WAIT` is named in a warning and the entry computed all the same: the last
+  ``os.replace`` wins, each process having written its own temporary file beside it.
 
-A change to the code that decides a kind gives all its entries new keys; :func:`compare` sets the entries a
-changed checkout computed beside the old code's for the same runs (``python -m reptheory.compare``).
+A change to the code that decides a kind gives all its entries new keys; :func:`reptheory.compare.compare` sets the
+entries a changed checkout computed beside the old code's for the same runs (``python -m reptheory.compare``).
 """
 from __future__ import annotations
 
@@ -32,12 +35,14 @@ import warnings
 from functools import lru_cache
 from typing import Callable
 
+import filelock
 import numpy as np
 
 from reptheory import runtime as _runtime
 
-__all__ = ["CacheError", "SOURCES", "FIT_SOURCES", "cache_dir", "source_files", "code_version", "cached", "exists",
-           "unwritable", "written_since", "compare"]
+__all__ = ["CacheError", "SOURCES", "FIT_SOURCES", "LOCK_WAIT", "cache_dir", "source_files", "code_version", "cached",
+           "claim", "fill", "exists",
+           "unwritable", "written_since"]
 
 
 class CacheError(OSError):
@@ -272,6 +277,46 @@ def _save(path: pathlib.Path, result: dict, meta: np.ndarray | None = None) -> N
             os.unlink(tmp)
 
 
+#: seconds a process waits for another to finish an entry (or a batch) it computes, before it warns and computes the
+#: entry itself; longer than any computation of the book (the longest, a batch of the sequel's, takes 12 minutes)
+LOCK_WAIT = 3600.0
+
+_LOCKS: dict[pathlib.Path, filelock.FileLock] = {}
+
+
+def _lock(path: pathlib.Path) -> filelock.FileLock:
+    """The lock of the entry at ``path`` (a file ``<key>.npz.lock`` beside it), one object per entry in a process, so
+    that a process that holds it may take it again (a batch's :func:`claim`, then each entry's :func:`cached`)."""
+    return _LOCKS.setdefault(path, filelock.FileLock(path.with_name(path.name + ".lock")))
+
+
+@contextlib.contextmanager
+def _held(paths):
+    """Hold the locks of the entries at ``paths``, taken in sorted order (two processes that want overlapping
+    sets cannot each hold what the other waits for). A lock not had within :data:`LOCK_WAIT` is named in a
+    warning and passed over."""
+    with contextlib.ExitStack() as stack:
+        for path in sorted(set(paths)):
+            try:
+                stack.enter_context(_lock(path).acquire(timeout=LOCK_WAIT))
+            except filelock.Timeout:
+                warnings.warn(f"result cache: another process has held the entry {path} for over {LOCK_WAIT:g} s; "
+                              "computing it here too", RuntimeWarning, stacklevel=4)
+        yield
+
+
+def _present(path: pathlib.Path, kind: str, description: dict) -> dict | None:
+    """The valid entry at ``path``, or ``None``; an entry that is there but not valid is removed with a warning."""
+    if not (path.exists() or path.is_symlink()):
+        return None
+    entry, why = _load(path, kind, description)
+    if entry is None:
+        warnings.warn(f"result cache: the entry {path} is not valid: {why}; recomputing it", RuntimeWarning,
+                      stacklevel=3)
+        _remove(path)
+    return entry
+
+
 def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
     """Return the arrays ``compute()`` produced for ``description``, from disk when present.
 
@@ -280,21 +325,27 @@ def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
     checked when it is loaded: it must hold the kind and description it is asked for, the keys, dtypes and
     shapes it recorded, and arrays whose SHA-256 matches the one written with them; an entry that fails
     (or cannot be read, or is not a file) is removed and recomputed with a one-line warning naming it and the
-    reason. Example (the
-    second call loads what the first computed): ``cached("demo", {"x": 1}, lambda: {"y": 2.0})["y"]``.
+    reason. The entry is locked while it is computed: another process that asks for it meanwhile waits, then
+    loads it. Example (the second call loads what the first computed):
+    ``cached("demo", {"x": 1}, lambda: {"y": 2.0})["y"]``.
     """
     path = _path(kind, description)
-    if path.exists() or path.is_symlink():
-        entry, why = _load(path, kind, description)
+    entry = _present(path, kind, description)
+    if entry is not None:
+        return entry
+    _writable(path.parent)
+    with _held([path]):
+        entry = _present(path, kind, description)      # written by another process while this one waited
         if entry is not None:
             return entry
-        warnings.warn(f"result cache: the entry {path} is not valid: {why}; recomputing it", RuntimeWarning,
-                      stacklevel=2)
-        _remove(path)
-    _writable(path.parent)
-    result = {k: np.asarray(v) for k, v in compute().items()}
-    if _META in result:
-        raise ValueError(f"a cached result may not use the key {_META!r}")
+        result = {k: np.asarray(v) for k, v in compute().items()}
+        if _META in result:
+            raise ValueError(f"a cached result may not use the key {_META!r}")
+        _store(path, kind, description, result)
+    return result
+
+
+def _store(path: pathlib.Path, kind: str, description: dict, result: dict) -> None:
     meta = _meta(kind, description, result)
     try:
         _save(path, result, meta)
@@ -307,79 +358,43 @@ def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
         except OSError:
             where = "it could not be saved anywhere, but is returned"
         warnings.warn(f"result cache: writing {path} failed ({exc.strerror or exc}); {where}",
-                      RuntimeWarning, stacklevel=2)
-    return result
+                      RuntimeWarning, stacklevel=3)
 
 
-def _arrays(path: pathlib.Path) -> tuple[dict, dict]:
-    """An entry's arrays and its record (kind, description) as written, without checking them."""
-    with np.load(path, allow_pickle=False) as f:
-        entry = {k: f[k] for k in f.files}
-    return entry, json.loads(str(entry.pop(_META)))
+@contextlib.contextmanager
+def claim(kind: str, descriptions: list):
+    """Hold the entries of ``descriptions`` that are not on disk while this process computes them together, and
+    give the indices of those still missing once held (another process may have written some meanwhile). A
+    process that asks for one of them in the meantime (:func:`cached`, :func:`claim`) waits until the block ends.
+    Write each inside the block with :func:`cached` (or use :func:`fill`).
 
-
-def _key_of(package: pathlib.Path):
-    """The entry-naming function (``_key``) of the checkout whose package folder is ``package``: its own
-    ``cache.py``, loaded apart from this one, so that the table of sources, the hashing and the key are all that
-    code's (a change may add a keyed module that the old checkout lacks)."""
-    import importlib.util
-    path = pathlib.Path(package) / "cache.py"
-    spec = importlib.util.spec_from_file_location(f"_reptheory_cache_of_{hashlib.sha256(bytes(path)).hexdigest()[:8]}",
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-        return module._key
-    except Exception as exc:              # noqa: BLE001  (any fault of the other checkout's code: named)
-        raise ValueError(f"the cache.py of {package} cannot be loaded beside this checkout: "
-                         f"{type(exc).__name__}: {exc}") from exc
-
-
-def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
-            ignore: tuple = ("seconds",)) -> dict[str, list]:
-    """Every entry under the cache folder ``new`` against the entry that the code of ``old_package`` (the
-    ``reptheory/`` folder of another checkout) keys for the same kind and description under the cache folder
-    ``old``: the proof that a change which re-keyed entries left their values as they were (fill ``new`` with the
-    changed code from an empty folder, keep ``old`` from before). Arrays are compared byte for byte (dtype,
-    shape, bytes), all but those named in ``ignore`` (the wall-clock ``seconds``; in an entry that holds several
-    runs, as ``probe_many``'s, also each run's ``<k>:seconds``).
-
-    Returns ``{"identical": [...], "different": [...], "absent": [...], "unreadable": [...]}``: the paths under
-    ``new``, ``different`` as ``(path, names of the arrays that differ)``, ``absent`` where ``old`` holds no entry
-    for that kind and description under the old code.
-
-    >>> import tempfile, pathlib, reptheory
-    >>> from reptheory import runtime
-    >>> a, b = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
-    >>> for folder in (a, b):
-    ...     with runtime.use(cache_dir=str(folder)):
-    ...         _ = cached("demo", {"x": 1}, lambda: {"y": 2.0, "seconds": 0.1})
-    >>> {k: len(v) for k, v in compare(b, a, pathlib.Path(reptheory.__file__).parent).items()}
-    {'identical': 1, 'different': 0, 'absent': 0, 'unreadable': 0}
+    >>> import tempfile
+    >>> with _runtime.use(cache_dir=tempfile.mkdtemp()), claim("demo", [{"x": 1}, {"x": 2}]) as todo:
+    ...     _ = cached("demo", {"x": 1}, lambda: {"y": 0.0})
+    ...     todo, exists("demo", {"x": 1}), exists("demo", {"x": 2})
+    ([0, 1], True, False)
     """
-    out = {"identical": [], "different": [], "absent": [], "unreadable": []}
-    old_key = _key_of(pathlib.Path(old_package))
-    for path in sorted(pathlib.Path(new).glob("*/*.npz")):
-        try:
-            mine, meta = _arrays(path)
-        except Exception:                 # noqa: BLE001  (a truncated or foreign file: named, not compared)
-            out["unreadable"].append(path)
-            continue
-        kind = meta["kind"]
-        twin = pathlib.Path(old) / kind / f"{old_key(kind, meta['description'])}.npz"
-        if not twin.is_file():
-            out["absent"].append(path)
-            continue
-        try:
-            theirs, _ = _arrays(twin)
-        except Exception:                 # noqa: BLE001
-            out["unreadable"].append(twin)
-            continue
-        names = sorted(k for k in set(mine) | set(theirs) if k.rsplit(":", 1)[-1] not in ignore)
-        differ = [k for k in names if k not in mine or k not in theirs or mine[k].dtype != theirs[k].dtype
-                  or mine[k].shape != theirs[k].shape or mine[k].tobytes() != theirs[k].tobytes()]
-        if differ:
-            out["different"].append((path, differ))
-        else:
-            out["identical"].append(path)
-    return out
+    paths = [_path(kind, d) for d in descriptions]
+    wanted = [p for p in paths if not p.is_file()]
+    if wanted:
+        _writable(wanted[0].parent)
+    with _held(wanted):
+        yield [k for k, p in enumerate(paths) if not p.is_file()]
+
+
+def fill(kind: str, descriptions: list, train: Callable, arrays: Callable[..., dict]) -> None:
+    """Compute in one batch the entries of ``descriptions`` that are not on disk, and write each as soon as it is
+    done, so that an interrupted batch keeps what it finished: ``train(todo, done)`` computes the entries at the
+    indices ``todo`` together and calls ``done(j, value)`` as the ``j``-th of them is finished; ``arrays(value)``
+    is what is written. The batch holds its entries while it runs (:func:`claim`).
+
+    >>> import tempfile
+    >>> with _runtime.use(cache_dir=tempfile.mkdtemp()):
+    ...     fill("demo", [{"x": 3}, {"x": 4}], lambda todo, done: [done(j, 2.0 * k) for j, k in enumerate(todo)],
+    ...          lambda v: {"y": v})
+    ...     float(cached("demo", {"x": 4}, lambda: {"y": -1.0})["y"])
+    2.0
+    """
+    with claim(kind, descriptions) as todo:
+        if todo:
+            train(todo, lambda j, value: cached(kind, descriptions[todo[j]], lambda: arrays(value)))

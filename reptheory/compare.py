@@ -6,7 +6,7 @@ gives every entry of that kind a new key (:func:`reptheory.cache.code_version`),
 empty cache folder ``NEW`` with the changed code (``REPTHEORY_CACHE=NEW make notebooks``), keep ``OLD`` from before,
 and check out the old code (``git worktree add /tmp/old <old commit>``, then ``--old-package /tmp/old/reptheory``):
 this command sets every entry of ``NEW`` beside the entry that the old code keyed for the same kind and description
-(:func:`reptheory.cache.compare`), compares every array but ``seconds`` byte for byte, prints per kind how many are
+(:func:`compare`), compares every array but ``seconds`` byte for byte, prints per kind how many are
 identical and names each entry that differs, has no old counterpart or cannot be read.
 
 Exit status: 0 every entry identical; 1 any other; 2 a folder that is not there.
@@ -14,10 +14,91 @@ Exit status: 0 every entry identical; 1 any other; 2 a folder that is not there.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import pathlib
 import sys
 
-__all__ = ["main"]
+import numpy as np
+
+from reptheory.cache import _META
+
+__all__ = ["compare", "main"]
+
+
+def _arrays(path: pathlib.Path) -> tuple[dict, dict]:
+    """An entry's arrays and its record (kind, description) as written, without checking them."""
+    with np.load(path, allow_pickle=False) as f:
+        entry = {k: f[k] for k in f.files}
+    return entry, json.loads(str(entry.pop(_META)))
+
+
+def _key_of(package: pathlib.Path):
+    """The entry-naming function (``_key``) of the checkout whose package folder is ``package``: its own
+    ``cache.py``, loaded apart from this one, so that the table of sources, the hashing and the key are all that
+    code's (a change may add a keyed module that the old checkout lacks)."""
+    import importlib.util
+    path = pathlib.Path(package) / "cache.py"
+    spec = importlib.util.spec_from_file_location(f"_reptheory_cache_of_{hashlib.sha256(bytes(path)).hexdigest()[:8]}",
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        return module._key
+    except Exception as exc:              # noqa: BLE001  (any fault of the other checkout's code: named)
+        raise ValueError(f"the cache.py of {package} cannot be loaded beside this checkout: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
+            ignore: tuple = ("seconds",)) -> dict[str, list]:
+    """Every entry under the cache folder ``new`` against the entry that the code of ``old_package`` (the
+    ``reptheory/`` folder of another checkout) keys for the same kind and description under the cache folder
+    ``old``: the proof that a change which re-keyed entries left their values as they were (fill ``new`` with the
+    changed code from an empty folder, keep ``old`` from before). Arrays are compared byte for byte (dtype,
+    shape, bytes), all but those named in ``ignore`` (the wall-clock ``seconds``; in an entry that holds several
+    runs, as ``probe_many``'s, also each run's ``<k>:seconds``).
+
+    Returns ``{"identical": [...], "different": [...], "absent": [...], "unreadable": [...]}``: the paths under
+    ``new``, ``different`` as ``(path, names of the arrays that differ)``, ``absent`` where ``old`` holds no entry
+    for that kind and description under the old code.
+
+    >>> import tempfile, pathlib, reptheory
+    >>> from reptheory import cache
+    >>> from reptheory import runtime
+    >>> a, b = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
+    >>> for folder in (a, b):
+    ...     with runtime.use(cache_dir=str(folder)):
+    ...         _ = cache.cached("demo", {"x": 1}, lambda: {"y": 2.0, "seconds": 0.1})
+    >>> {k: len(v) for k, v in compare(b, a, pathlib.Path(reptheory.__file__).parent).items()}
+    {'identical': 1, 'different': 0, 'absent': 0, 'unreadable': 0}
+    """
+    out = {"identical": [], "different": [], "absent": [], "unreadable": []}
+    old_key = _key_of(pathlib.Path(old_package))
+    for path in sorted(pathlib.Path(new).glob("*/*.npz")):
+        try:
+            mine, meta = _arrays(path)
+        except Exception:                 # noqa: BLE001  (a truncated or foreign file: named, not compared)
+            out["unreadable"].append(path)
+            continue
+        kind = meta["kind"]
+        twin = pathlib.Path(old) / kind / f"{old_key(kind, meta['description'])}.npz"
+        if not twin.is_file():
+            out["absent"].append(path)
+            continue
+        try:
+            theirs, _ = _arrays(twin)
+        except Exception:                 # noqa: BLE001
+            out["unreadable"].append(twin)
+            continue
+        names = sorted(k for k in set(mine) | set(theirs) if k.rsplit(":", 1)[-1] not in ignore)
+        differ = [k for k in names if k not in mine or k not in theirs or mine[k].dtype != theirs[k].dtype
+                  or mine[k].shape != theirs[k].shape or mine[k].tobytes() != theirs[k].tobytes()]
+        if differ:
+            out["different"].append((path, differ))
+        else:
+            out["identical"].append(path)
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +112,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The command with the arguments ``argv`` (default: the command line); returns the exit status."""
-    from reptheory import cache
     args = _parser().parse_args(argv)
     for name, folder in (("NEW", args.new), ("OLD", args.old)):
         if not pathlib.Path(folder).is_dir():
@@ -42,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        out = cache.compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve())
+        out = compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve())
     except ValueError as exc:
         print(f"error: --old-package: {exc}", file=sys.stderr)
         return 2

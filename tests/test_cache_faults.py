@@ -1,5 +1,5 @@
 """The result cache under faults: an entry that is not a valid file, a folder named with ``~``, two processes
-writing one key at once, and the folder checks the command line relies on."""
+asking for one key at once, an entry held too long, and the folder checks the command line relies on."""
 import multiprocessing
 import os
 import time
@@ -69,35 +69,61 @@ def test_a_tilde_in_the_cache_folder_is_the_home(tmp_path, monkeypatch):
     assert not (tmp_path / "~").exists()
 
 
-def _slow(barrier):
-    barrier.wait(timeout=120)                       # both processes are inside compute: neither found an entry
-    time.sleep(0.3)
+def _slow(started):
+    started.set()                                   # this process holds the entry: the other may now ask for it
+    time.sleep(1.0)
     return {"x": np.arange(1000.0), "pid": os.getpid()}
 
 
-def _same_key(folder, barrier, results):
+def _same_key(folder, started, results, batch):
+    """Ask for the entry ("race", k=1); with ``batch``, compute it with k=2 in one claimed batch (``cache.fill``)."""
     with runtime.use(cache_dir=folder):
-        out = cache.cached("race", {"k": 1}, lambda: _slow(barrier))
+        if batch:
+            cache.fill("race", [{"k": 2}, {"k": 1}], lambda todo, done: [done(j, _slow(started)) for j in
+                                                                         range(len(todo))], lambda a: a)
+        out = cache.cached("race", {"k": 1}, lambda: _slow(started))
     results.put((os.getpid(), out["x"].tolist(), int(out["pid"])))
 
 
-def test_two_processes_writing_one_key_both_get_it_and_leave_one_valid_entry(tmp_path):
+@pytest.mark.parametrize("batch", [False, True], ids=["one entry", "a claimed batch"])
+def test_a_second_process_asking_for_an_entry_being_computed_waits_and_loads_it(tmp_path, batch):
+    """The first process computes the entry (alone, or in a batch it has claimed) and holds it meanwhile; the
+    second, started once the first is inside the computation, does not compute it again but waits and loads the
+    first one's (the ``pid`` stored is the first process's for both); one valid entry is left, no temporary file."""
     ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_same_key, args=(str(tmp_path), barrier, results)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=120) for _ in procs]
-    for p in procs:
+    started, unused, results = ctx.Event(), ctx.Event(), ctx.Queue()    # the parent keeps every handle it passes
+    first = ctx.Process(target=_same_key, args=(str(tmp_path), started, results, batch))
+    first.start()
+    assert started.wait(timeout=120)
+    second = ctx.Process(target=_same_key, args=(str(tmp_path), unused, results, False))
+    second.start()
+    got = [results.get(timeout=120) for _ in range(2)]
+    for p in (first, second):
         p.join(timeout=60)
         assert p.exitcode == 0
     assert all(x == list(np.arange(1000.0)) for _, x, _ in got)
-    assert all(pid == computed for pid, _, computed in got)      # each computed it, at the same time
+    assert {computed for _, _, computed in got} == {first.pid}
     with runtime.use(cache_dir=str(tmp_path)):
-        assert list((tmp_path / "race").iterdir()) == [cache._path("race", {"k": 1})]   # no temporary file left
-        calls = []
-        kept = cache.cached("race", {"k": 1}, lambda: calls.append(1) or {"x": np.zeros(1), "pid": 0})
-    assert calls == [] and int(kept["pid"]) in {pid for pid, _, _ in got}   # one valid entry: the last writer's
+        assert not list((tmp_path / "race").glob("*.tmp"))
+        assert {p.name for p in (tmp_path / "race").glob("*.npz")} == \
+            {cache._path("race", {"k": k}).name for k in ((1, 2) if batch else (1,))}
+
+
+def test_an_entry_held_past_the_wait_is_named_and_computed_here(tmp_path, monkeypatch):
+    """A lock that another holder keeps past :data:`cache.LOCK_WAIT` does not stall the process: a warning names
+    the entry and the wait, and the entry is computed and written all the same."""
+    import filelock
+    monkeypatch.setattr(cache, "LOCK_WAIT", 0.2)
+    with runtime.use(cache_dir=str(tmp_path)):
+        path = cache._path("t", {"k": 1})
+        path.parent.mkdir(parents=True)
+        other = filelock.FileLock(f"{path}.lock")           # another holder (a file lock of its own)
+        with other:
+            with pytest.warns(RuntimeWarning, match=rf"held the entry {path} for over 0.2 s; computing it here too"):
+                calls = []
+                out = cache.cached("t", {"k": 1}, _compute(calls))
+        assert calls == [1] and cache.exists("t", {"k": 1})
+        assert np.array_equal(cache.cached("t", {"k": 1}, _compute(calls))["x"], out["x"]) and calls == [1]
 
 
 def test_unwritable_names_the_folder_and_creates_nothing(tmp_path):

@@ -21,7 +21,7 @@ def test_compare_cache_sets_each_new_entry_beside_the_old_codes_entry_for_the_sa
     old_pkg = tmp_path / "old" / "reptheory"
     shutil.copytree(pkg, old_pkg, ignore=shutil.ignore_patterns("__pycache__"))
     (old_pkg / "validate.py").write_text((old_pkg / "validate.py").read_text() + "\n_EXTRA = 1\n")
-    old_key = cache._key_of(old_pkg)                          # the copy's own cache.py, hashing the copy's files
+    old_key = compare._key_of(old_pkg)                          # the copy's own cache.py, hashing the copy's files
     assert old_key("demo", {"x": 1}) != cache._key("demo", {"x": 1})
     old, new = tmp_path / "cache_old", tmp_path / "cache_new"
     arrays = lambda y, seconds: (lambda: {"y": np.asarray(y), "seconds": seconds, "0:seconds": seconds})

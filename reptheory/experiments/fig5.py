@@ -122,12 +122,10 @@ def _grid_chunk(s: _configs.Setting, points: list) -> list[dict]:
 
     if engine == "numba":
         return [_cache.cached("fig5_grid_run", d, lambda p=p: single(*p)) for d, p in zip(descs, points)]
-    missing = [k for k, d in enumerate(descs) if not _cache.exists("fig5_grid_run", d)]
-    if missing:                 # each run is stored as soon as it has ended: an interrupted batch keeps them
-        _train.train_batch(s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in missing],
-                           [points[k][2] for k in missing],
-                           done=lambda j, run: _cache.cached("fig5_grid_run", descs[missing[j]],
-                                                             run.final_distance_arrays))
+    # each run is stored as soon as it has ended: an interrupted batch keeps them
+    _cache.fill("fig5_grid_run", descs, lambda todo, done: _train.train_batch(
+        s, [_data.two_points(points[k][0] ** 2, points[k][1] ** 2) for k in todo], [points[k][2] for k in todo],
+        done=done), lambda run: run.final_distance_arrays())
     return [_cache.cached("fig5_grid_run", d, _missing) for d in descs]
 
 

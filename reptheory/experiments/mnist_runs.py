@@ -54,13 +54,15 @@ def _mnist_run(s: _configs.Setting, seed: int) -> dict:
 
 
 def _train_mnist(s: _configs.Setting, seeds) -> None:
-    """Train the MNIST networks of ``seeds`` in one stack (:func:`reptheory.networks.train.train_ends`) and store
-    each as soon as it has ended, under the key :func:`_mnist_run` reads."""
+    """Train the MNIST networks of ``seeds`` that the cache lacks in one stack
+    (:func:`reptheory.networks.train.train_ends`) and store each as soon as it has ended, under the key
+    :func:`_mnist_run` reads (:func:`reptheory.cache.fill`)."""
     m = _data.load_mnist()
+    seeds = list(seeds)
     descs = [_mnist_desc(s, sd, m) for sd in seeds]
-    _train.train_ends(s, m.normalised(), m.one_hot(), seeds, track=descs[0]["pair"],
-                      done=lambda k, r: _cache.cached("mnist_run", descs[k],
-                                                      lambda: r.tracked_arrays(s.layer, MNIST_FIRST)))
+    _cache.fill("mnist_run", descs, lambda todo, done: _train.train_ends(
+        s, m.normalised(), m.one_hot(), [seeds[k] for k in todo], track=descs[0]["pair"], done=done),
+                lambda run: run.tracked_arrays(s.layer, MNIST_FIRST))
 
 
 def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> list[MnistResult]:

@@ -61,13 +61,14 @@ def _run(setting: _configs.Setting, seed: int) -> _train.Run:
 
 def _train_runs_batched(setting: _configs.Setting, seeds) -> None:
     """Train the two-point runs of ``seeds`` that the cache lacks in one :func:`train.train_batch` call and
-    store each under the key :func:`_run` reads as soon as it has ended (used where
+    store each under the key :func:`_run` reads as soon as it has ended (:func:`reptheory.cache.fill`; used where
     :func:`reptheory.networks.train.batched` holds)."""
     X, Y = _data.two_points(setting.dx2, setting.dy2)
-    todo = [sd for sd in seeds if not _cache.exists("two_point_run", _run_desc(setting, sd))]
-    if todo:
-        _train.train_batch(setting, [(X, Y)] * len(todo), todo, done=lambda k, r: _cache.cached(
-            "two_point_run", _run_desc(setting, todo[k]), lambda: r.to_arrays()))
+    seeds = list(seeds)
+    _cache.fill("two_point_run", [_run_desc(setting, sd) for sd in seeds],
+                lambda todo, done: _train.train_batch(setting, [(X, Y)] * len(todo), [seeds[k] for k in todo],
+                                                      done=done),
+                lambda run: run.to_arrays())
 
 
 def two_point(setting, seed: int | None = None, profile: str | None = None, layer: int | None = None) -> TwoPointResult:

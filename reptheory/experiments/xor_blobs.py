@@ -168,11 +168,13 @@ def _blobs_run(s: _configs.Setting, seed: int) -> dict:
 
 
 def _train_blobs(s: _configs.Setting, seeds) -> None:
-    """Train the blob runs of ``seeds`` in one stack (:func:`reptheory.networks.train.train_ends`) and store each as
-    soon as it has ended, under the key :func:`_blobs_run` reads."""
+    """Train the blob runs of ``seeds`` that the cache lacks in one stack (:func:`reptheory.networks.train.train_ends`)
+    and store each as soon as it has ended, under the key :func:`_blobs_run` reads (:func:`reptheory.cache.fill`)."""
     b = _data.blobs()
-    _train.train_ends(s, b.X, b.Y, seeds, done=lambda k, r: _cache.cached(
-        "blobs_run", _blobs_desc(s, seeds[k]), lambda: r.ends_arrays(s.layer)))
+    seeds = list(seeds)
+    _cache.fill("blobs_run", [_blobs_desc(s, sd) for sd in seeds],
+                lambda todo, done: _train.train_ends(s, b.X, b.Y, [seeds[k] for k in todo], done=done),
+                lambda run: run.ends_arrays(s.layer))
 
 
 def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progress: bool | None = None) -> dict:
