@@ -43,7 +43,8 @@ unit: install chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests
 
 # nbval on every notebook, in two lanes on two processes (conftest.py): each lane runs its notebooks in book
-# order, and pages that share cached runs are in one lane (a page that loads another's runs comes after it).
+# order; pages that share cached runs are mostly in one lane (a page that loads another's runs comes after it),
+# and a run that both lanes want is trained once (the cache holds an entry while one process computes it).
 # The longest cell, parity_phase's training, takes about 12 minutes from an empty cache
 notebooks: install
 	timeout 4800 $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope --nbval --nbval-current-env \
