@@ -1,26 +1,18 @@
-"""A small content-addressed cache for experiment results on disk.
-
-An entry's key is the SHA-256 of a JSON description (the setting, the seed, what is computed) together
-with a hash of the code of the packages that decide the result (:func:`code_version`; comments and
-docstrings excluded), so that a change to what runs in any of them recomputes. A run on another device than the CPU (``$REPTHEORY_DEVICE``) gets its own entries.
-The location is ``$REPTHEORY_CACHE`` or ``~/.cache/reptheory``; it is never committed.
-
-No finished result is lost to the cache:
+"""A small content-addressed cache for experiment results on disk, in ``$REPTHEORY_CACHE`` or
+``~/.cache/reptheory`` (never committed). An entry's key is the SHA-256 of a JSON description (the setting, the seed,
+what is computed), of the device off the CPU, and of the code that decides the result (:func:`code_version`; comments
+and docstrings excluded): a change to what runs recomputes, and :func:`reptheory.compare.compare` sets a changed
+checkout's entries beside the old code's for the same runs. No finished result is lost:
 
 * the folder is checked for writing *before* the computation starts (:class:`CacheError` if it cannot be);
-* entries are ``.npz`` files written atomically (temporary file, then ``os.replace``);
-* if the write fails anyway (disk full, say), the result is still returned, and a warning names the file
-  it was saved to instead (in the system's temporary folder), or says that it could not be saved at all;
-* an entry that cannot be read back (truncated, empty, corrupt, or not a file at all: a folder, say) is removed
-  and recomputed, with a one-line warning naming it;
-* an entry is computed by one process at a time: a process holds the entry's lock (a file beside it, by
-  the ``filelock`` package) while it computes, and another that asks for the same entry meanwhile waits and then loads
-  it (:func:`cached`); a batch of entries computed together is held as a whole (:func:`claim`, :func:`fill`).
-  A wait longer than :data:`LOCK_WAIT` is named in a warning and the entry computed all the same: the last
-  ``os.replace`` wins, each process having written its own temporary file beside it.
-
-A change to the code that decides a kind gives all its entries new keys; :func:`reptheory.compare.compare` sets the
-entries a changed checkout computed beside the old code's for the same runs (``python -m reptheory.compare``).
+* entries are ``.npz`` files written atomically (temporary file, then ``os.replace``); if the write fails anyway
+  (disk full, say), the result is still returned, and a warning names where it was saved instead, if anywhere;
+* an entry that cannot be read back (truncated, empty, corrupt, or not a file at all) is removed and recomputed,
+  with a one-line warning naming it;
+* one process at a time computes an entry, holding its lock (a file beside it, by the ``filelock`` package):
+  another that asks for it meanwhile waits and loads it (:func:`cached`); a batch computed together is held as
+  a whole (:func:`claim`, :func:`fill`). A wait past :data:`LOCK_WAIT` is named in a warning and the entry
+  computed all the same (the last ``os.replace`` wins).
 """
 from __future__ import annotations
 
@@ -31,6 +23,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import time
 import warnings
 from functools import lru_cache
 from typing import Callable
@@ -281,36 +274,47 @@ def _save(path: pathlib.Path, result: dict, meta: np.ndarray | None = None) -> N
 #: entry itself; longer than any computation of the book (the longest, a batch of the sequel's, takes 12 minutes)
 LOCK_WAIT = 3600.0
 
-_LOCKS: dict[pathlib.Path, filelock.FileLock] = {}
+_LOCKS: dict = {}           # entry path -> this process's lock object for it
+_PASSED: set = set()        # entries whose lock this process gave up waiting for, while that wait's block runs
+os.register_at_fork(after_in_child=lambda: (_LOCKS.clear(), _PASSED.clear()))     # a forked child holds none
 
 
 def _lock(path: pathlib.Path) -> filelock.FileLock:
     """The lock of the entry at ``path`` (a file ``<key>.npz.lock`` beside it), one object per entry in a process, so
     that a process that holds it may take it again (a batch's :func:`claim`, then each entry's :func:`cached`)."""
-    return _LOCKS.setdefault(path, filelock.FileLock(path.with_name(path.name + ".lock")))
+    if path not in _LOCKS:
+        _LOCKS[path] = filelock.FileLock(path.with_name(path.name + ".lock"))
+    return _LOCKS[path]
 
 
 @contextlib.contextmanager
 def _held(paths):
-    """Hold the locks of the entries at ``paths``, taken in sorted order (two processes that want overlapping
-    sets cannot each hold what the other waits for). A lock not had within :data:`LOCK_WAIT` is named in a
-    warning and passed over."""
+    """Hold the locks of the entries at ``paths``, taken in sorted order (two processes that want overlapping sets
+    cannot each hold what the other waits for), waiting :data:`LOCK_WAIT` at most for all of them together. A lock
+    not had by then is named in a warning and passed over, also by the block's own :func:`cached` of that entry."""
+    deadline, passed = time.monotonic() + LOCK_WAIT, []
     with contextlib.ExitStack() as stack:
-        for path in sorted(set(paths)):
+        for path in sorted(set(paths) - _PASSED):
             try:
-                stack.enter_context(_lock(path).acquire(timeout=LOCK_WAIT))
+                stack.enter_context(_lock(path).acquire(timeout=max(0.0, deadline - time.monotonic())))
             except filelock.Timeout:
                 warnings.warn(f"result cache: another process has held the entry {path} for over {LOCK_WAIT:g} s; "
-                              "computing it here too", RuntimeWarning, stacklevel=4)
-        yield
+                              "computing it here too", RuntimeWarning, stacklevel=3)
+                passed.append(path)
+        _PASSED.update(passed)
+        try:
+            yield
+        finally:
+            _PASSED.difference_update(passed)
 
 
-def _present(path: pathlib.Path, kind: str, description: dict) -> dict | None:
-    """The valid entry at ``path``, or ``None``; an entry that is there but not valid is removed with a warning."""
+def _present(path: pathlib.Path, kind: str, description: dict, remove: bool = True) -> dict | None:
+    """The valid entry at ``path``, or ``None``; with ``remove`` (under the entry's lock: another process may be
+    writing it), an entry that is there but not valid is removed with a warning."""
     if not (path.exists() or path.is_symlink()):
         return None
     entry, why = _load(path, kind, description)
-    if entry is None:
+    if entry is None and remove:
         warnings.warn(f"result cache: the entry {path} is not valid: {why}; recomputing it", RuntimeWarning,
                       stacklevel=3)
         _remove(path)
@@ -318,19 +322,15 @@ def _present(path: pathlib.Path, kind: str, description: dict) -> dict | None:
 
 
 def cached(kind: str, description: dict, compute: Callable[[], dict]) -> dict:
-    """Return the arrays ``compute()`` produced for ``description``, from disk when present.
-
-    ``compute`` returns a dict of numpy arrays or scalars; the same dict (as arrays) comes back. Raises
-    :class:`CacheError` before calling ``compute`` if the entry's folder cannot be written to. An entry is
-    checked when it is loaded: it must hold the kind and description it is asked for, the keys, dtypes and
-    shapes it recorded, and arrays whose SHA-256 matches the one written with them; an entry that fails
-    (or cannot be read, or is not a file) is removed and recomputed with a one-line warning naming it and the
-    reason. The entry is locked while it is computed: another process that asks for it meanwhile waits, then
-    loads it. Example (the second call loads what the first computed):
-    ``cached("demo", {"x": 1}, lambda: {"y": 2.0})["y"]``.
+    """Return the arrays ``compute()`` produced for ``description``, from disk when present, else computed (a dict
+    of numpy arrays or scalars) and written; :class:`CacheError` before ``compute`` if the folder cannot be written
+    to. A loaded entry must hold the kind and description asked for and the keys, dtypes, shapes and SHA-256 it
+    recorded; one that fails (or cannot be read) is removed and recomputed with a one-line warning naming it and
+    why. The entry is locked while it is computed: another process that asks for it meanwhile waits, then loads it.
+    Example (the second call loads what the first computed): ``cached("demo", {"x": 1}, lambda: {"y": 2.0})["y"]``.
     """
     path = _path(kind, description)
-    entry = _present(path, kind, description)
+    entry = _present(path, kind, description, remove=False)
     if entry is not None:
         return entry
     _writable(path.parent)
@@ -375,11 +375,11 @@ def claim(kind: str, descriptions: list):
     ([0, 1], True, False)
     """
     paths = [_path(kind, d) for d in descriptions]
-    wanted = [p for p in paths if not p.is_file()]
+    wanted = {p for p in paths if not p.is_file()}
     if wanted:
-        _writable(wanted[0].parent)
+        _writable(next(iter(wanted)).parent)
     with _held(wanted):
-        yield [k for k, p in enumerate(paths) if not p.is_file()]
+        yield [k for k, p in enumerate(paths) if p in wanted and not p.is_file()]
 
 
 def fill(kind: str, descriptions: list, train: Callable, arrays: Callable[..., dict]) -> None:

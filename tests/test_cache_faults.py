@@ -69,33 +69,38 @@ def test_a_tilde_in_the_cache_folder_is_the_home(tmp_path, monkeypatch):
     assert not (tmp_path / "~").exists()
 
 
-def _slow(started):
-    started.set()                                   # this process holds the entry: the other may now ask for it
-    time.sleep(1.0)
+def _slow(started, asking):
+    started.set()                                   # this process is computing the entry
+    assert asking.wait(timeout=120)                 # the other has been started and is about to ask for it
+    time.sleep(0.5)
     return {"x": np.arange(1000.0), "pid": os.getpid()}
 
 
-def _same_key(folder, started, results, batch):
-    """Ask for the entry ("race", k=1); with ``batch``, compute it with k=2 in one claimed batch (``cache.fill``)."""
+def _same_key(folder, started, asking, results, role):
+    """Ask for the entry ("race", k=1): ``"first"`` computes it, ``"batch"`` computes it with k=2 in one claimed
+    batch (``cache.fill``), ``"second"`` says it is asking (``asking``) and asks."""
     with runtime.use(cache_dir=folder):
-        if batch:
-            cache.fill("race", [{"k": 2}, {"k": 1}], lambda todo, done: [done(j, _slow(started)) for j in
+        if role == "batch":
+            cache.fill("race", [{"k": 2}, {"k": 1}], lambda todo, done: [done(j, _slow(started, asking)) for j in
                                                                          range(len(todo))], lambda a: a)
-        out = cache.cached("race", {"k": 1}, lambda: _slow(started))
+        if role == "second":
+            asking.set()
+        out = cache.cached("race", {"k": 1}, lambda: _slow(started, asking))
     results.put((os.getpid(), out["x"].tolist(), int(out["pid"])))
 
 
-@pytest.mark.parametrize("batch", [False, True], ids=["one entry", "a claimed batch"])
-def test_a_second_process_asking_for_an_entry_being_computed_waits_and_loads_it(tmp_path, batch):
-    """The first process computes the entry (alone, or in a batch it has claimed) and holds it meanwhile; the
-    second, started once the first is inside the computation, does not compute it again but waits and loads the
-    first one's (the ``pid`` stored is the first process's for both); one valid entry is left, no temporary file."""
+@pytest.mark.parametrize("role", ["first", "batch"], ids=["one entry", "a claimed batch"])
+def test_a_second_process_asking_for_an_entry_being_computed_waits_and_loads_it(tmp_path, role):
+    """The first process computes the entry (alone, or in a batch it has claimed) and holds it meanwhile; its
+    computation lasts until the second, started once the first is inside it, is about to ask. The second does not
+    compute the entry again (it would store its own ``pid``) but waits and loads the first one's; one valid entry
+    is left, no temporary file."""
     ctx = multiprocessing.get_context("spawn")
-    started, unused, results = ctx.Event(), ctx.Event(), ctx.Queue()    # the parent keeps every handle it passes
-    first = ctx.Process(target=_same_key, args=(str(tmp_path), started, results, batch))
+    started, asking, results = ctx.Event(), ctx.Event(), ctx.Queue()
+    first = ctx.Process(target=_same_key, args=(str(tmp_path), started, asking, results, role))
     first.start()
     assert started.wait(timeout=120)
-    second = ctx.Process(target=_same_key, args=(str(tmp_path), unused, results, False))
+    second = ctx.Process(target=_same_key, args=(str(tmp_path), started, asking, results, "second"))
     second.start()
     got = [results.get(timeout=120) for _ in range(2)]
     for p in (first, second):
@@ -106,7 +111,7 @@ def test_a_second_process_asking_for_an_entry_being_computed_waits_and_loads_it(
     with runtime.use(cache_dir=str(tmp_path)):
         assert not list((tmp_path / "race").glob("*.tmp"))
         assert {p.name for p in (tmp_path / "race").glob("*.npz")} == \
-            {cache._path("race", {"k": k}).name for k in ((1, 2) if batch else (1,))}
+            {cache._path("race", {"k": k}).name for k in ((1, 2) if role == "batch" else (1,))}
 
 
 def test_an_entry_held_past_the_wait_is_named_and_computed_here(tmp_path, monkeypatch):
