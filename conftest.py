@@ -17,20 +17,19 @@ import pathlib
 
 import pytest
 
-#: seconds each notebook takes under nbval from an empty result cache on this project's 2-core machine, after
-#: the pages before it in book order (so a page whose runs an earlier page trained costs little: see SHARES).
-#: Measured 2026-12-07 one notebook at a time; the parity phase diagram, the lab and the weight-sharing page
-#: from the measurements on the Reproduce page (their runs there overlapped other work). The blob pages (Figs. 8, 12,
-#: 15) scaled by how much less their training cells took in two-lane runs once a setting's seeds were stacked
-#: (0.83, 0.67, 0.63 of before, the same day). Unlisted: 60 s.
+#: seconds each notebook's cells took under nbval in a two-lane ``make notebooks`` from an empty cache on this project's
+#: 2-core machine (a fresh clone, 2026-12-07, beside a few minutes of unit tests at the start; the sum of each page's
+#: cells among the 80 longest, ``--durations=80``, its others under 1.1 s each, the performance page's all of them): a
+#: page whose runs an earlier page of its lane trained costs little there (see SHARES). The lanes ended after 82 and
+#: about 76 minutes. Unlisted: 60 s.
 COLD_SECONDS = {
-    "deviations": 3, "effective_theory": 9, "explorer": 60, "fig01_schematic": 2, "fig02_architectures": 150,
-    "fig03_initial_weights": 175, "fig04_mnist_two_points": 208, "fig05_final_distance": 641,
-    "fig05b_paper_scale": 259, "fig06_xor": 65, "fig07_blobs": 3, "fig08_feature_collapse": 105,
-    "fig09_mnist_structure": 12, "fig10_depth": 16, "fig11_loss_curves": 8, "fig12_very_low_gain": 185,
-    "fig13_adam": 123, "fig14_xor_adam": 19, "fig15_blobs_adam": 162, "fig16_mnist_adam": 116,
-    "fixed_points": 14, "parity_phase": 800, "parity_theory": 200, "parity_tree_merge": 45, "performance": 30,
-    "phase_diagram": 106, "universality_lab": 822, "weight_sharing": 310,
+    "deviations": 2, "effective_theory": 6, "explorer": 125, "fig01_schematic": 4, "fig02_architectures": 260,
+    "fig03_initial_weights": 302, "fig04_mnist_two_points": 676, "fig05_final_distance": 1347,
+    "fig05b_paper_scale": 669, "fig06_xor": 107, "fig07_blobs": 4, "fig08_feature_collapse": 281,
+    "fig09_mnist_structure": 13, "fig10_depth": 23, "fig11_loss_curves": 11, "fig12_very_low_gain": 574,
+    "fig13_adam": 211, "fig14_xor_adam": 28, "fig15_blobs_adam": 351, "fig16_mnist_adam": 223, "fixed_points": 17,
+    "parity_phase": 1901, "parity_theory": 231, "parity_tree_merge": 50, "performance": 1, "phase_diagram": 169,
+    "universality_lab": 1553, "weight_sharing": 350,
 }
 #: pages that read cached runs another page trains, kept in one lane in book order so that the reader finds them
 #: trained instead of waiting for the other lane: the Fig. 2 rows (Fig. 11, Fig. 13's default, the performance page);
