@@ -10,7 +10,7 @@ from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory.experiments.result import TwoPointResult
-from reptheory.experiments.runs import _fit_run, _setting, summary
+from reptheory.experiments.runs import _fit_run, _setting, _stacks, summary
 from reptheory.networks import data as _data
 from reptheory.networks import models as _models
 from reptheory.networks import structure as _structure
@@ -74,8 +74,8 @@ def mnist(setting, profile: str | None = None, n_jobs: int | None = None, progre
         raise ValueError(f"setting {s.name!r} has dataset {s.dataset!r}, not 'mnist'")
     m = _data.load_mnist()
     missing = [sd for sd in s.seeds if not _cache.exists("mnist_run", _mnist_desc(s, sd, m))]
-    stacks = _par.stacks({s.name: missing}, n_jobs, whole=_train.device() != "cpu")
-    _par.run(_train_mnist, [(s, part) for _, part in stacks], n_jobs, progress, f"MNIST {s.name}", keep=False)
+    _par.run(_train_mnist, [(s, part) for _, part in _stacks({s.name: missing}, n_jobs)], n_jobs, progress,
+             f"MNIST {s.name}", keep=False)
     runs = [_mnist_run(s, seed) for seed in s.seeds]
     pair = (m.first(0), m.first(1))
     X, Y = m.normalised()[list(pair)], m.one_hot()[list(pair)]

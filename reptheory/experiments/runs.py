@@ -42,6 +42,12 @@ def _batches(items, n_jobs: int | None) -> list[list]:
     return _par.batches(items, n_jobs, whole=_train.device() != "cpu")
 
 
+def _stacks(groups: dict, n_jobs: int | None) -> list[tuple]:
+    """``(key, items)`` stacks of the batched engine for ``groups``: one per group on a GPU, else as
+    :func:`reptheory.parallel.stacks` splits them over the CPU workers."""
+    return _par.stacks(groups, n_jobs, whole=_train.device() != "cpu")
+
+
 def _run_desc(setting: _configs.Setting, seed: int) -> dict:
     return {"setting": _models.key_fields(setting), "seed": seed, "engine": _train.run_engine(setting)}
 

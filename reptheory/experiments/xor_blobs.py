@@ -9,7 +9,7 @@ from reptheory import cache as _cache
 from reptheory import configs as _configs
 from reptheory import parallel as _par
 from reptheory.experiments.fig5 import RateEstimate
-from reptheory.experiments.runs import _setting
+from reptheory.experiments.runs import _setting, _stacks
 from reptheory.networks import data as _data
 from reptheory.networks import structure as _structure
 from reptheory.networks import models as _models
@@ -188,8 +188,8 @@ def blobs(settings, profile: str | None = None, n_jobs: int | None = None, progr
     longest = sorted(ss, key=lambda s: -s.epochs)        # the longest first
     missing = {k: [sd for sd in s.seeds if not _cache.exists("blobs_run", _blobs_desc(s, sd))]
                for k, s in enumerate(longest)}
-    stacks = _par.stacks(missing, n_jobs, whole=_train.device() != "cpu")
-    _par.run(_train_blobs, [(longest[k], part) for k, part in stacks], n_jobs, progress, "blob runs", keep=False)
+    _par.run(_train_blobs, [(longest[k], part) for k, part in _stacks(missing, n_jobs)], n_jobs, progress,
+             "blob runs", keep=False)
     done = {(s.name, seed): _blobs_run(s, seed) for s in ss for seed in s.seeds}
     b = _data.blobs()
     out = {}
