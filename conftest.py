@@ -3,12 +3,11 @@
 Each notebook goes to one of two lanes and each lane to one worker, which executes its notebooks one after the
 other in book order. A run that both lanes ask for is trained once: the result cache holds an entry while one
 process computes it, and another that asks for it waits and loads it (:func:`reptheory.cache.cached`,
-:func:`reptheory.cache.claim`). The one exception is the sequel's batched parity trials, which are checked and
-trained without a claim: two pages that trained the same trials at once would each train them (the last write
-wins). A page that reuses another page's runs shares its lane and comes after it (:data:`SHARES`) where that
-saves waiting: then it finds them done. The lanes are balanced on the pages' measured empty-cache times
-(:data:`COLD_SECONDS`) by placing the longest first. Without ``-n`` (a plain
-``pytest --nbval book/``) nothing changes: the notebooks run in book order in one process.
+:func:`reptheory.cache.claim`, which every batched engine's trials go through). A page that reuses another
+page's runs shares its lane and comes after it (:data:`SHARES`) where that saves waiting: then it finds them done.
+The lanes are balanced on the pages' measured empty-cache times (:data:`COLD_SECONDS`) by placing the longest
+first. Without ``-n`` (a plain ``pytest --nbval book/``) nothing changes: the notebooks run in book order in one
+process.
 """
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ Usage (the old code from a worktree, the new from this checkout; no cache is rea
 ``record`` trains every Fig. 2 row for a few hundred epochs (the numba kernel for the dense architectures,
 PyTorch for the CNN), Adam in the numba kernel, and fits Eq. 7 to the default's run; the batched engine over three seeds for dropout,
 skip connections, the CNN and a step size that diverges; the lab's probes (one network and three together,
-converging and diverging); one streaming-parity RNN and a batch of two. ``compare`` names every array whose
+converging and diverging); one streaming-parity RNN recorded along training and a batch of two recorded at the ends (the one
+parity engine). ``compare`` names every array whose
 dtype, shape or bytes differ (exit status 1 if any does). Timings are not recorded.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ def record() -> dict[str, np.ndarray]:
     from reptheory.lab import probing
     from reptheory.networks import data, measure, train
     from reptheory.networks.engine_batch import train_batch
-    from reptheory.sequel import parity, parity_batch
+    from reptheory.sequel import parity_batch
     from reptheory.theory import fit
 
     print(f"recording with {reptheory.__file__}", file=sys.stderr)
@@ -71,7 +72,7 @@ def record() -> dict[str, np.ndarray]:
             out[f"probe_many/{lr}/{k}/loss"], out[f"probe_many/{lr}/{k}/h2"] = p.loss, p.measured.traj.h2
     # the sequel: one parity RNN, and a batch of two
     ps = dataclasses.replace(configs.sequel.PARITY_PAPER, epochs=200)
-    r = parity.train(ps, 0)
+    r = parity_batch.train(ps, 0)
     out |= {f"parity/{k}": v for k, v in r.to_arrays().items() if k != "seconds"}
     pb = dataclasses.replace(ps, track_every=ps.epochs, track_long=False)
     for r in parity_batch.train_batch([(pb, 0), (pb, 1)]):

@@ -56,8 +56,8 @@ _PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py
 #: values of the architecture it names, so that the architectures' table keys no run), its seed and its data: the
 #: feed-forward runs on the networks (engines, models, data), the settings' class and the input checks (what an entry of
 #: each kind holds is the run's own: ``Run.to_arrays``, ``final_distance_arrays``, ...; no module of ``experiments``
-#: keys a run); the sequel's parity runs on its two parity engines (``sequel/parity.py``, the one-trial engine and the
-#: records, ``sequel/parity_batch.py``) and its settings' class, not on the sequel's analyses (automata, phase diagrams,
+#: keys a run); the sequel's parity runs on its one parity engine (``sequel/parity_batch.py``), the network and the
+#: records (``sequel/parity.py``) and its settings' class, not on the sequel's analyses (automata, phase diagrams,
 #: theory), which read runs after loading; the probes' runs on the lab's modules that train and record them (the
 #: engines, the run's checks, the key, the probe's entry point; a probed network's own code, from the lab's zoo or the
 #: user's, is keyed by the model's digest, ``lab/key.py``, and the fits, verdicts and protocols of ``lab/result.py``,
@@ -68,9 +68,8 @@ _PROBE_TRAIN = ("lab/engines.py", "lab/inputs.py", "lab/key.py", "lab/probing.py
 #: decide none: a reworded note, a new row or a new summary leaves every trained run valid.
 SOURCES = {
     **dict.fromkeys(("two_point_run", "xor_run", "fig5_grid_run", "blobs_run", "mnist_run"), _TRAIN),
-    **dict.fromkeys(("parity_run", "parity_run_batched"),
-                    ("sequel/parity.py", "sequel/parity_batch.py", "configs/fields.py", "networks/stop.py",
-                     "validate.py")),
+    "parity_run": ("sequel/parity.py", "sequel/parity_batch.py", "configs/fields.py", "networks/stop.py",
+                   "validate.py"),
     **dict.fromkeys(("probe_run", "probe_many"), _PROBE_TRAIN),
     "langevin_run": ("sequel/langevin.py",),
 }

@@ -51,7 +51,7 @@ def _key_of(package: pathlib.Path):
 
 
 def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
-            ignore: tuple = ("seconds",)) -> dict[str, list]:
+            ignore: tuple = ("seconds",), old_kinds: dict | None = None) -> dict[str, list]:
     """Every entry under the cache folder ``new`` against the entry that the code of ``old_package`` (the
     ``reptheory/`` folder of another checkout) keys for the same kind and description under the cache folder
     ``old``: the proof that a change which re-keyed entries left their values as they were (fill ``new`` with the
@@ -61,7 +61,9 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
 
     Returns ``{"identical": [...], "different": [...], "absent": [...], "unreadable": [...]}``: the paths under
     ``new``, ``different`` as ``(path, names of the arrays that differ)``, ``absent`` where ``old`` holds no entry
-    for that kind and description under the old code.
+    for that kind and description under the old code. ``old_kinds``: ``{new kind: (old kinds, ...)}`` for a kind
+    whose runs the old code cached under other kinds (a kind renamed, or several merged into one): the first old
+    kind that holds an entry for the description is compared.
 
     >>> import tempfile, pathlib, reptheory
     >>> from reptheory import cache
@@ -82,8 +84,10 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
             out["unreadable"].append(path)
             continue
         kind = meta["kind"]
-        twin = pathlib.Path(old) / kind / f"{old_key(kind, meta['description'])}.npz"
-        if not twin.is_file():
+        twins = [pathlib.Path(old) / k / f"{old_key(k, meta['description'])}.npz"
+                 for k in (old_kinds or {}).get(kind, (kind,))]
+        twin = next((t for t in twins if t.is_file()), None)
+        if twin is None:
             out["absent"].append(path)
             continue
         try:
@@ -107,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("old", help="cache folder that holds the old code's entries")
     ap.add_argument("--old-package", required=True,
                     help="the old code: the reptheory/ package folder of a checkout of it (e.g. a git worktree)")
+    ap.add_argument("--old-kind", action="append", default=[], metavar="NEW=OLD[,OLD...]",
+                    help="the old code cached the runs of kind NEW under the kinds OLD (a kind renamed or merged; "
+                         "repeatable)")
     return ap
 
 
@@ -121,8 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --old-package {args.old_package!r} is not a reptheory package folder (it holds no cache.py)",
               file=sys.stderr)
         return 2
+    old_kinds = {}
+    for item in args.old_kind:
+        new_kind, _, olds = item.partition("=")
+        if not new_kind or not olds or "" in olds.split(","):
+            print(f"error: --old-kind {item!r} is not NEW=OLD[,OLD...]", file=sys.stderr)
+            return 2
+        old_kinds[new_kind] = tuple(olds.split(","))
     try:
-        out = compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve())
+        out = compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve(),
+                      old_kinds=old_kinds)
     except ValueError as exc:
         print(f"error: --old-package: {exc}", file=sys.stderr)
         return 2

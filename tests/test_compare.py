@@ -68,3 +68,26 @@ def test_compare_cache_names_an_old_checkout_whose_cache_module_cannot_load(tmp_
     code = compare.main([str(tmp_path / "new"), str(tmp_path / "old"), "--old-package", str(old_pkg)])
     err = capsys.readouterr().err
     assert code == 2 and f"the cache.py of {old_pkg} cannot be loaded" in err and "no_such_module" in err
+
+
+def test_an_old_kind_maps_a_merged_kind_to_the_kinds_the_old_code_used(tmp_path, capsys):
+    """Runs that the old code cached under two kinds and the new code under one: with ``--old-kind`` each new
+    entry is set beside the old entry of whichever old kind holds its description; without it, none is found."""
+    import numpy as np
+
+    import reptheory
+    from reptheory import cache, runtime
+    pkg = pathlib.Path(reptheory.__file__).parent
+    old, new = tmp_path / "cache_old", tmp_path / "cache_new"
+    with runtime.use(cache_dir=str(old)):
+        cache.cached("demo_ends", {"x": 1}, lambda: {"y": np.arange(2.0)})
+        cache.cached("demo_along", {"x": 2}, lambda: {"y": np.arange(3.0)})
+    with runtime.use(cache_dir=str(new)):
+        for x, n in ((1, 2), (2, 3)):
+            cache.cached("demo", {"x": x}, lambda n=n: {"y": np.arange(float(n))})
+    assert compare.main([str(new), str(old), "--old-package", str(pkg)]) == 1
+    assert "0 of 2 entries identical" in capsys.readouterr().out
+    assert compare.main([str(new), str(old), "--old-package", str(pkg), "--old-kind", "demo=demo_ends,demo_along"]) == 0
+    assert "2 of 2 entries identical" in capsys.readouterr().out
+    assert compare.main([str(new), str(old), "--old-package", str(pkg), "--old-kind", "demo="]) == 2
+    assert "is not NEW=OLD" in capsys.readouterr().err

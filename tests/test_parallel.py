@@ -46,7 +46,7 @@ def test_missing_distributed_backend_is_explained(monkeypatch):  # runs where da
         parallel.run(_square, [(1, 1), (2, 1)], n_jobs=2)
 
 
-_TINY = ("from reptheory import configs\nfrom reptheory.sequel import parity\n"
+_TINY = ("from reptheory import configs, sequel\n"
          "s = configs.ParitySetting(name='tiny', width=8, max_len=3, epochs=6, track_every=6, track_long=False, "
          "seeds=(0, 1, 2))\n")
 
@@ -54,8 +54,8 @@ _TINY = ("from reptheory import configs\nfrom reptheory.sequel import parity\n"
 def _tiny_runs():
     ns = {}
     exec(_TINY, ns)
-    from reptheory.sequel import parity
-    return parity.runs([ns["s"]], n_jobs=2, progress=False)
+    from reptheory import sequel
+    return sequel.parity_runs([ns["s"]], n_jobs=2, progress=False, group_size=1)
 
 
 def test_dask_cluster_runs_a_sweep_as_the_process_backend_does(tmp_path, monkeypatch):
@@ -82,7 +82,8 @@ def test_dask_cluster_runs_a_sweep_as_the_process_backend_does(tmp_path, monkeyp
 
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell("# Fig. 97: dask"), nbformat.v4.new_markdown_cell("## Checks"),
-                    nbformat.v4.new_code_cell(_TINY + "from reptheory.presentation import report\nr = parity.runs([s])\n"
+                    nbformat.v4.new_code_cell(_TINY + "from reptheory.presentation import report\n"
+                                              "r = sequel.parity_runs([s], group_size=1)\n"
                                               "report.record(loss=[float(r['tiny', k].train_loss[-1]) for k in s.seeds])")]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         (tmp_path / "book").mkdir()

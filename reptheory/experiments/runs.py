@@ -30,9 +30,9 @@ def _setting(setting, profile) -> _configs.Setting:
     if not isinstance(setting, str):
         raise TypeError(f"setting must be a name or a reptheory.configs.Setting, got {setting!r}")
     s = _configs.get(setting, profile)
-    if not isinstance(s, _configs.Setting):      # a sequel setting: trained by reptheory.sequel.parity
+    if not isinstance(s, _configs.Setting):      # a sequel setting: trained by reptheory.sequel.parity_runs
         raise ValueError(f"setting {setting!r} is a {type(s).__name__} of the sequel, not a feedforward "
-                         "Setting; train it with reptheory.sequel.parity.runs")
+                         "Setting; train it with reptheory.sequel.parity_runs")
     return s
 
 

@@ -1,8 +1,9 @@
 """The one batched engine: independent networks of one architecture, each with its own data, learning rate,
 epoch budget and stop loss, trained together, full batch or in shuffled minibatches (:func:`train_stack`). It
 trains the paper's batched two-point runs (:func:`reptheory.networks.engine_batch.train_batch`), the blob and
-MNIST networks (:func:`reptheory.networks.engine_batch.train_ends`) and the lab's probes
-(:func:`reptheory.lab.engines.train_many`); each caller records what it needs.
+MNIST networks (:func:`reptheory.networks.engine_batch.train_ends`), the lab's probes
+(:func:`reptheory.lab.engines.train_many`) and the sequel's weight-sharing proxy
+(:func:`reptheory.sequel.weight_sharing.sweep`); each caller records what it needs.
 
 The networks' parameters are stacked along a new first axis; ``torch.func.vmap`` of
 ``torch.func.functional_call`` runs the forward pass over the stack, and one backward pass of the summed

@@ -1,9 +1,9 @@
 """The sequel (arXiv:2507.09897): streaming parity, its RNN and what the network learns. The names below are the
 package's public API, which the book's pages call; the modules hold them by job:
 
-* runs: :func:`parity_runs` trains or loads any parity settings on the engine that covers them
-  (:mod:`~reptheory.sequel.runs`; the one-trial engine :mod:`~reptheory.sequel.parity`, many trials as one batched
-  model :mod:`~reptheory.sequel.parity_batch`), :class:`ParityRun` the record of one run;
+* runs: :func:`parity_runs` trains or loads any parity settings (:mod:`~reptheory.sequel.runs`) on the one parity
+  engine, :mod:`~reptheory.sequel.parity_batch` (many trials as one batched model; ``train_parity`` one trial),
+  :class:`ParityRun` the record of one run (:mod:`~reptheory.sequel.parity`: the task, the network, the record);
 * automata extracted from hidden states (:mod:`~reptheory.sequel.automata`) and what a run learned
   (:mod:`~reptheory.sequel.algorithm`);
 * phase diagrams: each run's :class:`Outcome`, the :class:`Transition` along a data axis
@@ -27,7 +27,7 @@ from reptheory.sequel.algorithm import (RunSummary, example_pairs, length_pair_d
 from reptheory.sequel.automata import PARITY_DFA, Automaton, extract, merged_fraction, minimise, states_at
 from reptheory.sequel.parity import (LONG_LENGTHS, ParityRun, evaluate, initial_scale, long_strings, prefix_index,
                                      strings)
-from reptheory.sequel.parity import train as train_parity
+from reptheory.sequel.parity_batch import train as train_parity
 from reptheory.sequel.parity_phase import Outcome, Transition, outcome, outcomes, transitions
 from reptheory.sequel.parity_phase import grid as median_over_seeds
 from reptheory.sequel.rnn_expansion import FixedExpansion, fixed_expansion

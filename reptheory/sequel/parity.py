@@ -4,11 +4,13 @@ Task: read a binary string one symbol at a time (one-hot, 2-d) and output, after
 of the number of 1s (one-hot, 2-d: index 0 even, 1 odd); many-to-one, MSE. Training data: every string of
 length 1 … ``max_len`` (2046 for 10). Model: one ``torch.nn.RNN`` layer (ReLU, ``width`` hidden units) and a
 linear readout, Xavier-normal weights of gain ``gain``, zero biases, a fixed initial state ``h0`` (all
-ones in the paper: with zeros the net stays at the zero fixed point). SGD on minibatches of ``batch_size`` strings
-of one length at a time (one shuffled loader per length, lengths in increasing order every epoch).
+ones in the paper: with zeros the net stays at the zero fixed point). SGD (or Adam) on minibatches of ``batch_size``
+strings of one length at a time (one shuffled loader per length, lengths in increasing order every epoch).
 
-A run records every ``track_every`` epochs: the training loss, the loss and accuracy on random strings of
-:data:`LONG_LENGTHS`, and the hidden states of every prefix of the training strings (float32), from which
+This module holds the task, the network's construction, its evaluation and a run's record (:class:`ParityRun`);
+the one engine that trains runs, one trial or many at once, is :mod:`reptheory.sequel.parity_batch`. A run records
+every ``track_every`` epochs: the training loss, the loss and accuracy on random strings of :data:`LONG_LENGTHS`,
+and the hidden states of every prefix of the training strings (float32), from which
 :mod:`reptheory.sequel.automata` extracts the automaton.
 
 Its settings are :class:`reptheory.configs.ParitySetting` objects, named in the one registry
@@ -16,7 +18,6 @@ Its settings are :class:`reptheory.configs.ParitySetting` objects, named in the 
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +26,9 @@ import torch
 from reptheory import validate as _v
 from reptheory.configs import ParitySetting
 from reptheory.configs.sequel import PARITY_PAPER
-from reptheory.networks import stop as _stop
 
-__all__ = ["strings", "parity", "prefix_index", "build", "ParityRun", "train", "run", "runs", "LONG_LENGTHS",
-           "long_strings", "evaluate", "initial_scale"]
+__all__ = ["strings", "parity", "prefix_index", "build", "ParityRun", "LONG_LENGTHS", "long_strings", "evaluate",
+           "initial_scale"]
 
 #: test lengths for the loss and accuracy curves (the paper's Fig. 1 and 6 go to 10,000)
 LONG_LENGTHS = (25, 100, 1000, 10000)
@@ -194,79 +194,6 @@ def _train_sets(s: ParitySetting, seed: int) -> dict[int, np.ndarray]:
     return out
 
 
-def train(s: ParitySetting, seed: int) -> ParityRun:
-    """Train ``s`` from seed ``seed`` (one torch thread), recording every ``s.track_every`` epochs and at the
-    end. A non-finite or exploding loss stops the run as ``diverged``."""
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    rnn, out = build(s, seed)
-    params = list(rnn.parameters()) + list(out.parameters())
-    opt = (torch.optim.SGD if s.optimizer == "sgd" else torch.optim.Adam)(params, lr=s.lr)
-    data = _train_sets(s, seed)
-    tensors = {L: (_onehot(x), torch.from_numpy(parity(x))) for L, x in data.items()}
-    all_x = [x for x in data.values()]
-    tests = long_strings()
-    gen = torch.Generator().manual_seed(seed)
-    rec = {"epoch": [], "train": [], "states": [], "w": [], "b": []}
-    long_loss = {L: [] for L in LONG_LENGTHS}
-    long_acc = {L: [] for L in LONG_LENGTHS}
-    t0 = time.perf_counter()
-
-    def record(e, final=False):
-        n = sum(len(x) for x in all_x)
-        loss = sum(evaluate(rnn, out, s.h0, x, s.loss)[0] * len(x) for x in all_x) / n
-        rec["epoch"].append(e)
-        rec["train"].append(loss)
-        rec["states"].append(_prefix_states(rnn, s.h0, s.max_len))
-        rec["w"].append(out.weight.detach().numpy().copy())
-        rec["b"].append(out.bias.detach().numpy().copy())
-        for L, x in tests.items():
-            ls, acc = evaluate(rnn, out, s.h0, x, s.loss) if (s.track_long or e == 0 or final) else (np.nan, np.nan)
-            long_loss[L].append(ls)
-            long_acc[L].append(acc)
-        return loss
-
-    stopped = ""
-    first = record(0)
-    for e in range(1, s.epochs + 1):
-        for L, (x, y) in tensors.items():
-            for idx in torch.randperm(len(x), generator=gen).split(s.batch_size):
-                h = _hidden(rnn, x[idx], s.h0)[:, -1]
-                loss = _loss(out(h), y[idx], s.loss)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-        last = e == s.epochs
-        if e % s.track_every == 0 or last or s.stop_loss is not None:
-            cur = sum(evaluate(rnn, out, s.h0, x, s.loss)[0] * len(x) for x in all_x) / sum(len(x) for x in all_x)
-            stopped = _stop.verdict(cur, first, s.stop_loss) or stopped
-            if stopped or last:
-                record(e, final=True)
-                break
-            if e % s.track_every == 0:
-                record(e)
-    return ParityRun(s, seed, np.array(rec["epoch"]), np.array(rec["train"]),
-                     {L: np.array(v) for L, v in long_loss.items()}, {L: np.array(v) for L, v in long_acc.items()},
-                     np.stack(rec["states"]), np.stack(rec["w"]), np.stack(rec["b"]), stopped,
-                     time.perf_counter() - t0)
-
-
 def _description(s: ParitySetting, seed: int) -> dict:
     """The cache description of one run: every setting that decides it, and the seed."""
     return {"setting": s.run_fields(), "seed": seed}
-
-
-def run(s: ParitySetting, seed: int) -> ParityRun:
-    """:func:`train`, cached on disk (:mod:`reptheory.cache`) by the setting and the seed."""
-    from reptheory import cache
-    return ParityRun.from_arrays(cache.cached("parity_run", _description(s, seed), lambda: train(s, seed).to_arrays()),
-                                 s, seed)
-
-
-def runs(settings, n_jobs: int | None = None, progress: bool | None = None) -> dict:
-    """Every seed of every setting in ``settings`` (trained in parallel, then loaded): ``{(name, seed): run}``."""
-    from reptheory import parallel
-    settings = [settings] if isinstance(settings, ParitySetting) else list(settings)
-    jobs = [(s, seed) for s in settings for seed in s.seeds]
-    parallel.run(run, jobs, n_jobs, progress, "parity runs", keep=False)
-    return {(s.name, seed): run(s, seed) for s, seed in jobs}

@@ -61,8 +61,8 @@ def outcomes(runs: dict, cells: dict, length: int = 100, threshold: float = 0.1)
 
     >>> from reptheory.configs import ParitySetting
     >>> s = ParitySetting(name="tiny", width=4, max_len=2, epochs=1, track_every=1, track_long=False, seeds=(0,))
-    >>> from reptheory.sequel import parity
-    >>> out = outcomes({("tiny", 0): parity.train(s, 0)}, {("mse", 0.1): s})
+    >>> from reptheory.sequel import parity_batch
+    >>> out = outcomes({("tiny", 0): parity_batch.train(s, 0)}, {("mse", 0.1): s})
     >>> list(out), out["mse", 0.1, 0].n_train
     ([('mse', 0.1, 0)], 6)
     """

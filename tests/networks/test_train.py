@@ -454,14 +454,14 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
             return real(self) + (b"\n_EDITED = 1\n" if self.as_posix().endswith(f"reptheory/{rel}") else b"")
         return read_bytes
     ff = {"two_point_run", "fig5_grid_run", "xor_run", "blobs_run", "mnist_run"}
-    kinds = (*sorted(ff), "two_point_fit", "parity_run", "parity_run_batched", "probe_run", "langevin_run")
+    kinds = (*sorted(ff), "two_point_fit", "parity_run", "probe_run", "langevin_run")
     before = {k: cache.code_version(k) for k in kinds}
     for rel, changes in (("networks/engine_numba.py", ff | {"two_point_fit"}),
                          ("networks/data.py", ff | {"two_point_fit"}),
                          ("networks/run.py", ff | {"two_point_fit"}),
                          ("networks/engine_batch.py", ff | {"two_point_fit"}),
                          ("networks/stack.py", ff | {"two_point_fit", "probe_run"}),
-                         ("configs/fields.py", ff | {"two_point_fit", "parity_run", "parity_run_batched"}),
+                         ("configs/fields.py", ff | {"two_point_fit", "parity_run"}),
                          ("configs/architectures.py", set()),
                          ("theory/fit.py", {"two_point_fit"}),
                          ("experiments/runs.py", set()),
@@ -470,8 +470,8 @@ def test_cache_keys_follow_the_packages_that_decide_each_kind(monkeypatch):
                          ("experiments/mnist_runs.py", set()),
                          ("experiments/phase_diagram.py", set()), ("configs/paper.py", set()),
                          ("configs/sequel.py", set()),
-                         ("sequel/parity.py", {"parity_run", "parity_run_batched"}),
-                         ("sequel/parity_batch.py", {"parity_run", "parity_run_batched"}),
+                         ("sequel/parity.py", {"parity_run"}),
+                         ("sequel/parity_batch.py", {"parity_run"}),
                          ("sequel/langevin.py", {"langevin_run"}),
                          ("sequel/parity_phase.py", set()), ("sequel/automata.py", set()),
                          ("sequel/algorithm.py", set()), ("sequel/rnn_theory.py", set()),
@@ -522,7 +522,7 @@ def test_a_package_entry_point_keys_nothing_and_code_added_to_it_does(monkeypatc
     assert cache._code(facade) == cache._code(grown) == b""
     assert cache._code(grown + b"ORDER = sorted(__all__)\n") != b""
     real = pathlib.Path.read_bytes
-    kinds = ("two_point_run", "two_point_fit", "parity_run", "parity_run_batched", "probe_run", "langevin_run")
+    kinds = ("two_point_run", "two_point_fit", "parity_run", "probe_run", "langevin_run")
     before = {k: cache.code_version(k) for k in kinds}
     for rel, tail, changes in (("theory/__init__.py", b"\nfrom reptheory.theory.fit import fit_rates\n", set()),
                                ("lab/__init__.py", b"\nfrom reptheory.lab.zoo import ZOO\n", set()),

@@ -7,7 +7,7 @@ import torch
 
 from reptheory import configs
 from reptheory.sequel import automata as A
-from reptheory.sequel import parity, rnn_expansion, rnn_theory, weight_sharing
+from reptheory.sequel import parity, parity_batch, rnn_expansion, rnn_theory, weight_sharing
 from reptheory.theory import symbolic
 
 
@@ -58,7 +58,7 @@ def test_a_tree_is_not_finite():
 
 def test_short_training_run_records():
     s = dataclasses.replace(configs.sequel.PARITY_PAPER, width=8, max_len=3, epochs=4, track_every=2, seeds=(0,))
-    r = parity.train(s, 0)
+    r = parity_batch.train(s, 0)
     assert r.epochs.tolist() == [0, 2, 4]
     assert r.states.shape == (3, 15, 8) and r.outputs(-1).shape == (15,)
     assert set(r.long_acc) == set(parity.LONG_LENGTHS)
@@ -128,18 +128,51 @@ def test_initial_scale_is_the_authors_statistic_of_the_untrained_hidden_states()
         parity.initial_scale(s, 3, statistic="mean")
 
 
-def test_weight_sharing_small():
-    r = weight_sharing.train(True, 1.0, 0, n=16, T=3, P=4, steps=20)
-    assert np.isfinite(r.final_loss) and r.top_eig > 0 and r.shared
-    with pytest.raises(ValueError, match="gamma"):
-        weight_sharing.train(True, 0.0, 0)
+def _sharing_reference(shared, gamma, seed, n, T, P, g, steps):
+    """The proxy as its module docstring writes it, one network, plain full-batch gradient descent."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.where(torch.rand(P, generator=gen) < 0.5, -1.0, 1.0)
+    U = torch.randn(n, P, generator=gen).requires_grad_()
+    Ws = [(torch.randn(n, n, generator=gen) * g).requires_grad_() for _ in range(1 if shared else T - 1)]
+    v = torch.randn(n, generator=gen).requires_grad_()
+    params = [U, v, *Ws]
+    for step in range(steps + 1):
+        h = torch.tanh(torch.eye(P) @ U.T)
+        for t in range(T - 1):
+            h = torch.tanh(h @ Ws[0 if shared else t].T / np.sqrt(n))
+        loss = 0.5 * torch.mean((h @ v / (gamma * n) - y) ** 2)
+        if step == steps:
+            break
+        with torch.no_grad():
+            for p, gr in zip(params, torch.autograd.grad(loss, params)):
+                p -= 0.5 * gamma**2 * n * gr
+    return float(loss.detach()), max(float(np.max(np.abs(np.linalg.eigvals(w.detach().numpy() / np.sqrt(n)))))
+                                     for w in Ws)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_weight_sharing_proxy_on_the_batched_engine_matches_a_plain_loop(shared):
+    """One network on :func:`reptheory.networks.stack.train_stack` against plain gradient descent (float32
+    rounding: the loss falls by four orders in 60 steps, so it is compared to 1e-4 of its size plus 1e-7)."""
+    r = weight_sharing.train(shared, 2.0, 3, n=16, T=3, P=4, steps=60)
+    loss, top = _sharing_reference(shared, 2.0, 3, 16, 3, 4, 1.2, 60)
+    assert r.shared == shared and not r.diverged
+    assert r.final_loss == pytest.approx(loss, rel=1e-4, abs=1e-7) and r.top_eig == pytest.approx(top, rel=1e-4)
+
+
+@pytest.mark.parametrize("kw, match", [({"gamma": 0.0}, "gamma"), ({"gamma": float("inf")}, "gamma"),
+                                       ({"T": 1}, "T"), ({"n": 2.5}, "n"), ({"seed": -1}, "seed")])
+def test_weight_sharing_refuses_bad_settings(kw, match):
+    args = {"shared": True, "gamma": 1.0, "seed": 0, "n": 16, "T": 3, "P": 4, "steps": 2} | kw
+    with pytest.raises((ValueError, TypeError), match=match):
+        weight_sharing.train(**args)
 
 
 @pytest.mark.parametrize("lengths", [(1, 3), (3, 3), (0, 2)])
 def test_length_pair_distance_equals_the_mean_over_explicit_pairs(lengths):
     from reptheory.sequel import algorithm
     s = configs.ParitySetting(width=5, max_len=3, epochs=2, track_every=1, track_long=False, seeds=(0,))
-    r = parity.train(s, 0)
+    r = parity_batch.train(s, 0)
     P = parity.prefix_index(3)
     par = [bin(v).count("1") % 2 for _, v in P]
     d = algorithm.length_pair_distance(r, *lengths)
