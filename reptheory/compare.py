@@ -51,7 +51,7 @@ def _key_of(package: pathlib.Path):
 
 
 def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
-            ignore: tuple = ("seconds",), old_kinds: dict | None = None) -> dict[str, list]:
+            ignore: tuple = ("seconds",), old_kinds: dict | None = None, gaps: bool = False) -> dict[str, list]:
     """Every entry under the cache folder ``new`` against the entry that the code of ``old_package`` (the
     ``reptheory/`` folder of another checkout) keys for the same kind and description under the cache folder
     ``old``: the proof that a change which re-keyed entries left their values as they were (fill ``new`` with the
@@ -63,7 +63,9 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
     ``new``, ``different`` as ``(path, names of the arrays that differ)``, ``absent`` where ``old`` holds no entry
     for that kind and description under the old code. ``old_kinds``: ``{new kind: (old kinds, ...)}`` for a kind
     whose runs the old code cached under other kinds (a kind renamed, or several merged into one): the first old
-    kind that holds an entry for the description is compared.
+    kind that holds an entry for the description is compared. ``gaps``: each ``different`` item gets a third
+    element, ``{name: (largest |new − old|, largest |old|)}`` for every differing numeric array of one shape in
+    both (NaN where they are NaN alike), to tell rounding from a changed result.
 
     >>> import tempfile, pathlib, reptheory
     >>> from reptheory import cache
@@ -98,10 +100,29 @@ def compare(new: pathlib.Path, old: pathlib.Path, old_package: pathlib.Path,
         names = sorted(k for k in set(mine) | set(theirs) if k.rsplit(":", 1)[-1] not in ignore)
         differ = [k for k in names if k not in mine or k not in theirs or mine[k].dtype != theirs[k].dtype
                   or mine[k].shape != theirs[k].shape or mine[k].tobytes() != theirs[k].tobytes()]
-        if differ:
+        if differ and gaps:
+            out["different"].append((path, differ, _gaps(mine, theirs, differ)))
+        elif differ:
             out["different"].append((path, differ))
         else:
             out["identical"].append(path)
+    return out
+
+
+def _gaps(mine: dict, theirs: dict, names: list) -> dict:
+    """``{name: (largest |new − old|, largest |old|)}`` over the finite entries, for the numeric arrays of
+    ``names`` that both entries hold with one shape."""
+    out = {}
+    for k in names:
+        a, b = mine.get(k), theirs.get(k)
+        if a is None or b is None or a.shape != b.shape or not (np.issubdtype(a.dtype, np.number)
+                                                               and np.issubdtype(b.dtype, np.number)):
+            continue
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        both = np.isfinite(a) & np.isfinite(b)
+        d = np.abs(a - b)[both]
+        out[k] = (float(d.max()) if d.size else float("nan"),
+                  float(np.abs(b[both]).max()) if both.any() else float("nan"))
     return out
 
 
@@ -114,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--old-kind", action="append", default=[], metavar="NEW=OLD[,OLD...]",
                     help="the old code cached the runs of kind NEW under the kinds OLD (a kind renamed or merged; "
                          "repeatable)")
+    ap.add_argument("--gaps", action="store_true",
+                    help="for each entry that differs, print each numeric array's largest |new - old| beside its "
+                         "largest |old|")
     return ap
 
 
@@ -137,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         old_kinds[new_kind] = tuple(olds.split(","))
     try:
         out = compare(pathlib.Path(args.new), pathlib.Path(args.old), pathlib.Path(args.old_package).resolve(),
-                      old_kinds=old_kinds)
+                      old_kinds=old_kinds, gaps=args.gaps)
     except ValueError as exc:
         print(f"error: --old-package: {exc}", file=sys.stderr)
         return 2
@@ -148,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             kinds.setdefault(path.parent.name, dict.fromkeys(out, 0))[verdict] += 1
     for kind, counts in sorted(kinds.items()):
         print(f"{kind:22s} " + ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n))
-    for path, names in out["different"]:
+    for path, names, *gap in out["different"]:
         print(f"different: {path} ({', '.join(names)})")
+        for name, (d, scale) in (gap[0] if gap else {}).items():
+            print(f"  {name}: largest |new - old| {d:.3g}, largest |old| {scale:.3g}")
     for verdict in ("absent", "unreadable"):
         for path in out[verdict]:
             print(f"{verdict}: {path}")

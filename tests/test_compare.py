@@ -91,3 +91,24 @@ def test_an_old_kind_maps_a_merged_kind_to_the_kinds_the_old_code_used(tmp_path,
     assert "2 of 2 entries identical" in capsys.readouterr().out
     assert compare.main([str(new), str(old), "--old-package", str(pkg), "--old-kind", "demo="]) == 2
     assert "is not NEW=OLD" in capsys.readouterr().err
+
+
+def test_gaps_tell_rounding_from_a_changed_result(tmp_path, capsys):
+    """``--gaps`` prints, for each array that differs, its largest difference beside its largest old value."""
+    import numpy as np
+
+    import reptheory
+    from reptheory import cache, runtime
+    pkg = pathlib.Path(reptheory.__file__).parent
+    old, new = tmp_path / "cache_old", tmp_path / "cache_new"
+    with runtime.use(cache_dir=str(old)):
+        cache.cached("demo", {"x": 1}, lambda: {"y": np.array([1.0, 2.0, np.nan]), "n": np.array([3]),
+                                                "s": np.array("a")})
+    with runtime.use(cache_dir=str(new)):
+        cache.cached("demo", {"x": 1}, lambda: {"y": np.array([1.0, 2.5, np.nan]), "n": np.array([3]),
+                                                "s": np.array("b")})
+    assert compare.main([str(new), str(old), "--old-package", str(pkg), "--gaps"]) == 1
+    out = capsys.readouterr().out
+    assert "(s, y)" in out and "  y: largest |new - old| 0.5, largest |old| 2" in out and "  s:" not in out
+    got = compare.compare(new, old, pkg, gaps=True)["different"]
+    assert len(got) == 1 and got[0][2] == {"y": (0.5, 2.0)}
