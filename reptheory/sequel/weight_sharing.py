@@ -33,6 +33,10 @@ import torch
 
 __all__ = ["SharingResult", "train", "sweep"]
 
+#: the proxy's size and budget (:func:`train`'s defaults, :func:`sweep`'s networks): units N, steps T, patterns P,
+#: initial bulk radius g, gradient steps
+_N, _T, _P, _G, _STEPS = 256, 6, 16, 1.2, 2000
+
 
 @dataclass(frozen=True)
 class SharingResult:
@@ -108,8 +112,8 @@ def _train_stack(shared: bool, cases: list, n: int, T: int, P: int, g: float, st
     return out
 
 
-def train(shared: bool, gamma: float, seed: int, n: int = 256, T: int = 6, P: int = 16, g: float = 1.2,
-          steps: int = 2000) -> SharingResult:
+def train(shared: bool, gamma: float, seed: int, n: int = _N, T: int = _T, P: int = _P, g: float = _G,
+          steps: int = _STEPS) -> SharingResult:
     """Train one network (``shared``: the RNN) and return its loss and top recurrent eigenvalue.
 
     >>> r = train(True, 1.0, 0, n=16, T=3, P=4, steps=20)
@@ -127,7 +131,7 @@ def sweep(gammas=(1.0, 4.0, 10.0), seeds=(0, 1, 2), n_jobs: int | None = None) -
     in the order γ, seed, RNN before DNN."""
     from reptheory import parallel, validate
     seeds = validate.seeds("seeds", seeds)
-    cases = [(_check(gm, 256, 6, 16)[0], s) for gm in gammas for s in seeds]
-    stacks = parallel.run(_train_stack, [(shared, cases, 256, 6, 16, 1.2, 2000) for shared in (True, False)],
+    cases = [(_check(gm, _N, _T, _P)[0], s) for gm in gammas for s in seeds]
+    stacks = parallel.run(_train_stack, [(shared, cases, _N, _T, _P, _G, _STEPS) for shared in (True, False)],
                           n_jobs, None, "weight sharing")
     return [stacks[k][j] for j in range(len(cases)) for k in (0, 1)]
